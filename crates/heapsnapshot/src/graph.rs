@@ -1,0 +1,240 @@
+//! The compact heap graph: struct-of-arrays with `u32` indices and CSR edges.
+//!
+//! One parsed snapshot becomes one [`HeapGraph`]. Nothing here allocates per node:
+//! every attribute is a column (`Vec<u32>` or `Vec<NodeKind>`), and the outgoing
+//! edges of node `n` are the range `first_edge[n]..first_edge[n + 1]` of the edge
+//! columns (compressed sparse row). Node 0 is V8's synthetic root.
+//!
+//! ```
+//! use memwatchdog_heapsnapshot::{GraphBuilder, NodeKind, EdgeKind};
+//! let mut b = GraphBuilder::default();
+//! let root = b.node(NodeKind::Synthetic, "", 0);
+//! let obj = b.node(NodeKind::Object, "Foo", 16);
+//! b.edge(root, EdgeKind::Property, "foo", obj);
+//! let g = b.build();
+//! assert_eq!(g.node_count(), 2);
+//! assert_eq!(g.edges(root).count(), 1);
+//! ```
+
+use crate::kind::{EdgeKind, NodeKind};
+use crate::strings::{StrIdx, StringTable};
+
+/// Dense index of a node in a [`HeapGraph`] (its ordinal in the snapshot).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct NodeIdx(pub u32);
+
+/// Dense index of an edge in a [`HeapGraph`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EdgeIdx(pub u32);
+
+impl NodeIdx {
+    /// The index as a `usize`, for slicing columns.
+    #[must_use]
+    pub fn ix(self) -> usize {
+        self.0 as usize
+    }
+}
+
+impl EdgeIdx {
+    /// The index as a `usize`, for slicing columns.
+    #[must_use]
+    pub fn ix(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// A closure's source position (from the snapshot's `locations` array), 0-based.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Location {
+    /// V8 script id; map it to a file through the Script object in the graph.
+    pub script_id: u32,
+    /// 0-based line.
+    pub line: u32,
+    /// 0-based column.
+    pub column: u32,
+}
+
+/// A parsed heap snapshot as columns. See the module docs.
+#[derive(Debug, Default)]
+pub struct HeapGraph {
+    /// Node kind per node.
+    pub node_kind: Vec<NodeKind>,
+    /// Name per node (constructor name for objects, value for strings, ...).
+    pub node_name: Vec<StrIdx>,
+    /// V8 object id per node: stable across snapshots of one process.
+    pub node_id: Vec<u32>,
+    /// Shallow size in bytes per node.
+    pub self_size: Vec<u32>,
+    /// CSR offsets: edges of node `n` are `first_edge[n]..first_edge[n+1]`; length `node_count + 1`.
+    pub first_edge: Vec<u32>,
+    /// Edge kind per edge.
+    pub edge_kind: Vec<EdgeKind>,
+    /// Per edge: a string index (as `u32`) or, when [`EdgeKind::name_is_index`], the element index.
+    pub edge_name: Vec<u32>,
+    /// Target node per edge.
+    pub edge_to: Vec<NodeIdx>,
+    /// All strings of the snapshot.
+    pub strings: StringTable,
+    /// Closure locations, sorted by node.
+    pub locations: Vec<(NodeIdx, Location)>,
+}
+
+impl HeapGraph {
+    /// The synthetic root (node 0).
+    pub const ROOT: NodeIdx = NodeIdx(0);
+
+    /// Number of nodes.
+    #[must_use]
+    pub fn node_count(&self) -> usize {
+        self.node_kind.len()
+    }
+
+    /// Number of edges.
+    #[must_use]
+    pub fn edge_count(&self) -> usize {
+        self.edge_kind.len()
+    }
+
+    /// All node indices in snapshot order.
+    pub fn nodes(&self) -> impl ExactSizeIterator<Item = NodeIdx> + use<> {
+        (0..self.node_count() as u32).map(NodeIdx)
+    }
+
+    /// The outgoing edges of `n`.
+    pub fn edges(&self, n: NodeIdx) -> impl ExactSizeIterator<Item = EdgeIdx> + use<> {
+        let start = self.first_edge[n.ix()];
+        let end = self.first_edge[n.ix() + 1];
+        (start..end).map(EdgeIdx)
+    }
+
+    /// Kind of node `n`.
+    #[must_use]
+    pub fn kind(&self, n: NodeIdx) -> NodeKind {
+        self.node_kind[n.ix()]
+    }
+
+    /// Name of node `n`.
+    #[must_use]
+    pub fn name(&self, n: NodeIdx) -> &str {
+        self.strings.get(self.node_name[n.ix()])
+    }
+
+    /// V8 object id of node `n`.
+    #[must_use]
+    pub fn id(&self, n: NodeIdx) -> u32 {
+        self.node_id[n.ix()]
+    }
+
+    /// Shallow size of node `n` in bytes.
+    #[must_use]
+    pub fn self_size(&self, n: NodeIdx) -> u64 {
+        u64::from(self.self_size[n.ix()])
+    }
+
+    /// Target of edge `e`.
+    #[must_use]
+    pub fn to(&self, e: EdgeIdx) -> NodeIdx {
+        self.edge_to[e.ix()]
+    }
+
+    /// Kind of edge `e`.
+    #[must_use]
+    pub fn edge_kind(&self, e: EdgeIdx) -> EdgeKind {
+        self.edge_kind[e.ix()]
+    }
+
+    /// The edge's name as text: the property/variable name, or the element index.
+    #[must_use]
+    pub fn edge_label(&self, e: EdgeIdx) -> EdgeLabel<'_> {
+        let raw = self.edge_name[e.ix()];
+        if self.edge_kind(e).name_is_index() {
+            EdgeLabel::Index(raw)
+        } else {
+            EdgeLabel::Name(self.strings.get(StrIdx(raw)))
+        }
+    }
+
+    /// The closure location of node `n`, when the snapshot recorded one.
+    #[must_use]
+    pub fn location(&self, n: NodeIdx) -> Option<Location> {
+        self.locations
+            .binary_search_by_key(&n, |(node, _)| *node)
+            .ok()
+            .map(|i| self.locations[i].1)
+    }
+}
+
+/// An edge's name: a property name or an element index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EdgeLabel<'a> {
+    /// Property, context variable, internal or shortcut name.
+    Name(&'a str),
+    /// Element or hidden index.
+    Index(u32),
+}
+
+/// Builds small graphs by hand, for tests and examples. Edges may be added in any order.
+#[derive(Debug, Default)]
+pub struct GraphBuilder {
+    graph: HeapGraph,
+    pending: Vec<(NodeIdx, EdgeKind, u32, NodeIdx)>,
+    next_id: u32,
+}
+
+impl GraphBuilder {
+    /// Adds a node and returns its index; ids are assigned 1, 3, 5, ... like V8's.
+    pub fn node(&mut self, kind: NodeKind, name: &str, self_size: u32) -> NodeIdx {
+        self.next_id += if self.next_id == 0 { 1 } else { 2 };
+        self.node_with_id(kind, name, self_size, self.next_id)
+    }
+
+    /// Adds a node with an explicit V8 id.
+    pub fn node_with_id(&mut self, kind: NodeKind, name: &str, self_size: u32, id: u32) -> NodeIdx {
+        let g = &mut self.graph;
+        let n = NodeIdx(g.node_kind.len() as u32);
+        g.node_kind.push(kind);
+        let name = g.strings.intern(name);
+        g.node_name.push(name);
+        g.node_id.push(id);
+        g.self_size.push(self_size);
+        n
+    }
+
+    /// Adds a named edge (context, property, internal, shortcut, weak).
+    pub fn edge(&mut self, from: NodeIdx, kind: EdgeKind, name: &str, to: NodeIdx) {
+        assert!(!kind.name_is_index(), "use GraphBuilder::element for {kind:?}");
+        let name = self.graph.strings.intern(name).0;
+        self.pending.push((from, kind, name, to));
+    }
+
+    /// Adds an indexed edge (element, hidden).
+    pub fn element(&mut self, from: NodeIdx, kind: EdgeKind, index: u32, to: NodeIdx) {
+        assert!(kind.name_is_index(), "use GraphBuilder::edge for {kind:?}");
+        self.pending.push((from, kind, index, to));
+    }
+
+    /// Records a closure location for `n`.
+    pub fn location(&mut self, n: NodeIdx, loc: Location) {
+        self.graph.locations.push((n, loc));
+    }
+
+    /// Finishes the graph (sorts edges into CSR order, stable per node).
+    #[must_use]
+    pub fn build(mut self) -> HeapGraph {
+        let mut g = self.graph;
+        self.pending.sort_by_key(|(from, ..)| *from);
+        let n = g.node_kind.len();
+        g.first_edge = vec![0; n + 1];
+        for (from, kind, name, to) in &self.pending {
+            g.first_edge[from.ix() + 1] += 1;
+            g.edge_kind.push(*kind);
+            g.edge_name.push(*name);
+            g.edge_to.push(*to);
+        }
+        for i in 0..n {
+            g.first_edge[i + 1] += g.first_edge[i];
+        }
+        g.locations.sort_by_key(|(node, _)| *node);
+        g
+    }
+}

@@ -1,0 +1,341 @@
+//! [`Metrics`]: the typed registry the addon updates and the `/metrics` thread reads.
+//!
+//! Every metric is a fixed field: gauges and counters are atomics, GC durations are
+//! lock-free histograms indexed by [`GcKind`], detector states an array indexed by
+//! [`Signal`]. Updating costs a few relaxed atomic operations and never takes a lock
+//! (the JS thread does it ~40×/s, once per GC event), so a scrape can never wait on
+//! the caller and the caller never waits on a scrape. Only the rare snapshot
+//! failure/refusal counters, labelled by a free-form reason, sit behind a short
+//! mutex.
+//!
+//! Share it as `Arc<Metrics>` between the caller, [`MetricsServer`](crate::MetricsServer)
+//! and [`Alerter`](crate::Alerter).
+//!
+//! ```
+//! use memwatchdog_exporter::{GcKind, Metrics};
+//! use std::time::Duration;
+//!
+//! let metrics = Metrics::default();
+//! metrics.set_heap_slope_bytes_per_ms(256.0);
+//! metrics.observe_gc(GcKind::Minor, Duration::from_micros(800));
+//! assert!(metrics.render().contains("memwatchdog_heap_growth_bytes_per_second 256000\n"));
+//! ```
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::time::Duration;
+
+use crate::atomic::AtomicF64;
+use crate::error::{ExporterError, check_label_names};
+use crate::histogram::{GC_DURATION_BOUNDS, Histogram, HistogramSnapshot};
+use crate::labels::{DetectorState, GcKind, Signal};
+
+/// Distinct `reason` label values kept per counter; later new reasons count as `other`.
+pub(crate) const MAX_REASONS: usize = 16;
+
+/// Label names the exporter's own metrics use, which constant labels must not reuse.
+const RESERVED_LABELS: [&str; 5] = ["kind", "signal", "reason", "le", "version"];
+
+/// Sentinel in a detector-state cell: no state reported yet.
+const STATE_UNSET: u8 = u8::MAX;
+
+/// Options fixed when the registry is made.
+#[derive(Debug, Clone)]
+pub struct MetricsOptions {
+    /// Value of the `version` label of `memwatchdog_info` (default: this crate's version;
+    /// the addon passes the npm package's).
+    pub version: String,
+    /// Labels added to every sample, e.g. `service`. Prefer Prometheus target labels for
+    /// `instance`: a scraped `instance` label clashes with the target's own and is
+    /// renamed `exported_instance` unless the scrape job sets `honor_labels`.
+    pub const_labels: BTreeMap<String, String>,
+}
+
+impl Default for MetricsOptions {
+    fn default() -> Self {
+        MetricsOptions {
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            const_labels: BTreeMap::new(),
+        }
+    }
+}
+
+/// The exporter's metrics. See the crate docs for the list of names.
+#[derive(Debug)]
+pub struct Metrics {
+    pub(crate) version: String,
+    pub(crate) const_labels: Vec<(String, String)>,
+    pub(crate) heap_slope_bytes_per_ms: AtomicF64,
+    pub(crate) heap_used_bytes: AtomicF64,
+    pub(crate) heap_total_bytes: AtomicF64,
+    pub(crate) external_bytes: AtomicF64,
+    pub(crate) array_buffers_bytes: AtomicF64,
+    pub(crate) rss_bytes: AtomicF64,
+    pub(crate) heap_floor_bytes: AtomicF64,
+    pub(crate) leak_alerts: AtomicU64,
+    gc_durations: [Histogram; 4],
+    detector_states: [AtomicU8; 3],
+    pub(crate) snapshots: AtomicU64,
+    pub(crate) snapshot_duration_seconds: AtomicF64,
+    pub(crate) snapshot_failures: ReasonCounter,
+    pub(crate) snapshot_refusals: ReasonCounter,
+    pub(crate) alerts_sent: AtomicU64,
+    pub(crate) alert_send_failures: AtomicU64,
+    pub(crate) alert_queue_dropped: AtomicU64,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::build(MetricsOptions::default())
+    }
+}
+
+impl Metrics {
+    /// Makes a registry; fails on an invalid or reserved constant label name.
+    pub fn new(options: MetricsOptions) -> Result<Metrics, ExporterError> {
+        check_label_names(options.const_labels.keys())?;
+        if options
+            .const_labels
+            .keys()
+            .any(|k| RESERVED_LABELS.contains(&k.as_str()))
+        {
+            return Err(ExporterError::BadSetting {
+                setting: "prometheus.labels",
+                problem: "must not use the label names kind, signal, reason, le or version \
+                          (the exporter's metrics use them)",
+            });
+        }
+        Ok(Metrics::build(options))
+    }
+
+    fn build(options: MetricsOptions) -> Metrics {
+        Metrics {
+            version: options.version,
+            const_labels: options.const_labels.into_iter().collect(),
+            heap_slope_bytes_per_ms: AtomicF64::unset(),
+            heap_used_bytes: AtomicF64::unset(),
+            heap_total_bytes: AtomicF64::unset(),
+            external_bytes: AtomicF64::unset(),
+            array_buffers_bytes: AtomicF64::unset(),
+            rss_bytes: AtomicF64::unset(),
+            heap_floor_bytes: AtomicF64::unset(),
+            leak_alerts: AtomicU64::new(0),
+            gc_durations: GcKind::ALL.map(|_| Histogram::new(GC_DURATION_BOUNDS)),
+            detector_states: Signal::ALL.map(|_| AtomicU8::new(STATE_UNSET)),
+            snapshots: AtomicU64::new(0),
+            snapshot_duration_seconds: AtomicF64::unset(),
+            snapshot_failures: ReasonCounter::default(),
+            snapshot_refusals: ReasonCounter::default(),
+            alerts_sent: AtomicU64::new(0),
+            alert_send_failures: AtomicU64::new(0),
+            alert_queue_dropped: AtomicU64::new(0),
+        }
+    }
+
+    /// Sets the heap floor's growth rate in bytes per millisecond, and its base-unit twin
+    /// `memwatchdog_heap_growth_bytes_per_second` (× 1000). `NaN` means unknown: both
+    /// samples are left out of the exposition.
+    pub fn set_heap_slope_bytes_per_ms(&self, slope: f64) {
+        self.heap_slope_bytes_per_ms.store(slope);
+    }
+
+    /// Sets `memwatchdog_heap_used_bytes` (V8 `used_heap_size`).
+    pub fn set_heap_used_bytes(&self, bytes: u64) {
+        self.heap_used_bytes.store(bytes as f64);
+    }
+
+    /// Sets `memwatchdog_heap_total_bytes` (V8 `total_heap_size`).
+    pub fn set_heap_total_bytes(&self, bytes: u64) {
+        self.heap_total_bytes.store(bytes as f64);
+    }
+
+    /// Sets `memwatchdog_external_bytes` (`process.memoryUsage().external`).
+    pub fn set_external_bytes(&self, bytes: u64) {
+        self.external_bytes.store(bytes as f64);
+    }
+
+    /// Sets `memwatchdog_array_buffers_bytes` (`process.memoryUsage().arrayBuffers`).
+    pub fn set_array_buffers_bytes(&self, bytes: u64) {
+        self.array_buffers_bytes.store(bytes as f64);
+    }
+
+    /// Sets `memwatchdog_rss_bytes`.
+    pub fn set_rss_bytes(&self, bytes: u64) {
+        self.rss_bytes.store(bytes as f64);
+    }
+
+    /// Sets `memwatchdog_heap_floor_bytes`: heap used right after the last major GC.
+    pub fn set_heap_floor_bytes(&self, bytes: u64) {
+        self.heap_floor_bytes.store(bytes as f64);
+    }
+
+    /// Counts one GC of `kind` (`memwatchdog_gc_total`) and records its pause
+    /// (`memwatchdog_gc_duration_seconds`).
+    pub fn observe_gc(&self, kind: GcKind, duration: Duration) {
+        self.observe_gc_seconds(kind, duration.as_secs_f64());
+    }
+
+    /// Like [`observe_gc`](Self::observe_gc) with the pause in seconds (Node reports
+    /// milliseconds as a float: pass `ms / 1000`). Negative or `NaN` pauses count the GC
+    /// but record a zero / no duration.
+    pub fn observe_gc_seconds(&self, kind: GcKind, seconds: f64) {
+        let seconds = if seconds.is_nan() {
+            0.0
+        } else {
+            seconds.max(0.0)
+        };
+        self.gc_durations[kind.index()].observe(seconds);
+    }
+
+    /// Sets `memwatchdog_detector_state{signal}`.
+    pub fn set_detector_state(&self, signal: Signal, state: DetectorState) {
+        self.detector_states[signal.index()].store(state.value(), Ordering::Relaxed);
+    }
+
+    /// Counts one declared leak (`memwatchdog_leak_alert_total`).
+    pub fn inc_leak_alert(&self) {
+        self.leak_alerts.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a heap snapshot written and records how long writing it took.
+    pub fn record_snapshot_written(&self, duration: Duration) {
+        self.snapshots.fetch_add(1, Ordering::Relaxed);
+        self.snapshot_duration_seconds.store(duration.as_secs_f64());
+    }
+
+    /// Counts a snapshot attempt that failed (`memwatchdog_snapshot_failures_total{reason}`),
+    /// e.g. `io`, `timeout`. Keep reasons to a small fixed vocabulary.
+    pub fn record_snapshot_failure(&self, reason: &str) {
+        self.snapshot_failures.inc(reason);
+    }
+
+    /// Counts a snapshot the safety checks refused (`memwatchdog_snapshot_refused_total{reason}`),
+    /// e.g. `cooldown`, `max_files`, `disk`, `memory_headroom`.
+    pub fn record_snapshot_refused(&self, reason: &str) {
+        self.snapshot_refusals.inc(reason);
+    }
+
+    /// Counts alerts delivered to Alertmanager (each alert in each accepted POST).
+    pub fn add_alerts_sent(&self, n: u64) {
+        self.alerts_sent.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Counts one failed POST to Alertmanager.
+    pub fn inc_alert_send_failures(&self) {
+        self.alert_send_failures.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts one alert dropped because the alert queue was full.
+    pub fn inc_alert_queue_dropped(&self) {
+        self.alert_queue_dropped.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// `memwatchdog_alerts_sent_total` so far.
+    #[must_use]
+    pub fn alerts_sent(&self) -> u64 {
+        self.alerts_sent.load(Ordering::Relaxed)
+    }
+
+    /// `memwatchdog_alert_send_failures_total` so far.
+    #[must_use]
+    pub fn alert_send_failures(&self) -> u64 {
+        self.alert_send_failures.load(Ordering::Relaxed)
+    }
+
+    /// `memwatchdog_alert_queue_dropped_total` so far.
+    #[must_use]
+    pub fn alert_queue_dropped(&self) -> u64 {
+        self.alert_queue_dropped.load(Ordering::Relaxed)
+    }
+
+    /// The text exposition (format 0.0.4) of every metric, as `/metrics` serves it.
+    #[must_use]
+    pub fn render(&self) -> String {
+        crate::encode::encode(self)
+    }
+
+    pub(crate) fn gc_duration(&self, kind: GcKind) -> HistogramSnapshot {
+        self.gc_durations[kind.index()].snapshot()
+    }
+
+    pub(crate) fn detector_state(&self, signal: Signal) -> Option<u8> {
+        let v = self.detector_states[signal.index()].load(Ordering::Relaxed);
+        (v != STATE_UNSET).then_some(v)
+    }
+}
+
+/// A counter labelled by a free-form `reason`, bounded to [`MAX_REASONS`] values.
+#[derive(Debug, Default)]
+pub(crate) struct ReasonCounter(Mutex<BTreeMap<String, u64>>);
+
+impl ReasonCounter {
+    fn inc(&self, reason: &str) {
+        let mut map = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(n) = map.get_mut(reason) {
+            *n += 1;
+        } else if map.len() < MAX_REASONS {
+            map.insert(reason.to_owned(), 1);
+        } else {
+            *map.entry("other".to_owned()).or_insert(0) += 1;
+        }
+    }
+
+    /// `(reason, count)` sorted by reason.
+    pub(crate) fn values(&self) -> Vec<(String, u64)> {
+        let map = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.iter().map(|(k, v)| (k.clone(), *v)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_are_bounded() {
+        let c = ReasonCounter::default();
+        for i in 0..(MAX_REASONS + 5) {
+            c.inc(&format!("r{i:02}"));
+        }
+        c.inc("r00");
+        let values = c.values();
+        assert_eq!(values.len(), MAX_REASONS + 1);
+        assert!(values.contains(&("other".to_owned(), 5)));
+        assert!(values.contains(&("r00".to_owned(), 2)));
+    }
+
+    #[test]
+    fn const_labels_are_checked() {
+        let mut options = MetricsOptions::default();
+        options.const_labels.insert("bad-name".into(), "x".into());
+        assert!(matches!(
+            Metrics::new(options),
+            Err(ExporterError::BadLabelName { .. })
+        ));
+        let mut options = MetricsOptions::default();
+        options.const_labels.insert("kind".into(), "x".into());
+        assert!(matches!(
+            Metrics::new(options),
+            Err(ExporterError::BadSetting { .. })
+        ));
+    }
+
+    #[test]
+    fn gc_counts_follow_observations() {
+        let m = Metrics::default();
+        m.observe_gc(GcKind::Major, Duration::from_millis(12));
+        m.observe_gc_seconds(GcKind::Major, f64::NAN);
+        m.observe_gc_seconds(GcKind::Major, -1.0);
+        let s = m.gc_duration(GcKind::Major);
+        assert_eq!(s.count, 3);
+        assert!((s.sum - 0.012).abs() < 1e-12);
+        assert_eq!(m.gc_duration(GcKind::Minor).count, 0);
+    }
+}

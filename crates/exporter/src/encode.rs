@@ -1,6 +1,6 @@
 //! The Prometheus text exposition format 0.0.4, written by hand from a [`Metrics`].
 //!
-//! Why not the `prometheus-client` crate: it only writes OpenMetrics text, where a
+//! Why not the `prometheus-client` crate: it only writes `OpenMetrics` text, where a
 //! counter family is named without `_total` (`# TYPE memwatchdog_leak_alert counter`)
 //! and its sample with it, plus `# UNIT` and `# EOF` lines. `promtool check metrics`
 //! (Prometheus 2.42) reads that as the classic format and fails it
@@ -37,6 +37,15 @@ pub(crate) fn encode(m: &Metrics) -> String {
         Value::Int(1),
     );
 
+    memory(&mut w, m);
+    gc(&mut w, m);
+    snapshots(&mut w, m);
+    alerts(&mut w, m);
+    w.out
+}
+
+/// Heap, external and RSS gauges, the leak counter and detector states.
+fn memory(w: &mut Writer, m: &Metrics) {
     let slope = m.heap_slope_bytes_per_ms.load();
     w.gauge(
         "memwatchdog_heap_slope_bytes_per_ms",
@@ -100,7 +109,10 @@ pub(crate) fn encode(m: &Metrics) -> String {
             );
         }
     }
+}
 
+/// GC counts and pause histograms by kind.
+fn gc(w: &mut Writer, m: &Metrics) {
     let gc: Vec<(GcKind, HistogramSnapshot)> = GcKind::ALL.map(|k| (k, m.gc_duration(k))).into();
     w.family(
         "memwatchdog_gc_total",
@@ -122,7 +134,10 @@ pub(crate) fn encode(m: &Metrics) -> String {
     for (kind, h) in &gc {
         w.histogram("memwatchdog_gc_duration_seconds", ("kind", kind.label()), h);
     }
+}
 
+/// Heap snapshot outcomes.
+fn snapshots(w: &mut Writer, m: &Metrics) {
     w.counter(
         "memwatchdog_snapshot_total",
         "Heap snapshots written.",
@@ -143,7 +158,10 @@ pub(crate) fn encode(m: &Metrics) -> String {
         "Heap snapshots refused by the safety checks (cooldown, disk, memory headroom...), by reason.",
         &m.snapshot_refusals.values(),
     );
+}
 
+/// The alert sender's counters.
+fn alerts(w: &mut Writer, m: &Metrics) {
     w.counter(
         "memwatchdog_alerts_sent_total",
         "Alerts accepted by Alertmanager (each alert of each POST, re-sends included).",
@@ -159,8 +177,6 @@ pub(crate) fn encode(m: &Metrics) -> String {
         "Alerts dropped unsent because the alert queue was full.",
         m.alert_queue_dropped(),
     );
-
-    w.out
 }
 
 /// A sample value: integers print exactly, floats per the exposition rules.

@@ -1,16 +1,81 @@
-//! MemWatchdog exporter (WIP).
+//! The `MemWatchdog` exporter: Prometheus `/metrics` served from a Rust thread, and an
+//! Alertmanager v2 client with a retry queue on its own thread.
+//!
+//! Built to live inside a user's Node process (through the napi addon), so:
+//! no async runtime; every thread is named (`memwatchdog-metrics`,
+//! `memwatchdog-alerts`) and stoppable (`stop()`/`Drop` joins it and frees the port);
+//! nothing the caller invokes does I/O, blocks on the network or panics. Updates to
+//! [`Metrics`] are relaxed atomic operations; [`Alerter::fire`] only enqueues.
+//!
+//! ```no_run
+//! use memwatchdog_exporter::{Alerter, AlerterConfig, GcKind, Metrics, MetricsServer};
+//! use std::sync::Arc;
+//! use std::time::Duration;
+//!
+//! let metrics = Arc::new(Metrics::default());
+//! let server = MetricsServer::start("127.0.0.1", 9469, Arc::clone(&metrics))?;
+//! let mut config = AlerterConfig::new("http://alertmanager:9093");
+//! config.metrics = Some(Arc::clone(&metrics));
+//! let alerter = Alerter::start(config)?;
+//!
+//! // On each GC event (the JS thread):
+//! metrics.observe_gc(GcKind::Major, Duration::from_millis(12));
+//! metrics.set_heap_floor_bytes(52_000_000);
+//! metrics.set_heap_slope_bytes_per_ms(300.0);
+//! # Ok::<(), memwatchdog_exporter::ExporterError>(())
+//! ```
+//!
+//! # Metrics
+//!
+//! | name | type | labels |
+//! | --- | --- | --- |
+//! | `memwatchdog_info` | gauge (1) | `version` |
+//! | `memwatchdog_heap_slope_bytes_per_ms` | gauge | — |
+//! | `memwatchdog_heap_growth_bytes_per_second` | gauge | — |
+//! | `memwatchdog_heap_floor_bytes` | gauge | — |
+//! | `memwatchdog_heap_used_bytes` | gauge | — |
+//! | `memwatchdog_heap_total_bytes` | gauge | — |
+//! | `memwatchdog_external_bytes` | gauge | — |
+//! | `memwatchdog_array_buffers_bytes` | gauge | — |
+//! | `memwatchdog_rss_bytes` | gauge | — |
+//! | `memwatchdog_leak_alert_total` | counter | — |
+//! | `memwatchdog_detector_state` | gauge: 0 normal, 1 suspect, 2 leaking, 3 resolved | `signal` = heap, external, rss |
+//! | `memwatchdog_gc_total` | counter | `kind` = minor, major, incremental, weakcb |
+//! | `memwatchdog_gc_duration_seconds` | histogram | `kind` |
+//! | `memwatchdog_snapshot_total` | counter | — |
+//! | `memwatchdog_snapshot_duration_seconds` | gauge (last snapshot) | — |
+//! | `memwatchdog_snapshot_failures_total` | counter | `reason` |
+//! | `memwatchdog_snapshot_refused_total` | counter | `reason` |
+//! | `memwatchdog_alerts_sent_total` | counter | — |
+//! | `memwatchdog_alert_send_failures_total` | counter | — |
+//! | `memwatchdog_alert_queue_dropped_total` | counter | — |
+//!
+//! Optional constant labels ([`MetricsOptions::const_labels`]) go on every sample.
+//! Gauges not yet set are left out (HELP/TYPE only). `promtool check metrics` passes
+//! except for the mandated `_ms` in `memwatchdog_heap_slope_bytes_per_ms`; dashboards
+//! should use its twin `memwatchdog_heap_growth_bytes_per_second`.
+
+mod alert;
 mod atomic;
+mod backoff;
 mod encode;
 mod error;
 mod histogram;
 mod labels;
 mod log;
 mod metrics;
+mod payload;
+mod queue;
+mod request;
+mod rfc3339;
+mod sender;
+mod server;
 
+pub use alert::{Alerter, AlerterConfig, STOP_GRACE};
+pub use backoff::BackoffConfig;
 pub use encode::CONTENT_TYPE;
 pub use error::ExporterError;
 pub use labels::{DetectorState, GcKind, Signal};
 pub use log::LogFn;
 pub use metrics::{Metrics, MetricsOptions};
-pub struct MetricsServer;
-pub struct Alerter;
+pub use server::{MetricsServer, READ_TIMEOUT};

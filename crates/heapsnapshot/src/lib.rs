@@ -4,10 +4,14 @@
 //!
 //! See `ARCHITECTURE.md` at the repository root for how the pieces fit.
 
+mod error;
 mod graph;
 mod kind;
+mod parse;
 mod strings;
 
+pub use error::{ParseError, ParseErrorKind, Section};
 pub use graph::{EdgeIdx, EdgeLabel, GraphBuilder, HeapGraph, Location, NodeIdx};
 pub use kind::{EdgeKind, NodeKind};
+pub use parse::{ParseOptions, parse};
 pub use strings::{StrIdx, StringTable};

@@ -1,0 +1,278 @@
+//! A refillable byte window over any [`Read`], tracking absolute byte offsets.
+//!
+//! The parser never holds the whole file: it looks at `buf[pos..end]`, and when that runs
+//! out [`Input::fill`] reads the next chunk in place. [`Input::ensure`] keeps a few bytes
+//! contiguous (e.g. a `\uXXXX\uXXXX` escape that straddles two reads). Progress is
+//! reported every [`PROGRESS_STEP`] bytes.
+
+use std::io::{ErrorKind, Read};
+
+use crate::error::{ParseError, Section, describe_byte};
+
+/// Size of the read buffer.
+pub(crate) const BUF_SIZE: usize = 1 << 20;
+
+/// Progress is reported each time this many more bytes have been read.
+pub(crate) const PROGRESS_STEP: u64 = 4 << 20;
+
+/// The byte window. See the module docs.
+pub(crate) struct Input<'p, R> {
+    reader: R,
+    pub(crate) buf: Box<[u8]>,
+    /// Next unread byte in `buf`.
+    pub(crate) pos: usize,
+    /// End of valid bytes in `buf`.
+    pub(crate) end: usize,
+    /// Absolute offset of `buf[0]`.
+    pub(crate) base: u64,
+    eof: bool,
+    progress: &'p mut dyn FnMut(u64),
+    next_progress: u64,
+}
+
+impl<'p, R: Read> Input<'p, R> {
+    /// Wraps `reader` with a buffer of [`BUF_SIZE`] bytes.
+    pub(crate) fn new(reader: R, progress: &'p mut dyn FnMut(u64)) -> Self {
+        Self::with_capacity(reader, progress, BUF_SIZE)
+    }
+
+    /// Wraps `reader` with a buffer of `cap` bytes (at least 16; small values test refills).
+    pub(crate) fn with_capacity(reader: R, progress: &'p mut dyn FnMut(u64), cap: usize) -> Self {
+        Self {
+            reader,
+            buf: vec![0; cap.max(16)].into_boxed_slice(),
+            pos: 0,
+            end: 0,
+            base: 0,
+            eof: false,
+            progress,
+            next_progress: PROGRESS_STEP,
+        }
+    }
+
+    /// Absolute offset of the next unread byte.
+    pub(crate) fn offset(&self) -> u64 {
+        self.base + self.pos as u64
+    }
+
+    /// Reports the current offset to the progress callback.
+    pub(crate) fn report_progress(&mut self) {
+        let at = self.offset();
+        (self.progress)(at);
+    }
+
+    /// Reads more bytes after `end`, first moving `buf[pos..end]` to the front when there is
+    /// no room. Returns `false` at end of input.
+    fn read_more(&mut self) -> Result<bool, ParseError> {
+        if self.eof {
+            return Ok(false);
+        }
+        if self.end == self.buf.len() {
+            self.buf.copy_within(self.pos..self.end, 0);
+            self.base += self.pos as u64;
+            self.end -= self.pos;
+            self.pos = 0;
+        }
+        loop {
+            match self.reader.read(&mut self.buf[self.end..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    return Ok(false);
+                }
+                Ok(n) => {
+                    // A reader claiming more than the space it was given is ignored beyond it.
+                    self.end = (self.end + n).min(self.buf.len());
+                    let reached = self.base + self.end as u64;
+                    if reached >= self.next_progress {
+                        self.next_progress = reached + PROGRESS_STEP;
+                        (self.progress)(reached);
+                    }
+                    return Ok(true);
+                }
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(source) => {
+                    return Err(ParseError::Io {
+                        offset: self.base + self.end as u64,
+                        source,
+                    });
+                }
+            }
+        }
+    }
+
+    /// Called when `pos == end`: starts a fresh window. Returns `false` at end of input.
+    pub(crate) fn fill(&mut self) -> Result<bool, ParseError> {
+        debug_assert_eq!(self.pos, self.end);
+        self.base += self.end as u64;
+        self.pos = 0;
+        self.end = 0;
+        self.read_more()
+    }
+
+    /// Makes at least `n` unread bytes available in `buf[pos..end]` (`n` ≤ 16). Returns
+    /// `false` when the input ends first (the available bytes stay readable).
+    pub(crate) fn ensure(&mut self, n: usize) -> Result<bool, ParseError> {
+        while self.end - self.pos < n {
+            if self.pos + n > self.buf.len() {
+                self.buf.copy_within(self.pos..self.end, 0);
+                self.base += self.pos as u64;
+                self.end -= self.pos;
+                self.pos = 0;
+            }
+            if !self.read_more()? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Skips JSON whitespace and returns the next byte without consuming it (`None` at end).
+    pub(crate) fn peek_non_ws(&mut self) -> Result<Option<u8>, ParseError> {
+        loop {
+            while self.pos < self.end {
+                let b = self.buf[self.pos];
+                if !is_ws(b) {
+                    return Ok(Some(b));
+                }
+                self.pos += 1;
+            }
+            if !self.fill()? {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// Skips whitespace and returns the next byte, or a truncation error.
+    pub(crate) fn peek_required(&mut self, section: Section) -> Result<u8, ParseError> {
+        match self.peek_non_ws()? {
+            Some(b) => Ok(b),
+            None => Err(self.truncated(section)),
+        }
+    }
+
+    /// Skips whitespace and consumes `want`, or fails with a syntax or truncation error.
+    pub(crate) fn expect(
+        &mut self,
+        want: u8,
+        section: Section,
+        expected: &'static str,
+    ) -> Result<(), ParseError> {
+        let b = self.peek_required(section)?;
+        if b == want {
+            self.pos += 1;
+            Ok(())
+        } else {
+            Err(self.syntax(section, expected, b))
+        }
+    }
+
+    /// A truncation error at the end of the input.
+    pub(crate) fn truncated(&self, section: Section) -> ParseError {
+        ParseError::Truncated {
+            offset: self.base + self.end as u64,
+            section,
+        }
+    }
+
+    /// A syntax error for byte `found` at the current position.
+    pub(crate) fn syntax(&self, section: Section, expected: &'static str, found: u8) -> ParseError {
+        self.syntax_at(self.offset(), section, expected, found)
+    }
+
+    /// A syntax error for byte `found` at `offset`.
+    #[allow(clippy::unused_self)]
+    pub(crate) fn syntax_at(
+        &self,
+        offset: u64,
+        section: Section,
+        expected: &'static str,
+        found: u8,
+    ) -> ParseError {
+        ParseError::Syntax {
+            offset,
+            section,
+            expected,
+            found: describe_byte(found),
+        }
+    }
+}
+
+/// JSON whitespace.
+#[inline]
+pub(crate) fn is_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\n' | b'\r' | b'\t')
+}
+
+/// Test reader that hands out one byte per `read` call.
+#[cfg(test)]
+pub(crate) struct OneByte<'a>(pub &'a [u8]);
+
+#[cfg(test)]
+impl Read for OneByte<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match (self.0.split_first(), buf.first_mut()) {
+            (Some((b, rest)), Some(slot)) => {
+                *slot = *b;
+                self.0 = rest;
+                Ok(1)
+            }
+            _ => Ok(0),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ensure_keeps_bytes_contiguous_across_reads() {
+        let data: Vec<u8> = (0..100u8).collect();
+        let mut progress = |_| {};
+        let mut input = Input::with_capacity(OneByte(&data), &mut progress, 16);
+        let mut seen = Vec::new();
+        while input.ensure(7).unwrap() {
+            assert!(input.end - input.pos >= 7);
+            seen.push(input.buf[input.pos]);
+            assert_eq!(input.offset(), u64::from(input.buf[input.pos]));
+            input.pos += 1;
+        }
+        seen.extend_from_slice(&input.buf[input.pos..input.end]);
+        assert_eq!(seen, data);
+    }
+
+    #[test]
+    fn peek_skips_whitespace_and_reports_offsets() {
+        let mut progress = |_| {};
+        let mut input = Input::with_capacity(&b" \n\t\r x"[..], &mut progress, 16);
+        assert_eq!(input.peek_non_ws().unwrap(), Some(b'x'));
+        assert_eq!(input.offset(), 5);
+        input.pos += 1;
+        assert_eq!(input.peek_non_ws().unwrap(), None);
+        assert!(matches!(
+            input.truncated(Section::Nodes),
+            ParseError::Truncated { offset: 6, .. }
+        ));
+    }
+
+    #[test]
+    fn io_errors_carry_the_offset() {
+        struct Failing(usize);
+        impl Read for Failing {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                if self.0 == 0 {
+                    return Err(std::io::Error::other("disk on fire"));
+                }
+                let n = self.0.min(buf.len());
+                buf[..n].fill(b' ');
+                self.0 -= n;
+                Ok(n)
+            }
+        }
+        let mut progress = |_| {};
+        let mut input = Input::with_capacity(Failing(40), &mut progress, 16);
+        let err = input.peek_non_ws().unwrap_err();
+        assert!(matches!(err, ParseError::Io { offset: 40, .. }), "{err}");
+        assert!(err.to_string().contains("disk on fire"));
+    }
+}

@@ -4,14 +4,24 @@
 //!
 //! See `ARCHITECTURE.md` at the repository root for how the pieces fit.
 
+mod bitset;
+pub mod distance;
+pub mod dominators;
+pub mod ephemeron;
 mod error;
+pub mod essential;
 mod graph;
 mod kind;
 mod parse;
+pub mod retention;
 mod strings;
 
+pub use distance::BASE_SYSTEM_DISTANCE;
+pub use ephemeron::{WeakMapEdgeName, parse_weak_map_edge_name};
 pub use error::{ParseError, ParseErrorKind, Section};
+pub use essential::EssentialEdges;
 pub use graph::{EdgeIdx, EdgeLabel, GraphBuilder, HeapGraph, Location, NodeIdx};
 pub use kind::{EdgeKind, NodeKind};
 pub use parse::{ParseOptions, parse};
+pub use retention::Retention;
 pub use strings::{StrIdx, StringTable};

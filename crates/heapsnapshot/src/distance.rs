@@ -1,0 +1,296 @@
+//! Distances from the GC roots, and the BFS tree that gives every node its shortest
+//! retainer path — `DevTools`' "Distance" column.
+//!
+//! As in `HeapSnapshot.calculateDistances` / `bfs` and `JSHeapSnapshot.calculateDistances`
+//! (`front_end/entrypoints/heap_snapshot_worker/HeapSnapshot.ts`):
+//!
+//! 1. **User roots first.** Every target of a root edge that is a *user root* gets
+//!    distance 1 — in `JSHeapSnapshot.isUserRoot`, any non-synthetic node (the global
+//!    objects the root points at through `shortcut` edges) or Blink's synthetic
+//!    `(Document DOM trees)`. A breadth-first search runs from all of them at once.
+//! 2. **Then the rest from the root.** The root gets [`BASE_SYSTEM_DISTANCE`]
+//!    (100 000 000, `DevTools`' `baseSystemDistance`; 0 when there are no user roots)
+//!    and a second BFS from it reaches what only the `(GC roots)` keep: those nodes get
+//!    `BASE_SYSTEM_DISTANCE + k`, which `DevTools` shows as "−" and counts as "system".
+//! 3. Nodes neither search reaches have no distance.
+//!
+//! Both searches follow every edge except:
+//!
+//! - `weak` edges;
+//! - the `sloppy_function_map` edge of a `hidden` node named `system / NativeContext`;
+//! - edges of an `array` node named `(map descriptors)` whose index `i` (the edge name
+//!   read with JavaScript's `parseInt`) has `i >= 2 && i % 3 == 1`: descriptor arrays are
+//!   shared between maps, so those links need not be valid for every map
+//!   (crbug.com/413608);
+//! - of the two `internal` edges of a `WeakMap` entry (key → value and table → value,
+//!   see [`crate::ephemeron`]), whichever the search meets first (while the value is
+//!   still unvisited) is skipped and the second is followed, so the value's distance is
+//!   the larger of key + 1 and table + 1 (crbug.com/1290800): a value is only as close
+//!   as the farther of the two things that must both be alive.
+//!
+//! Shortcut edges are followed like any other. The edge that first reaches a node is
+//! recorded as its *parent edge*; following parent edges from a node back to the root
+//! gives its shortest retainer path, through a user root whenever one reaches it.
+
+use crate::ephemeron::EphemeronNames;
+use crate::essential::is_document_dom_trees_root;
+use crate::{EdgeIdx, EdgeKind, EdgeLabel, HeapGraph, NodeIdx, NodeKind};
+
+/// `DevTools`' `baseSystemDistance`: the distance of the root when user roots exist, so
+/// nodes reached only through the `(GC roots)` have distances above it.
+pub const BASE_SYSTEM_DISTANCE: u32 = 100_000_000;
+
+/// "No distance" / "no edge" in the `u32` columns.
+pub(crate) const NONE: u32 = u32::MAX;
+
+/// BFS distances and parent edges of every node.
+#[derive(Debug, Clone)]
+pub(crate) struct Distances {
+    /// Distance per node, `NONE` when unreached.
+    pub(crate) distance: Vec<u32>,
+    /// The edge that first reached each node, `NONE` for the root and unreached nodes.
+    pub(crate) parent_edge: Vec<u32>,
+}
+
+impl Distances {
+    /// Runs both searches over `g` (see the module docs).
+    pub(crate) fn compute(g: &HeapGraph) -> Self {
+        let n = g.node_count();
+        let mut bfs = Bfs {
+            g,
+            filter: Filter::new(g),
+            distance: vec![NONE; n],
+            parent_edge: vec![NONE; n],
+            queue: Vec::with_capacity(n),
+        };
+        if n == 0 {
+            return bfs.finish();
+        }
+        let root = HeapGraph::ROOT;
+        for e in g.edges(root) {
+            let child = g.to(e);
+            if is_user_root(g, child) {
+                bfs.distance[child.ix()] = 1;
+                if bfs.parent_edge[child.ix()] == NONE {
+                    bfs.parent_edge[child.ix()] = e.0;
+                }
+                bfs.queue.push(child.0);
+            }
+        }
+        let has_user_roots = !bfs.queue.is_empty();
+        bfs.run();
+        bfs.distance[root.ix()] = if has_user_roots {
+            BASE_SYSTEM_DISTANCE
+        } else {
+            0
+        };
+        bfs.parent_edge[root.ix()] = NONE;
+        bfs.queue.clear();
+        bfs.queue.push(root.0);
+        bfs.run();
+        bfs.finish()
+    }
+}
+
+/// `DevTools`' `JSHeapSnapshot.isUserRoot` for a child of the root.
+fn is_user_root(g: &HeapGraph, n: NodeIdx) -> bool {
+    g.kind(n) != NodeKind::Synthetic || is_document_dom_trees_root(g, n)
+}
+
+struct Bfs<'g> {
+    g: &'g HeapGraph,
+    filter: Filter<'g>,
+    distance: Vec<u32>,
+    parent_edge: Vec<u32>,
+    queue: Vec<u32>,
+}
+
+impl Bfs<'_> {
+    /// Breadth-first search from everything in `queue`.
+    fn run(&mut self) {
+        let g = self.g;
+        let mut head = 0;
+        while head < self.queue.len() {
+            let node = NodeIdx(self.queue[head]);
+            head += 1;
+            let d = self.distance[node.ix()].saturating_add(1);
+            for e in g.edges(node) {
+                if g.edge_kind(e) == EdgeKind::Weak {
+                    continue;
+                }
+                let child = g.to(e);
+                if self.distance[child.ix()] != NONE || !self.filter.follow(node, e) {
+                    continue;
+                }
+                self.distance[child.ix()] = d;
+                self.parent_edge[child.ix()] = e.0;
+                self.queue.push(child.0);
+            }
+        }
+    }
+
+    fn finish(self) -> Distances {
+        Distances {
+            distance: self.distance,
+            parent_edge: self.parent_edge,
+        }
+    }
+}
+
+/// `DevTools`' distance filter (`JSHeapSnapshot.calculateDistances`); it is stateful
+/// because of the `WeakMap` pair rule.
+struct Filter<'g> {
+    g: &'g HeapGraph,
+    names: EphemeronNames<'g>,
+    /// Per `WeakMap` pair: one of its two edges was met (and skipped) already.
+    pending: Vec<bool>,
+}
+
+impl<'g> Filter<'g> {
+    fn new(g: &'g HeapGraph) -> Self {
+        Self {
+            g,
+            names: EphemeronNames::new(g),
+            pending: Vec::new(),
+        }
+    }
+
+    /// Whether the search may take edge `e` out of `node` to an unvisited node.
+    fn follow(&mut self, node: NodeIdx, e: EdgeIdx) -> bool {
+        let g = self.g;
+        match g.kind(node) {
+            NodeKind::Hidden
+                if g.edge_label(e) == EdgeLabel::Name("sloppy_function_map")
+                    && g.name(node) == "system / NativeContext" =>
+            {
+                return false;
+            }
+            NodeKind::Array if g.name(node) == "(map descriptors)" => {
+                let index = match g.edge_label(e) {
+                    EdgeLabel::Index(i) => Some(i64::from(i)),
+                    EdgeLabel::Name(name) => js_parse_int(name),
+                };
+                return index.is_none_or(|i| i < 2 || i % 3 != 1);
+            }
+            _ => {}
+        }
+        if g.edge_kind(e) == EdgeKind::Internal {
+            if let Some(m) = self.names.get(g.edge_name[e.ix()]) {
+                let pair = m.pair as usize;
+                if pair >= self.pending.len() {
+                    self.pending.resize(pair + 1, false);
+                }
+                // First edge of the pair: remember and skip; second: follow.
+                self.pending[pair] = !self.pending[pair];
+                return !self.pending[pair];
+            }
+        }
+        true
+    }
+}
+
+/// JavaScript's `parseInt(s, 10)`: optional leading whitespace and sign, then the
+/// longest run of decimal digits; `None` for `NaN`. Values beyond `i64` saturate.
+fn js_parse_int(s: &str) -> Option<i64> {
+    let s = s.trim_start();
+    let (negative, digits) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let digits = &digits[..digits.bytes().take_while(u8::is_ascii_digit).count()];
+    if digits.is_empty() {
+        return None;
+    }
+    let value = digits.bytes().fold(0i64, |acc, b| {
+        acc.saturating_mul(10).saturating_add(i64::from(b - b'0'))
+    });
+    Some(if negative { -value } else { value })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{BASE_SYSTEM_DISTANCE, Distances, NONE, js_parse_int};
+    use crate::{EdgeKind, GraphBuilder, NodeKind};
+
+    #[test]
+    fn parse_int_like_javascript() {
+        assert_eq!(js_parse_int("12"), Some(12));
+        assert_eq!(js_parse_int("  7abc"), Some(7));
+        assert_eq!(js_parse_int("-4"), Some(-4));
+        assert_eq!(js_parse_int("abc"), None);
+        assert_eq!(js_parse_int(""), None);
+        assert_eq!(js_parse_int("-"), None);
+    }
+
+    #[test]
+    fn user_roots_then_system_roots() {
+        let mut b = GraphBuilder::default();
+        let root = b.node(NodeKind::Synthetic, "", 0);
+        let gc = b.node(NodeKind::Synthetic, "(GC roots)", 0);
+        let global = b.node(NodeKind::Object, "global", 1);
+        let a = b.node(NodeKind::Object, "A", 1);
+        let sys = b.node(NodeKind::Hidden, "system / X", 1);
+        let island = b.node(NodeKind::Object, "island", 1);
+        b.element(root, EdgeKind::Element, 1, gc);
+        b.edge(root, EdgeKind::Shortcut, "2", global);
+        b.edge(gc, EdgeKind::Internal, "a", a);
+        b.edge(gc, EdgeKind::Internal, "sys", sys);
+        b.edge(global, EdgeKind::Property, "a", a);
+        b.edge(sys, EdgeKind::Weak, "w", island);
+        let g = b.build();
+        let d = Distances::compute(&g);
+        assert_eq!(
+            d.distance,
+            [
+                BASE_SYSTEM_DISTANCE,
+                BASE_SYSTEM_DISTANCE + 1,
+                1,
+                2,
+                BASE_SYSTEM_DISTANCE + 2,
+                NONE
+            ]
+        );
+        assert_eq!(d.parent_edge[0], NONE);
+        assert_eq!(d.parent_edge[5], NONE);
+    }
+
+    #[test]
+    fn no_user_roots_means_root_at_zero() {
+        let mut b = GraphBuilder::default();
+        let root = b.node(NodeKind::Synthetic, "", 0);
+        let gc = b.node(NodeKind::Synthetic, "(GC roots)", 0);
+        let a = b.node(NodeKind::Object, "A", 1);
+        b.element(root, EdgeKind::Element, 1, gc);
+        b.edge(gc, EdgeKind::Internal, "a", a);
+        let g = b.build();
+        assert_eq!(Distances::compute(&g).distance, [0, 1, 2]);
+    }
+
+    #[test]
+    fn native_context_sloppy_function_map_and_map_descriptors_are_skipped() {
+        let mut b = GraphBuilder::default();
+        let root = b.node(NodeKind::Synthetic, "", 0);
+        let ctx = b.node(NodeKind::Hidden, "system / NativeContext", 1);
+        let map = b.node(NodeKind::ObjectShape, "system / Map", 1);
+        let desc = b.node(NodeKind::Array, "(map descriptors)", 1);
+        let d0 = b.node(NodeKind::Object, "d0", 1);
+        let d4 = b.node(NodeKind::Object, "d4", 1);
+        let d5 = b.node(NodeKind::Object, "d5", 1);
+        let named = b.node(NodeKind::Object, "named7", 1);
+        b.edge(root, EdgeKind::Property, "ctx", ctx);
+        b.edge(ctx, EdgeKind::Internal, "sloppy_function_map", map);
+        b.edge(root, EdgeKind::Property, "desc", desc);
+        b.element(desc, EdgeKind::Element, 0, d0);
+        b.element(desc, EdgeKind::Element, 4, d4);
+        b.element(desc, EdgeKind::Element, 5, d5);
+        b.edge(desc, EdgeKind::Internal, "7", named);
+        let g = b.build();
+        let d = Distances::compute(&g).distance;
+        assert_eq!(d[map.ix()], NONE);
+        assert_eq!(d[d0.ix()], 2);
+        assert_eq!(d[d4.ix()], NONE, "4 % 3 == 1");
+        assert_eq!(d[d5.ix()], 2);
+        assert_eq!(d[named.ix()], NONE, "parseInt(\"7\") % 3 == 1");
+    }
+}

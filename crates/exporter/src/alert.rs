@@ -1,5 +1,5 @@
 //! [`Alerter`]: the Alertmanager v2 client. `fire`/`resolve` only enqueue; a named
-//! thread (`memwatchdog-alerts`) delivers, re-sends and retries.
+//! thread (`memwd-alerts`) delivers, re-sends and retries.
 //!
 //! ```no_run
 //! use memwatchdog_exporter::{Alerter, AlerterConfig};
@@ -42,7 +42,7 @@ use crate::sender::{self, Sender};
 /// connect in progress can take longer, and then the thread is left to finish it alone.
 pub const STOP_GRACE: Duration = Duration::from_secs(1);
 /// Name of the sender thread.
-const THREAD_NAME: &str = "memwatchdog-alerts";
+const THREAD_NAME: &str = "memwd-alerts";
 
 /// Settings of an [`Alerter`]. Start from [`AlerterConfig::new`].
 #[derive(Clone)]

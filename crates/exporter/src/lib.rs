@@ -2,10 +2,11 @@
 //! Alertmanager v2 client with a retry queue on its own thread.
 //!
 //! Built to live inside a user's Node process (through the napi addon), so:
-//! no async runtime; every thread is named (`memwatchdog-metrics`,
-//! `memwatchdog-alerts`) and stoppable (`stop()`/`Drop` joins it and frees the port);
-//! nothing the caller invokes does I/O, blocks on the network or panics. Updates to
-//! [`Metrics`] are relaxed atomic operations; [`Alerter::fire`] only enqueues.
+//! no async runtime; every thread is named (`memwd-metrics`, `memwd-alerts`: short,
+//! as Linux keeps 15 bytes of a thread name) and stoppable (`stop()`/`Drop` joins it
+//! and frees the port); nothing the caller invokes does I/O, blocks on the network or
+//! panics. Updates to [`Metrics`] are relaxed atomic operations; [`Alerter::fire`]
+//! only enqueues.
 //!
 //! ```no_run
 //! use memwatchdog_exporter::{Alerter, AlerterConfig, GcKind, Metrics, MetricsServer};

@@ -1,6 +1,6 @@
 //! [`MetricsServer`]: serves `/metrics` from its own thread, independent of the caller.
 //!
-//! The server is one named thread (`memwatchdog-metrics`) on a blocking
+//! The server is one named thread (`memwd-metrics`) on a blocking
 //! [`TcpListener`]. Each connection gets one response and is closed; the exposition is
 //! rendered on that thread from the shared [`Metrics`] atomics, so a scrape never
 //! needs the thread that updates them (in the addon: the JS event loop, which may be
@@ -36,7 +36,7 @@ pub const READ_TIMEOUT: Duration = Duration::from_secs(2);
 /// Longest wait for a client to take the response.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 /// Name of the server thread.
-const THREAD_NAME: &str = "memwatchdog-metrics";
+const THREAD_NAME: &str = "memwd-metrics";
 
 const INDEX_HTML: &str = "<!doctype html>\n<html><head><title>MemWatchdog</title></head>\
 <body><h1>MemWatchdog</h1><p><a href=\"/metrics\">Metrics</a></p></body></html>\n";

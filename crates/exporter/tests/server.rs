@@ -58,8 +58,11 @@ fn scrapes_answer_during_continuous_updates() {
         last_count = count;
     }
     done.store(true, Ordering::Relaxed);
-    let updates = updater.join().unwrap();
-    assert!(updates > 1000, "the updater hardly ran: {updates}");
+    let update_count = updater.join().unwrap();
+    assert!(
+        update_count > 1000,
+        "the updater hardly ran: {update_count}"
+    );
     assert!(last_count > 0);
     assert!(
         slowest < Duration::from_secs(1),

@@ -1,0 +1,207 @@
+#!/usr/bin/env node
+// Renders docs/benchmarks.md (to stdout) from what bench/run.sh left in .bench/:
+//   .bench/snapshots/SET/meta.json            the snapshot set (sizes, node counts, write times)
+//   .bench/results/SET.TOOL.{time,status,cmd,date,out,err,limit}   one measured run each
+// Only measured numbers go into the tables; a run that did not happen is not listed.
+
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const bench = path.join(root, '.bench');
+const results = path.join(bench, 'results');
+const SET_ORDER = ['160m', '1g', '4g'];
+
+const read = (p) => (fs.existsSync(p) ? fs.readFileSync(p, 'utf8') : null);
+const mib = (bytes) => `${(bytes / 1048576).toFixed(0)} MiB`;
+const gib = (bytes) => `${(bytes / 1073741824).toFixed(2)} GiB`;
+const size = (bytes) => (bytes >= 1073741824 ? gib(bytes) : mib(bytes));
+const thousands = (n) => n.toLocaleString('en-US');
+
+function sh(cmd, args) {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return null;
+  }
+}
+
+function machine() {
+  const cpuinfo = read('/proc/cpuinfo') ?? '';
+  const meminfo = read('/proc/meminfo') ?? '';
+  const memKb = Number((meminfo.match(/MemTotal:\s+(\d+)/) ?? [])[1] ?? 0);
+  const pkg = (p) => {
+    const t = read(path.join(bench, 'node_modules', p, 'package.json'));
+    return t ? JSON.parse(t).version : 'not installed';
+  };
+  return {
+    cpu: (cpuinfo.match(/model name\s*:\s*(.*)/) ?? [])[1] ?? 'unknown',
+    nproc: sh('nproc', []) ?? String(os.availableParallelism()),
+    ram: `${(memKb / 1048576).toFixed(1)} GiB`,
+    kernel: sh('uname', ['-sr']) ?? os.release(),
+    nodeSystem: sh('node', ['--version']) ?? 'none',
+    node22: process.version,
+    mw: (read(path.join(results, 'mw.version')) ?? '').trim() || 'not run',
+    memlab: pkg('memlab'),
+    typescript: pkg('typescript'),
+  };
+}
+
+function parseTime(text) {
+  const get = (re) => (text.match(re) ?? [])[1];
+  const wall = get(/Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): ([\d:.]+)/);
+  let seconds = null;
+  if (wall) seconds = wall.split(':').reduce((acc, part) => acc * 60 + Number(part), 0);
+  const rssKb = Number(get(/Maximum resident set size \(kbytes\): (\d+)/));
+  const user = Number(get(/User time \(seconds\): ([\d.]+)/));
+  const sys = Number(get(/System time \(seconds\): ([\d.]+)/));
+  return { seconds, rssBytes: rssKb * 1024, cpuSeconds: user + sys };
+}
+
+function outcome(run) {
+  const secs = run.seconds == null ? '?' : run.seconds.toFixed(0);
+  const err = run.err ?? '';
+  if (run.status === 0) return 'ok';
+  if (run.status === 124) return `timeout: killed after ${run.limit ?? secs} s`;
+  if (/heap out of memory|Reached heap limit|invalid table size|Invalid array length|Invalid string length/i.test(err)) {
+    return `OOM after ${secs} s (${(err.match(/(JavaScript heap out of memory|invalid table size|Invalid array length|Invalid string length)/i) ?? ['V8 heap limit'])[0]})`;
+  }
+  if (run.status === 137) return `killed by SIGKILL after ${secs} s (kernel OOM killer?)`;
+  return `failed after ${secs} s (exit ${run.status})`;
+}
+
+function memlabFinding(out) {
+  if (!out) return '';
+  const clean = out.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
+  const found = (clean.match(/MemLab found (\d+) leak/) ?? [])[1];
+  const row = clean.match(/'SourceFileObject'\s*│\s*'object'\s*│\s*(\d+)\s*│\s*'([^']+)'/);
+  const parts = [];
+  if (found !== undefined) parts.push(`${found} leaks reported`);
+  if (row) parts.push(`SourceFileObject x${row[1]} (${row[2]} retained) in its "alive objects allocated in target" table`);
+  return parts.join('; ');
+}
+
+function runs() {
+  if (!fs.existsSync(results)) return [];
+  const list = [];
+  for (const f of fs.readdirSync(results)) {
+    const m = f.match(/^(.+)\.(mw|memlab)\.status$/);
+    if (!m) continue;
+    const base = path.join(results, `${m[1]}.${m[2]}`);
+    const time = read(`${base}.time`) ?? '';
+    list.push({
+      set: m[1],
+      tool: m[2],
+      status: Number(read(`${base}.status`)),
+      limit: read(`${base}.limit`)?.trim(),
+      date: read(`${base}.date`)?.trim(),
+      cmd: read(`${base}.cmd`)?.trim(),
+      err: read(`${base}.err`),
+      out: read(`${base}.out`),
+      ...parseTime(time),
+    });
+  }
+  const order = (r) => SET_ORDER.indexOf(r.set) * 10 + (r.tool === 'mw' ? 0 : 1);
+  return list.sort((a, b) => order(a) - order(b));
+}
+
+function sets() {
+  const dir = path.join(bench, 'snapshots');
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir)
+    .map((s) => read(path.join(dir, s, 'meta.json')))
+    .filter(Boolean)
+    .map((t) => JSON.parse(t))
+    .sort((a, b) => SET_ORDER.indexOf(a.size) - SET_ORDER.indexOf(b.size));
+}
+
+function main() {
+  const m = machine();
+  const S = sets();
+  const R = runs();
+  const L = [];
+  L.push('# Benchmarks: `mw analyze` and memlab on the same heap snapshots');
+  L.push('');
+  L.push('<!-- Generated by bench/report.mjs from the runs of `bash bench/run.sh`; edit those, not this file. -->');
+  L.push('');
+  L.push('## Method');
+  L.push('');
+  L.push('- **Same files for both tools.** `bench/make-snapshots.mjs` (Node 22) writes three snapshots — base, target,');
+  L.push('  final — from one process, so node ids match across them. The heap is a real program: the TypeScript 5');
+  L.push('  compiler type-checking its own `lib/typescript.d.ts`, each Program kept alive (1 for the 160m set, 7 for');
+  L.push('  1g, 30 for 4g), plus a planted leak that grows between snapshots: a module-level `sourceFileCache` Map');
+  L.push('  that keeps every parsed version of `typescript.d.ts` (1 / 3 / 12 new `SourceFileObject` trees per phase).');
+  L.push('- **Commands.** `mw analyze base target final --json --out /dev/null` and');
+  L.push('  `node --max-old-space-size=8000 memlab.js find-leaks --baseline base --target target --final final --work-dir TMP`');
+  L.push('  (memlab on Node 22, its default settings). Each runs under `/usr/bin/time -v` (GNU time): wall-clock time');
+  L.push('  and maximum resident set size of the process tree. memlab gets a time limit (`timeout`, 30 min by');
+  L.push('  default); a run that hits it or runs out of memory is recorded as such, with the time it took to fail.');
+  L.push('- **Page cache: warm.** Before each timed run the three files are read once (`cat > /dev/null`), so both');
+  L.push('  tools read from memory; the files fit in RAM. Cold-cache (first read from disk) times were not measured;');
+  L.push('  they add the disk read time of ~3x the file size to both tools.');
+  L.push('- One run per cell, tools run one after the other on an otherwise idle machine; nothing else is averaged.');
+  L.push('- Reproduce: `make bench` (= `bash bench/run.sh`); the 4 GB set: `bash bench/run.sh --huge` (mw only:');
+  L.push('  memlab cannot load it). Raw `time -v` reports and tool output stay in `.bench/results/`.');
+  L.push('');
+  L.push('## Machine');
+  L.push('');
+  L.push('| | |');
+  L.push('| --- | --- |');
+  L.push(`| CPU | ${m.cpu}, ${m.nproc} cores (nproc) |`);
+  L.push(`| RAM | ${m.ram} |`);
+  L.push(`| kernel | ${m.kernel} |`);
+  L.push(`| Node | ${m.node22} (snapshots, memlab); system ${m.nodeSystem} |`);
+  L.push(`| mw | ${m.mw} |`);
+  L.push(`| memlab | ${m.memlab} |`);
+  L.push(`| TypeScript (the snapshotted program) | ${m.typescript} |`);
+  L.push(`| report generated | ${new Date().toISOString().slice(0, 10)} |`);
+  L.push('');
+  L.push('## Snapshot sets');
+  L.push('');
+  if (S.length === 0) {
+    L.push('None made yet.');
+  } else {
+    L.push('| set | snapshot | file size | nodes | edges | heap used | write time (Node) |');
+    L.push('| --- | --- | ---: | ---: | ---: | ---: | ---: |');
+    for (const s of S) {
+      for (const name of ['base', 'target', 'final']) {
+        const x = s.snapshots[name];
+        L.push(`| ${s.size} | ${name} | ${size(x.bytes)} | ${thousands(x.node_count)} | ${thousands(x.edge_count)} | ${mib(x.heap_used_bytes)} | ${x.write_seconds.toFixed(1)} s (${s.node}) |`);
+      }
+    }
+    L.push('');
+    L.push('Making a set (one process: build the programs, leak, write three snapshots):');
+    L.push('');
+    L.push('| set | TS programs | build time | peak RSS of the writer | made |');
+    L.push('| --- | ---: | ---: | ---: | --- |');
+    for (const s of S) L.push(`| ${s.size} | ${s.programs} | ${s.build_seconds} s | ${size(s.peak_rss_bytes)} | ${s.made_at.slice(0, 10)} |`);
+  }
+  L.push('');
+  L.push('## Results');
+  L.push('');
+  if (R.length === 0) {
+    L.push('No analyzer run recorded yet.');
+  } else {
+    L.push('| set (final file) | tool | wall time | peak RSS | CPU time (user+sys) | outcome | what it reported |');
+    L.push('| --- | --- | ---: | ---: | ---: | --- | --- |');
+    for (const r of R) {
+      const s = S.find((x) => x.size === r.set);
+      const setLabel = s ? `${r.set} (${size(s.snapshots.final.bytes)})` : r.set;
+      const wall = r.seconds == null ? '?' : `${r.seconds.toFixed(1)} s`;
+      const rss = r.rssBytes ? size(r.rssBytes) : '?';
+      const cpu = Number.isFinite(r.cpuSeconds) ? `${r.cpuSeconds.toFixed(1)} s` : '?';
+      const what = r.tool === 'memlab' ? memlabFinding(r.out) : '';
+      L.push(`| ${setLabel} | ${r.tool} | ${wall} | ${rss} | ${cpu} | ${outcome(r)} | ${what} |`);
+    }
+    L.push('');
+    L.push('Dates of the runs: ' + [...new Set(R.map((r) => r.date?.slice(0, 10)).filter(Boolean))].join(', ') + '.');
+  }
+  L.push('');
+  process.stdout.write(`${L.join('\n')}\n`);
+}
+
+main();

@@ -1,1 +1,35 @@
-fn main() {}
+//! `mw`: the MemWatchdog command line.
+//!
+//! `mw analyze BASE TARGET [FINAL]` diffs V8 heap snapshots and names the retainer paths
+//! that hold the leaked objects. The binary only wires the library crates together:
+//! argument parsing, files, progress and output formatting live here, nothing else.
+
+mod analyze;
+mod cli;
+mod exit;
+mod format;
+mod load;
+mod output;
+mod table;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    let result = match cli.command {
+        cli::Command::Analyze(args) => analyze::run(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            let code = exit::code_for(&err);
+            anstream::eprintln!("mw: error: {err:#}");
+            if let Some(hint) = exit::hint_for(&err) {
+                anstream::eprintln!("hint: {hint}");
+            }
+            ExitCode::from(code)
+        }
+    }
+}

@@ -5,23 +5,30 @@
 //! See `ARCHITECTURE.md` at the repository root for how the pieces fit.
 
 mod bitset;
+mod class;
 pub mod distance;
 pub mod dominators;
 pub mod ephemeron;
 mod error;
 pub mod essential;
 mod graph;
+mod idset;
 mod kind;
+pub mod leak;
 mod parse;
 pub mod retention;
+mod source;
 mod strings;
 
 pub use distance::BASE_SYSTEM_DISTANCE;
 pub use ephemeron::{WeakMapEdgeName, parse_weak_map_edge_name};
 pub use error::{ParseError, ParseErrorKind, Section};
 pub use essential::EssentialEdges;
+pub use class::{class_name, kind_class, kind_name};
 pub use graph::{EdgeIdx, EdgeLabel, GraphBuilder, HeapGraph, Location, NodeIdx};
+pub use idset::IdSet;
 pub use kind::{EdgeKind, NodeKind};
+pub use leak::{AnalyzeOptions, DiffError, analyze, report};
 pub use parse::{ParseOptions, parse};
 pub use retention::Retention;
 pub use strings::{StrIdx, StringTable};

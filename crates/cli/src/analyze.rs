@@ -1,0 +1,39 @@
+//! `mw analyze`: load the snapshots, diff them, print the report.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use memwatchdog_heapsnapshot::{AnalyzeOptions, analyze};
+
+use crate::cli::AnalyzeArgs;
+use crate::load::{Job, load_all};
+use crate::output::write_report;
+use crate::table::render;
+
+/// Runs `mw analyze`.
+pub fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
+    let three = args.last.is_some();
+    let mut jobs = vec![
+        Job { path: &args.base, edges: false },
+        Job { path: &args.target, edges: !three },
+    ];
+    if let Some(last) = &args.last {
+        jobs.push(Job { path: last, edges: true });
+    }
+    let progress = !args.no_progress && std::io::stderr().is_terminal();
+    let graphs = load_all(&jobs, progress)?;
+    let opts = AnalyzeOptions { top: args.top };
+    let report = analyze(&graphs[0], &graphs[1], graphs.get(2), &opts)?;
+    drop(graphs);
+    let text = if args.json {
+        let mut json = serde_json::to_string_pretty(&report).context("serialising the report")?;
+        json.push('\n');
+        json
+    } else {
+        let color = args.out.is_none() && anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never;
+        render(&report, color)
+    };
+    write_report(args.out.as_deref(), &text)?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,45 @@
+//! Command-line arguments (clap derive).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Explain Node.js memory leaks from V8 heap snapshots.
+#[derive(Debug, Parser)]
+#[command(name = "mw", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Diff heap snapshots of one process and rank the leak suspects by retained-size growth.
+    ///
+    /// BASE is taken before the suspected leak, TARGET after it; with FINAL (taken later
+    /// still) only objects that are still alive in FINAL are reported, like memlab.
+    Analyze(AnalyzeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// Snapshot taken before the leak (.heapsnapshot).
+    pub base: PathBuf,
+    /// Snapshot taken after the leak grew.
+    pub target: PathBuf,
+    /// Optional later snapshot: report only objects still alive in it.
+    #[arg(value_name = "FINAL")]
+    pub last: Option<PathBuf>,
+    /// Print the report as JSON (schema in docs/cli.md).
+    #[arg(long)]
+    pub json: bool,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Number of suspects and constructor rows to show.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub top: usize,
+    /// Never draw a progress bar, even on a terminal.
+    #[arg(long)]
+    pub no_progress: bool,
+}

@@ -1,0 +1,39 @@
+//! Exit codes, documented in docs/cli.md, and the hint printed under an error.
+
+use memwatchdog_heapsnapshot::DiffError;
+
+use crate::load::LoadError;
+use crate::output::OutputError;
+
+/// Something went wrong that is not covered below (a bug: please report it).
+pub const INTERNAL: u8 = 1;
+/// An input file is missing, unreadable, not a heap snapshot, truncated or corrupt.
+pub const BAD_INPUT: u8 = 3;
+/// The snapshots cannot be compared (e.g. they come from different processes).
+pub const INCOMPATIBLE: u8 = 4;
+/// The report could not be written (e.g. `--out` into a full disk).
+pub const OUTPUT: u8 = 5;
+
+/// The exit code for an error chain.
+pub fn code_for(err: &anyhow::Error) -> u8 {
+    if err.downcast_ref::<LoadError>().is_some() {
+        BAD_INPUT
+    } else if err.downcast_ref::<DiffError>().is_some() {
+        INCOMPATIBLE
+    } else if err.downcast_ref::<OutputError>().is_some() {
+        OUTPUT
+    } else {
+        INTERNAL
+    }
+}
+
+/// A line telling the user what to do next, when the error message does not already.
+pub fn hint_for(err: &anyhow::Error) -> Option<&'static str> {
+    match err.downcast_ref::<LoadError>() {
+        Some(LoadError::Open { .. }) => Some("check the path; snapshots are written by v8.writeHeapSnapshot() or DevTools"),
+        _ if err.downcast_ref::<DiffError>().is_some() => {
+            Some("write all snapshots from one process, e.g. with v8.writeHeapSnapshot() at intervals")
+        }
+        _ => None,
+    }
+}

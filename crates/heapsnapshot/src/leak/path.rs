@@ -1,0 +1,84 @@
+//! Retainer paths as report steps and as one readable line.
+
+use super::report::PathStep;
+use crate::class::{class_name, kind_name};
+use crate::{EdgeIdx, EdgeKind, EdgeLabel, HeapGraph};
+
+/// Longest node name kept in a path step (strings can be megabytes).
+const MAX_NAME: usize = 80;
+
+/// Turns the edges of a retainer path (root first) into report steps.
+#[must_use]
+pub fn path_steps(g: &HeapGraph, edges: &[EdgeIdx]) -> Vec<PathStep> {
+    edges
+        .iter()
+        .map(|&e| {
+            let to = g.to(e);
+            PathStep {
+                edge: match g.edge_label(e) {
+                    EdgeLabel::Name(name) => name.to_owned(),
+                    EdgeLabel::Index(i) => format!("[{i}]"),
+                },
+                edge_type: edge_kind_name(g.edge_kind(e)).to_owned(),
+                class_name: class_name(g, to).into_owned(),
+                name: truncate(g.name(to), MAX_NAME),
+                node_type: kind_name(g.kind(to)).to_owned(),
+                id: g.id(to),
+            }
+        })
+        .collect()
+}
+
+/// One line: the root-side node, then each edge name (indices as `[]`), then the class
+/// of the object reached, e.g. `(GC roots) > … > auditLog > [] > AuditEntry`. A run of
+/// identical steps (a linked list's `_idleNext`) is shown once, followed by `…`.
+#[must_use]
+pub fn path_text(steps: &[PathStep]) -> String {
+    let Some((first, rest)) = steps.split_first() else {
+        return String::from("(unreachable)");
+    };
+    let mut parts = vec![first.name.clone()];
+    let mut previous: Option<(String, &str)> = None;
+    for step in rest {
+        let label = if step.edge_type == "element" || step.edge_type == "hidden" || step.edge.parse::<u64>().is_ok() {
+            String::from("[]")
+        } else {
+            step.edge.clone()
+        };
+        let key = (label, step.class_name.as_str());
+        if previous.as_ref() == Some(&key) {
+            if let Some(last) = parts.last_mut().filter(|p| !p.ends_with('…')) {
+                last.push('…');
+            }
+            continue;
+        }
+        parts.push(key.0.clone());
+        previous = Some(key);
+    }
+    if let Some(last) = rest.last() {
+        parts.push(last.class_name.clone());
+    }
+    parts.join(" > ")
+}
+
+/// The V8 name of an edge kind.
+#[must_use]
+pub fn edge_kind_name(kind: EdgeKind) -> &'static str {
+    match kind {
+        EdgeKind::Context => "context",
+        EdgeKind::Element => "element",
+        EdgeKind::Property => "property",
+        EdgeKind::Internal => "internal",
+        EdgeKind::Hidden => "hidden",
+        EdgeKind::Shortcut => "shortcut",
+        EdgeKind::Weak => "weak",
+        EdgeKind::Other => "unknown",
+    }
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &s[..cut]),
+        None => s.to_owned(),
+    }
+}

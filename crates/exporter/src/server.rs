@@ -33,6 +33,8 @@ use crate::request::{MAX_HEAD, Route, head_end, route};
 
 /// Longest wait for a client to send its request head.
 pub const READ_TIMEOUT: Duration = Duration::from_secs(2);
+/// Reads wait in slices this long, checking between them whether the server stops.
+const READ_SLICE: Duration = Duration::from_millis(50);
 /// Longest wait for a client to take the response.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 /// Name of the server thread.
@@ -168,7 +170,7 @@ fn serve(listener: &TcpListener, metrics: &Metrics, stopping: &AtomicBool, log: 
             Ok((stream, _)) => {
                 accept_failures = 0;
                 // A client that misbehaves only loses its own connection.
-                let _ = answer(stream, metrics);
+                let _ = answer(stream, metrics, stopping);
             }
             Err(e) => {
                 // E.g. out of file descriptors: say so once, then back off.
@@ -185,12 +187,14 @@ fn serve(listener: &TcpListener, metrics: &Metrics, stopping: &AtomicBool, log: 
     }
 }
 
-/// Reads one request head from `stream` and writes the response.
-fn answer(mut stream: TcpStream, metrics: &Metrics) -> io::Result<()> {
-    stream.set_read_timeout(Some(READ_TIMEOUT))?;
+/// Reads one request head from `stream` and writes the response. Gives up after
+/// [`READ_TIMEOUT`] without a full head, or as soon as the server stops.
+fn answer(mut stream: TcpStream, metrics: &Metrics, stopping: &AtomicBool) -> io::Result<()> {
+    stream.set_read_timeout(Some(READ_SLICE))?;
     stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
     let _ = stream.set_nodelay(true);
 
+    let started = std::time::Instant::now();
     let mut buf = Vec::with_capacity(512);
     let mut chunk = [0u8; 1024];
     let routed = loop {
@@ -200,7 +204,22 @@ fn answer(mut stream: TcpStream, metrics: &Metrics) -> io::Result<()> {
         if buf.len() > MAX_HEAD {
             break Route::HeadTooLarge;
         }
-        let n = stream.read(&mut chunk)?;
+        let n = match stream.read(&mut chunk) {
+            Ok(n) => n,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                if stopping.load(Ordering::SeqCst) || started.elapsed() >= READ_TIMEOUT {
+                    return Err(e);
+                }
+                continue;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
         if n == 0 {
             // Closed before a full head: answer what we have, if anything.
             if buf.is_empty() {

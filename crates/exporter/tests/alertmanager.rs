@@ -179,7 +179,12 @@ fn alert_fired_while_alertmanager_is_down_arrives_when_it_starts() {
         alerter.fire("heap", notes(&[("summary", &format!("late update {i}"))]));
         slowest = slowest.max(t.elapsed());
     }
-    assert!(slowest < Duration::from_millis(50), "fire took {slowest:?}");
+    // Far below the 2 s request timeout: fire never waits for the network. (Generous
+    // for a loaded 2-core machine; typical calls take microseconds.)
+    assert!(
+        slowest < Duration::from_millis(250),
+        "fire took {slowest:?}"
+    );
     assert_eq!(alerter.pending(), 1);
     let failures = metrics.alert_send_failures();
     assert!(failures >= 2, "only {failures} attempts in 3 s");

@@ -36,9 +36,12 @@ fn threads_are_named_and_gone_after_stop() {
         200
     );
 
-    let running = thread_names();
-    assert!(running.contains(&"memwd-metrics".to_owned()), "{running:?}");
-    assert!(running.contains(&"memwd-alerts".to_owned()), "{running:?}");
+    // A Rust thread names itself once it runs, so look until both names show.
+    let running = common::wait_for("named threads", Duration::from_secs(2), || {
+        let names = thread_names();
+        (names.contains(&"memwd-metrics".to_owned()) && names.contains(&"memwd-alerts".to_owned()))
+            .then_some(names)
+    });
     assert_eq!(running.len(), before.len() + 2, "{before:?} -> {running:?}");
 
     server.stop();

@@ -171,9 +171,10 @@ impl Alerter {
                 problem: "must not be empty (Alertmanager routes alerts by it)",
             });
         }
-        check_positive("alert.timeout", config.timeout)?;
-        check_positive("alert.resendInterval", config.resend_interval)?;
-        check_positive("alert.backoff.initial", config.backoff.initial)?;
+        check_duration("alert.timeout", config.timeout)?;
+        check_duration("alert.resendInterval", config.resend_interval)?;
+        check_duration("alert.backoff.initial", config.backoff.initial)?;
+        check_duration("alert.backoff.max", config.backoff.max)?;
         if config.max_queue == 0 {
             return Err(ExporterError::BadSetting {
                 setting: "alert.maxQueue",
@@ -318,14 +319,19 @@ impl Drop for Alerter {
     }
 }
 
-fn check_positive(setting: &'static str, d: Duration) -> Result<(), ExporterError> {
-    if d.is_zero() {
-        return Err(ExporterError::BadSetting {
-            setting,
-            problem: "must be more than zero",
-        });
-    }
-    Ok(())
+/// Longest accepted duration setting; keeps every `Instant`/`SystemTime` sum far from
+/// overflow.
+const MAX_DURATION: Duration = Duration::from_secs(24 * 3600);
+
+fn check_duration(setting: &'static str, d: Duration) -> Result<(), ExporterError> {
+    let problem = if d.is_zero() {
+        "must be more than zero"
+    } else if d > MAX_DURATION {
+        "must be at most 24 hours"
+    } else {
+        return Ok(());
+    };
+    Err(ExporterError::BadSetting { setting, problem })
 }
 
 /// `{base}/api/v2/alerts` from a base URL, or the error saying what a base URL is.
@@ -438,6 +444,12 @@ mod tests {
         ));
         let mut c = AlerterConfig::new("http://127.0.0.1:1");
         c.max_queue = 0;
+        assert!(matches!(
+            Alerter::start(c),
+            Err(ExporterError::BadSetting { .. })
+        ));
+        let mut c = AlerterConfig::new("http://127.0.0.1:1");
+        c.resend_interval = Duration::MAX;
         assert!(matches!(
             Alerter::start(c),
             Err(ExporterError::BadSetting { .. })

@@ -177,8 +177,8 @@ impl Metrics {
     }
 
     /// Like [`observe_gc`](Self::observe_gc) with the pause in seconds (Node reports
-    /// milliseconds as a float: pass `ms / 1000`). Negative or `NaN` pauses count the GC
-    /// but record a zero / no duration.
+    /// milliseconds as a float: pass `ms / 1000`). A negative or `NaN` pause counts the
+    /// GC with a zero duration.
     pub fn observe_gc_seconds(&self, kind: GcKind, seconds: f64) {
         let seconds = if seconds.is_nan() {
             0.0

@@ -52,9 +52,10 @@ impl AlertTemplate {
             .iter()
             .map(|(k, v)| (k.clone(), Value::String(v.clone())))
             .collect();
-        let ends_at = a
-            .ends_at
-            .unwrap_or_else(|| now + self.resend_interval.saturating_mul(FIRING_HORIZON));
+        // `max`: a clock stepped back must not put endsAt before startsAt (a 400).
+        let ends_at = a.ends_at.unwrap_or_else(|| {
+            now.max(a.starts_at) + self.resend_interval.saturating_mul(FIRING_HORIZON)
+        });
         let mut alert = Map::new();
         alert.insert("labels".into(), Value::Object(labels));
         alert.insert("annotations".into(), Value::Object(annotations));
@@ -120,6 +121,28 @@ mod tests {
         };
         let body: Value = serde_json::from_str(&template.body(&[firing, resolved], now)).unwrap();
         insta::assert_json_snapshot!(body);
+    }
+
+    #[test]
+    fn firing_ends_after_it_starts_even_if_the_clock_stepped_back() {
+        let template = AlertTemplate {
+            labels: BTreeMap::new(),
+            key_label: "signal".into(),
+            generator_url: None,
+            resend_interval: Duration::from_secs(60),
+        };
+        let start = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let firing = Outgoing {
+            key: "heap".into(),
+            generation: 1,
+            annotations: BTreeMap::new(),
+            starts_at: start,
+            ends_at: None,
+        };
+        let body: Value =
+            serde_json::from_str(&template.body(&[firing], start - Duration::from_secs(3600)))
+                .unwrap();
+        assert_eq!(body[0]["endsAt"], "2023-11-14T22:16:20.000Z");
     }
 
     #[test]

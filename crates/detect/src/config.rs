@@ -1,0 +1,352 @@
+//! Detector settings and their defaults.
+//!
+//! Every field has a default (see [`Config::default`] and `docs/detection.md`); a partial JSON
+//! object deserialises with the remaining fields at their defaults. Times are milliseconds, rates
+//! bytes per millisecond (1 B/ms ≈ 3.4 MiB/h ≈ 58.6 KiB/min).
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// A sliding window of floor points and what it takes to act on it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WindowConfig {
+    /// Length of one time bucket; each bucket keeps the minimum reading in it.
+    pub bucket_ms: f64,
+    /// At most this many buckets are kept (bounds the O(n²) Theil–Sen cost).
+    pub max_points: usize,
+    /// Buckets older than this (relative to the newest) are dropped.
+    pub max_span_ms: f64,
+    /// No verdict with fewer points than this.
+    pub min_points: usize,
+    /// No verdict before the window covers at least this much time.
+    pub min_span_ms: f64,
+    /// Evaluations that must exceed the threshold within one suspect episode before "leaking".
+    pub confirm_evaluations: u32,
+}
+
+impl WindowConfig {
+    /// The short window: 2 s buckets over the last 2 minutes; catches fast leaks within a minute.
+    #[must_use]
+    pub const fn short_default() -> Self {
+        Self {
+            bucket_ms: 2_000.0,
+            max_points: 64,
+            max_span_ms: 120_000.0,
+            min_points: 5,
+            min_span_ms: 20_000.0,
+            confirm_evaluations: 3,
+        }
+    }
+
+    /// The long window: 1 minute buckets over the last 4 hours; catches slow leaks.
+    #[must_use]
+    pub const fn long_default() -> Self {
+        Self {
+            bucket_ms: 60_000.0,
+            max_points: 256,
+            max_span_ms: 4.0 * 3_600_000.0,
+            min_points: 30,
+            min_span_ms: 45.0 * 60_000.0,
+            confirm_evaluations: 3,
+        }
+    }
+}
+
+impl Default for WindowConfig {
+    fn default() -> Self {
+        Self::short_default()
+    }
+}
+
+/// How the threshold is derived when [`Config::threshold`] is `None`.
+///
+/// `threshold = max(min_rate, noise_multiplier · σ / span)`, where `σ` is the robust scale
+/// (1.4826 × MAD) of the window's residuals around its Theil–Sen line and `span` the window's
+/// length: the slope must move the floor by several noise widths across the window, and be above a
+/// rate nobody cares about.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AdaptiveConfig {
+    /// `k` in the formula above.
+    pub noise_multiplier: f64,
+    /// Lowest adaptive threshold of the short window (B/ms).
+    pub short_min_rate: f64,
+    /// Lowest adaptive threshold of the long window (B/ms).
+    pub long_min_rate: f64,
+}
+
+impl Default for AdaptiveConfig {
+    fn default() -> Self {
+        Self {
+            noise_multiplier: 4.0,
+            short_min_rate: 64.0,
+            long_min_rate: 0.2,
+        }
+    }
+}
+
+/// How much growth a short-window episode may show before it counts as a leak.
+///
+/// Warm-up, caches and load changes raise the floor by a bounded amount; a leak does not stop.
+/// The allowance is `max(bytes, fraction × floor at the start of the episode)`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GrowthAllowance {
+    /// Absolute allowance in bytes.
+    pub bytes: f64,
+    /// Allowance relative to the floor level at the start of the episode.
+    pub fraction: f64,
+}
+
+impl Default for GrowthAllowance {
+    fn default() -> Self {
+        Self {
+            bytes: 64.0 * 1024.0 * 1024.0,
+            fraction: 0.25,
+        }
+    }
+}
+
+/// When the start-up period ends.
+///
+/// During warm-up only the short window (with its growth allowance) can declare a leak; the long
+/// window starts collecting when the floor has settled, so the start-up ramp never enters it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WarmupConfig {
+    /// Warm-up ends after this long even if the floor never settles.
+    pub max_ms: f64,
+    /// Consecutive quiet short-window evaluations that mean "settled".
+    pub settle_evaluations: u32,
+}
+
+impl Default for WarmupConfig {
+    fn default() -> Self {
+        Self {
+            max_ms: 10.0 * 60_000.0,
+            settle_evaluations: 5,
+        }
+    }
+}
+
+/// State-machine timing.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HysteresisConfig {
+    /// A window is quiet when its recent slope is at most this fraction of its threshold.
+    pub quiet_fraction: f64,
+    /// Leaking → resolved after every window has been quiet this long.
+    pub resolve_ms: f64,
+    /// Resolved → normal after this long without a new suspicion.
+    pub resolved_hold_ms: f64,
+    /// Suspect → normal after this many consecutive evaluations without exceedance.
+    pub clear_evaluations: u32,
+}
+
+impl Default for HysteresisConfig {
+    fn default() -> Self {
+        Self {
+            quiet_fraction: 0.5,
+            resolve_ms: 5.0 * 60_000.0,
+            resolved_hold_ms: 30.0 * 60_000.0,
+            clear_evaluations: 3,
+        }
+    }
+}
+
+/// The stricter rule for RSS, which drifts upward for minutes after warm-up without any leak and
+/// also moves with the allocator's own caching.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RssConfig {
+    /// Watch RSS at all.
+    pub enabled: bool,
+    /// RSS readings in the first this-many ms after the first sample are ignored.
+    pub ignore_first_ms: f64,
+    /// Thresholds (fixed or adaptive) are multiplied by this for RSS.
+    pub threshold_factor: f64,
+    /// The growth allowance is multiplied by this for RSS.
+    pub allowance_factor: f64,
+    /// Minimum long-window span for RSS (replaces `long.min_span_ms`).
+    pub long_min_span_ms: f64,
+}
+
+impl Default for RssConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            ignore_first_ms: 15.0 * 60_000.0,
+            threshold_factor: 2.0,
+            allowance_factor: 2.0,
+            long_min_span_ms: 90.0 * 60_000.0,
+        }
+    }
+}
+
+/// Everything the detector can be told.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Growth (bytes/ms) that counts as a leak; `None` derives it from the service's own noise.
+    pub threshold: Option<f64>,
+    /// One-sided significance level of the trend tests.
+    pub alpha: f64,
+    /// The short window (fast leaks).
+    pub short: WindowConfig,
+    /// The long window (slow leaks).
+    pub long: WindowConfig,
+    /// Adaptive threshold settings (used when `threshold` is `None`).
+    pub adaptive: AdaptiveConfig,
+    /// Growth a short-window episode must reach before "leaking".
+    pub growth_allowance: GrowthAllowance,
+    /// Start-up handling.
+    pub warmup: WarmupConfig,
+    /// State-machine timing.
+    pub hysteresis: HysteresisConfig,
+    /// RSS rule.
+    pub rss: RssConfig,
+    /// Watch off-heap (external / ArrayBuffer) memory.
+    pub external_enabled: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            threshold: None,
+            alpha: 0.05,
+            short: WindowConfig::short_default(),
+            long: WindowConfig::long_default(),
+            adaptive: AdaptiveConfig::default(),
+            growth_allowance: GrowthAllowance::default(),
+            warmup: WarmupConfig::default(),
+            hysteresis: HysteresisConfig::default(),
+            rss: RssConfig::default(),
+            external_enabled: true,
+        }
+    }
+}
+
+impl Config {
+    /// The defaults with a fixed threshold in bytes per millisecond.
+    #[must_use]
+    pub fn with_threshold(threshold: f64) -> Self {
+        Self {
+            threshold: Some(threshold),
+            ..Self::default()
+        }
+    }
+
+    /// Checks that every value is usable.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        fn positive(name: &'static str, v: f64) -> Result<(), ConfigError> {
+            if v.is_finite() && v > 0.0 {
+                Ok(())
+            } else {
+                Err(ConfigError::NotPositive { name, value: v })
+            }
+        }
+        fn non_negative(name: &'static str, v: f64) -> Result<(), ConfigError> {
+            if v.is_finite() && v >= 0.0 {
+                Ok(())
+            } else {
+                Err(ConfigError::Negative { name, value: v })
+            }
+        }
+        fn window(prefix: &'static str, w: &WindowConfig) -> Result<(), ConfigError> {
+            positive(prefix, w.bucket_ms)?;
+            positive(prefix, w.max_span_ms)?;
+            non_negative(prefix, w.min_span_ms)?;
+            if w.min_points < 3 || w.max_points < w.min_points || w.max_points > 1024 {
+                return Err(ConfigError::Points {
+                    window: prefix,
+                    min: w.min_points,
+                    max: w.max_points,
+                });
+            }
+            Ok(())
+        }
+        if let Some(t) = self.threshold {
+            positive("threshold", t)?;
+        }
+        if !(self.alpha > 0.0 && self.alpha < 0.5) {
+            return Err(ConfigError::Alpha(self.alpha));
+        }
+        window("short", &self.short)?;
+        window("long", &self.long)?;
+        positive("adaptive.noise_multiplier", self.adaptive.noise_multiplier)?;
+        non_negative("adaptive.short_min_rate", self.adaptive.short_min_rate)?;
+        non_negative("adaptive.long_min_rate", self.adaptive.long_min_rate)?;
+        non_negative("growth_allowance.bytes", self.growth_allowance.bytes)?;
+        non_negative("growth_allowance.fraction", self.growth_allowance.fraction)?;
+        non_negative("warmup.max_ms", self.warmup.max_ms)?;
+        non_negative("hysteresis.quiet_fraction", self.hysteresis.quiet_fraction)?;
+        non_negative("hysteresis.resolve_ms", self.hysteresis.resolve_ms)?;
+        non_negative(
+            "hysteresis.resolved_hold_ms",
+            self.hysteresis.resolved_hold_ms,
+        )?;
+        non_negative("rss.ignore_first_ms", self.rss.ignore_first_ms)?;
+        positive("rss.threshold_factor", self.rss.threshold_factor)?;
+        non_negative("rss.allowance_factor", self.rss.allowance_factor)?;
+        non_negative("rss.long_min_span_ms", self.rss.long_min_span_ms)?;
+        Ok(())
+    }
+}
+
+/// A [`Config`] value that cannot work.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum ConfigError {
+    /// A value that must be a positive finite number is not.
+    #[error("{name} must be a positive number, got {value}")]
+    NotPositive {
+        /// Field name.
+        name: &'static str,
+        /// Offending value.
+        value: f64,
+    },
+    /// A value that must be zero or more is not.
+    #[error("{name} must be zero or a positive number, got {value}")]
+    Negative {
+        /// Field name.
+        name: &'static str,
+        /// Offending value.
+        value: f64,
+    },
+    /// The significance level is outside (0, 0.5).
+    #[error("alpha must be between 0 and 0.5 (one-sided significance level), got {0}")]
+    Alpha(f64),
+    /// Window point limits are inconsistent.
+    #[error("{window} window: need 3 <= min_points <= max_points <= 1024, got {min} and {max}")]
+    Points {
+        /// Which window.
+        window: &'static str,
+        /// `min_points`.
+        min: usize,
+        /// `max_points`.
+        max: usize,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        Config::default().validate().unwrap();
+        Config::with_threshold(256.0).validate().unwrap();
+    }
+
+    #[test]
+    fn rejects_bad_values() {
+        assert!(Config::with_threshold(0.0).validate().is_err());
+        assert!(Config::with_threshold(f64::NAN).validate().is_err());
+        let mut c = Config::default();
+        c.alpha = 0.7;
+        assert!(matches!(c.validate(), Err(ConfigError::Alpha(_))));
+        let mut c = Config::default();
+        c.long.max_points = 2;
+        assert!(c.validate().is_err());
+    }
+}

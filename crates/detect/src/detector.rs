@@ -1,0 +1,254 @@
+//! The leak detector: samples in, state changes out.
+//!
+//! ```
+//! use memwatchdog_detect::{Config, Detector, GcKind, Sample, Signal, State};
+//!
+//! let mut detector = Detector::new(Config::with_threshold(256.0)).unwrap();
+//! let mut events = Vec::new();
+//! for i in 0..120 {
+//!     // A major GC every second; the floor grows 2.5 MB/s: a fast leak.
+//!     let t = f64::from(i) * 1000.0;
+//!     let sample = Sample::new(t, GcKind::Major, 50_000_000 + u64::from(i) * 2_500_000);
+//!     events.extend(detector.push(&sample));
+//! }
+//! assert_eq!(detector.state(Signal::Heap), State::Leaking);
+//! assert!(events.iter().any(|e| e.state == State::Leaking && e.t_ms <= 60_000.0));
+//! ```
+//!
+//! Pure and deterministic: no clock, no IO, no threads, no randomness; the same samples give the
+//! same events. Cost per sample: O(1) for non-major samples without RSS; for a major GC (or an RSS
+//! reading) one short-window fit over at most `short.max_points` points, and once per long bucket
+//! (a minute by default) one long-window fit over at most `long.max_points` points.
+
+use crate::config::{Config, ConfigError};
+use crate::normal;
+use crate::sample::{GcKind, Sample};
+use crate::signal::{Event, SignalRules, SignalStatus, SignalTracker};
+use crate::state::{Signal, State};
+use serde::{Deserialize, Serialize};
+
+/// Everything the detector knows, for `--json` output and the exporter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DetectorStatus {
+    /// Time of the latest accepted sample (ms).
+    pub t_ms: Option<f64>,
+    /// Samples accepted.
+    pub samples: u64,
+    /// Samples ignored because their time was not finite or went backwards.
+    pub rejected_samples: u64,
+    /// Accepted samples per GC kind: minor, major, incremental, weak callbacks, other.
+    pub gc_counts: GcCounts,
+    /// Latest RSS reading (carried forward between reads).
+    pub rss: Option<u64>,
+    /// Lowest `heap_used` seen after a minor GC since the latest major GC (an upper bound of the
+    /// current floor; reported, not used for detection).
+    pub heap_after_minor_min: Option<u64>,
+    /// Per-signal status, in the order heap, external, rss.
+    pub signals: Vec<SignalStatus>,
+}
+
+/// Counts of accepted samples per GC kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GcCounts {
+    /// Scavenges.
+    pub minor: u64,
+    /// Mark-compacts.
+    pub major: u64,
+    /// Incremental marking.
+    pub incremental: u64,
+    /// Weak callbacks.
+    pub weak_callbacks: u64,
+    /// Anything else.
+    pub other: u64,
+}
+
+/// The leak detector; see the module docs.
+#[derive(Debug, Clone)]
+pub struct Detector {
+    config: Config,
+    z: f64,
+    t_first: Option<f64>,
+    t_last: Option<f64>,
+    samples: u64,
+    rejected: u64,
+    gc_counts: GcCounts,
+    rss: Option<u64>,
+    heap_after_minor_min: Option<u64>,
+    heap: SignalTracker,
+    external: SignalTracker,
+    rss_tracker: SignalTracker,
+}
+
+impl Default for Detector {
+    fn default() -> Self {
+        Self::new(Config::default()).expect("the default configuration is valid")
+    }
+}
+
+impl Detector {
+    /// A detector with the given settings.
+    pub fn new(config: Config) -> Result<Self, ConfigError> {
+        config.validate()?;
+        let plain = SignalRules {
+            threshold_factor: 1.0,
+            allowance_factor: 1.0,
+            long_min_span_ms: config.long.min_span_ms,
+        };
+        let rss = SignalRules {
+            threshold_factor: config.rss.threshold_factor,
+            allowance_factor: config.rss.allowance_factor,
+            long_min_span_ms: config.rss.long_min_span_ms,
+        };
+        Ok(Self {
+            z: normal::quantile(1.0 - config.alpha),
+            t_first: None,
+            t_last: None,
+            samples: 0,
+            rejected: 0,
+            gc_counts: GcCounts::default(),
+            rss: None,
+            heap_after_minor_min: None,
+            heap: SignalTracker::new(Signal::Heap, &config, plain),
+            external: SignalTracker::new(Signal::External, &config, plain),
+            rss_tracker: SignalTracker::new(Signal::Rss, &config, rss),
+            config,
+        })
+    }
+
+    /// The settings in use.
+    #[must_use]
+    pub const fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Feeds one sample; returns the state changes it caused (usually none).
+    ///
+    /// Samples whose time is not finite or earlier than the previous sample's are ignored.
+    pub fn push(&mut self, sample: &Sample) -> Vec<Event> {
+        let t = sample.t_ms;
+        if !t.is_finite() || self.t_last.is_some_and(|last| t < last) {
+            self.rejected += 1;
+            return Vec::new();
+        }
+        let t_first = *self.t_first.get_or_insert(t);
+        self.t_last = Some(t);
+        self.samples += 1;
+        let counter = match sample.gc_kind {
+            GcKind::Minor => &mut self.gc_counts.minor,
+            GcKind::Major => &mut self.gc_counts.major,
+            GcKind::Incremental => &mut self.gc_counts.incremental,
+            GcKind::WeakCallbacks => &mut self.gc_counts.weak_callbacks,
+            GcKind::Other(_) => &mut self.gc_counts.other,
+        };
+        *counter += 1;
+
+        let mut events = Vec::new();
+        match sample.gc_kind {
+            GcKind::Major => {
+                self.heap_after_minor_min = None;
+                events.extend(
+                    self.heap
+                        .add(t, sample.heap_used as f64, &self.config, self.z),
+                );
+                if self.config.external_enabled {
+                    events.extend(self.external.add(
+                        t,
+                        sample.off_heap() as f64,
+                        &self.config,
+                        self.z,
+                    ));
+                }
+            }
+            GcKind::Minor => {
+                let m = self.heap_after_minor_min.get_or_insert(sample.heap_used);
+                *m = (*m).min(sample.heap_used);
+            }
+            _ => {}
+        }
+        if let Some(rss) = sample.rss {
+            self.rss = Some(rss);
+            if self.config.rss.enabled && t - t_first >= self.config.rss.ignore_first_ms {
+                events.extend(self.rss_tracker.add(t, rss as f64, &self.config, self.z));
+            }
+        }
+        events
+    }
+
+    /// Feeds every sample of `samples` and collects the events.
+    pub fn push_all<'a>(&mut self, samples: impl IntoIterator<Item = &'a Sample>) -> Vec<Event> {
+        samples.into_iter().flat_map(|s| self.push(s)).collect()
+    }
+
+    fn tracker(&self, signal: Signal) -> &SignalTracker {
+        match signal {
+            Signal::Heap => &self.heap,
+            Signal::External => &self.external,
+            Signal::Rss => &self.rss_tracker,
+        }
+    }
+
+    /// Current state of `signal`.
+    #[must_use]
+    pub fn state(&self, signal: Signal) -> State {
+        self.tracker(signal).state()
+    }
+
+    /// Current headline growth rate of `signal` in bytes/ms (0 before the first fit); see
+    /// [`SignalStatus::slope`].
+    #[must_use]
+    pub fn slope(&self, signal: Signal) -> f64 {
+        self.tracker(signal).status().slope
+    }
+
+    /// Status of one signal.
+    #[must_use]
+    pub fn signal_status(&self, signal: Signal) -> SignalStatus {
+        self.tracker(signal).status()
+    }
+
+    /// Status of everything.
+    #[must_use]
+    pub fn status(&self) -> DetectorStatus {
+        DetectorStatus {
+            t_ms: self.t_last,
+            samples: self.samples,
+            rejected_samples: self.rejected,
+            gc_counts: self.gc_counts,
+            rss: self.rss,
+            heap_after_minor_min: self.heap_after_minor_min,
+            signals: Signal::ALL.iter().map(|&s| self.signal_status(s)).collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_time_going_backwards() {
+        let mut d = Detector::default();
+        d.push(&Sample::new(10.0, GcKind::Major, 1));
+        d.push(&Sample::new(5.0, GcKind::Major, 1));
+        d.push(&Sample::new(f64::NAN, GcKind::Major, 1));
+        let st = d.status();
+        assert_eq!(st.samples, 1);
+        assert_eq!(st.rejected_samples, 2);
+    }
+
+    #[test]
+    fn flat_heap_stays_normal() {
+        let mut d = Detector::new(Config::with_threshold(1.0)).unwrap();
+        for i in 0..5000_u32 {
+            let t = f64::from(i) * 3000.0;
+            let wobble = u64::from((i * 3) % 7) * 100_000;
+            let events = d.push(&Sample::new(t, GcKind::Major, 40_000_000 + wobble));
+            assert!(
+                events.iter().all(|e| e.state != State::Leaking),
+                "{events:?}"
+            );
+        }
+        assert_eq!(d.state(Signal::Heap), State::Normal);
+        assert!(d.slope(Signal::Heap).abs() < 1.0);
+    }
+}

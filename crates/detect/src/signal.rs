@@ -1,0 +1,371 @@
+//! Per-signal tracking: the two windows, warm-up, and the hysteresis state machine.
+//!
+//! A [`SignalTracker`] receives floor readings of one signal (heap floor after major GCs,
+//! off-heap memory after major GCs, or RSS when it was read) and turns window verdicts into state
+//! changes:
+//!
+//! - `Normal`/`Resolved` → `Suspect` as soon as either window *exceeds* (see [`crate::trend`]).
+//!   That starts an *episode*, which ends after `clear_evaluations` consecutive evaluations in which
+//!   no window exceeds (`Suspect` → `Normal`).
+//! - `Suspect` → `Leaking` when, within the episode, the short window has exceeded at
+//!   `short.confirm_evaluations` evaluations **and** the floor has grown by more than the growth
+//!   allowance since the episode began; or the long window has exceeded at
+//!   `long.confirm_evaluations` evaluations (one per long bucket).
+//! - `Leaking` → `Resolved` when every window has been *quiet* (recent slope below
+//!   `quiet_fraction` of its threshold, no exceedance) for `resolve_ms`.
+//! - `Resolved` → `Normal` after `resolved_hold_ms` without a new suspicion.
+
+use crate::config::Config;
+use crate::point::Point;
+use crate::state::{Signal, State};
+use crate::trend::{Scratch, ThresholdRule, Trend, TrendParams, WindowKind};
+use crate::window::BucketWindow;
+use serde::{Deserialize, Serialize};
+
+/// A state change of one signal.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// Time of the reading that caused the change (ms, same clock as the samples).
+    pub t_ms: f64,
+    /// Which signal changed.
+    pub signal: Signal,
+    /// State before.
+    pub from: State,
+    /// State after.
+    pub state: State,
+    /// Growth rate behind the change (bytes/ms): the Theil–Sen slope of the deciding window.
+    pub slope: f64,
+    /// Why.
+    pub evidence: Evidence,
+}
+
+/// The numbers behind an [`Event`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Evidence {
+    /// The deciding window's evaluation.
+    #[serde(flatten)]
+    pub trend: Trend,
+    /// Floor growth since the suspect episode began (bytes), for short-window decisions.
+    pub growth_bytes: Option<f64>,
+    /// Growth a short-window episode had to exceed (bytes).
+    pub growth_allowance_bytes: Option<f64>,
+}
+
+/// Where one signal stands now; what `mw detect --json` and the exporter publish.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SignalStatus {
+    /// Which signal.
+    pub signal: Signal,
+    /// Current state.
+    pub state: State,
+    /// When the current state began (ms), if it ever changed.
+    pub since_ms: Option<f64>,
+    /// Headline growth rate (bytes/ms): the deciding window's slope while suspect or leaking,
+    /// otherwise the long window's (the short window's until the long one has a fit); 0 if none.
+    pub slope: f64,
+    /// Threshold of the window behind `slope` (bytes/ms).
+    pub threshold: Option<f64>,
+    /// Fitted floor now (bytes).
+    pub floor_bytes: Option<f64>,
+    /// Last raw reading (bytes).
+    pub last_bytes: Option<f64>,
+    /// Whether warm-up is over (the long window collects only after it).
+    pub warmed_up: bool,
+    /// Floor readings received.
+    pub readings: u64,
+    /// Latest short-window evaluation.
+    pub short: Option<Trend>,
+    /// Latest long-window evaluation.
+    pub long: Option<Trend>,
+}
+
+/// Per-signal scaling of the common configuration (RSS is stricter).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct SignalRules {
+    pub threshold_factor: f64,
+    pub allowance_factor: f64,
+    pub long_min_span_ms: f64,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Episode {
+    short_base: Option<f64>,
+    short_hits: u32,
+    long_hits: u32,
+    clear_run: u32,
+}
+
+/// Tracks one signal; see the module docs.
+#[derive(Debug, Clone)]
+pub(crate) struct SignalTracker {
+    signal: Signal,
+    rules: SignalRules,
+    short: BucketWindow,
+    long: BucketWindow,
+    t_first: Option<f64>,
+    warm: bool,
+    settle_run: u32,
+    last_short: Option<Trend>,
+    last_long: Option<Trend>,
+    last_known: Option<Trend>,
+    state: State,
+    since: Option<f64>,
+    focus: WindowKind,
+    episode: Option<Episode>,
+    quiet_since: Option<f64>,
+    last_reading: Option<Point>,
+    readings: u64,
+    buf: Vec<Point>,
+    scratch: Scratch,
+}
+
+impl SignalTracker {
+    pub(crate) fn new(signal: Signal, cfg: &Config, rules: SignalRules) -> Self {
+        Self {
+            signal,
+            rules,
+            short: BucketWindow::new(
+                cfg.short.bucket_ms,
+                cfg.short.max_points,
+                cfg.short.max_span_ms,
+            ),
+            long: BucketWindow::new(
+                cfg.long.bucket_ms,
+                cfg.long.max_points,
+                cfg.long.max_span_ms,
+            ),
+            t_first: None,
+            warm: false,
+            settle_run: 0,
+            last_short: None,
+            last_long: None,
+            last_known: None,
+            state: State::Normal,
+            since: None,
+            focus: WindowKind::Short,
+            episode: None,
+            quiet_since: None,
+            last_reading: None,
+            readings: 0,
+            buf: Vec::with_capacity(cfg.short.max_points.max(cfg.long.max_points) + 1),
+            scratch: Scratch::default(),
+        }
+    }
+
+    pub(crate) const fn state(&self) -> State {
+        self.state
+    }
+
+    fn rule(&self, cfg: &Config, kind: WindowKind) -> ThresholdRule {
+        let f = self.rules.threshold_factor;
+        match cfg.threshold {
+            Some(t) => ThresholdRule::Fixed(t * f),
+            None => ThresholdRule::Adaptive {
+                k: cfg.adaptive.noise_multiplier,
+                min_rate: f * match kind {
+                    WindowKind::Short => cfg.adaptive.short_min_rate,
+                    WindowKind::Long => cfg.adaptive.long_min_rate,
+                },
+            },
+        }
+    }
+
+    /// Adds one floor reading; returns the state change it caused, if any.
+    pub(crate) fn add(&mut self, t: f64, v: f64, cfg: &Config, z: f64) -> Option<Event> {
+        let t_first = *self.t_first.get_or_insert(t);
+        self.readings += 1;
+        self.last_reading = Some(Point::new(t, v));
+
+        self.short.push(t, v);
+        self.short.collect(true, &mut self.buf);
+        let params = TrendParams {
+            kind: WindowKind::Short,
+            alpha: cfg.alpha,
+            z,
+            min_points: cfg.short.min_points,
+            min_span_ms: cfg.short.min_span_ms,
+            threshold: self.rule(cfg, WindowKind::Short),
+        };
+        self.last_short = Trend::evaluate(&self.buf, &params, &mut self.scratch);
+        self.last_known = self.last_short.or(self.last_known);
+
+        if !self.warm {
+            let settled = self.last_short.is_some_and(|s| {
+                s.points >= cfg.short.min_points
+                    && s.span_ms >= cfg.short.min_span_ms
+                    && s.is_quiet(cfg.hysteresis.quiet_fraction)
+            });
+            self.settle_run = if settled { self.settle_run + 1 } else { 0 };
+            if self.settle_run >= cfg.warmup.settle_evaluations || t - t_first >= cfg.warmup.max_ms
+            {
+                self.warm = true;
+            }
+        }
+
+        let mut long_evaluated = false;
+        if self.warm && self.long.push(t, v) {
+            self.long.collect(false, &mut self.buf);
+            let params = TrendParams {
+                kind: WindowKind::Long,
+                alpha: cfg.alpha,
+                z,
+                min_points: cfg.long.min_points,
+                min_span_ms: self.rules.long_min_span_ms,
+                threshold: self.rule(cfg, WindowKind::Long),
+            };
+            self.last_long = Trend::evaluate(&self.buf, &params, &mut self.scratch);
+            self.last_known = self.last_long.or(self.last_known);
+            long_evaluated = true;
+        }
+        self.step(t, cfg, long_evaluated)
+    }
+
+    fn allowance(&self, cfg: &Config, base: f64) -> f64 {
+        let a = cfg.growth_allowance;
+        a.bytes.max(a.fraction * base.max(0.0)) * self.rules.allowance_factor
+    }
+
+    fn step(&mut self, t: f64, cfg: &Config, long_evaluated: bool) -> Option<Event> {
+        let short_ex = self.last_short.is_some_and(|s| s.exceeds);
+        let long_ex = self.last_long.is_some_and(|l| l.exceeds);
+        let any = short_ex || long_ex;
+
+        if any {
+            let ep = self.episode.get_or_insert(Episode {
+                short_base: None,
+                short_hits: 0,
+                long_hits: 0,
+                clear_run: 0,
+            });
+            ep.clear_run = 0;
+            if short_ex {
+                ep.short_hits += 1;
+                if ep.short_base.is_none() {
+                    ep.short_base = self.last_short.map(|s| s.start_floor_bytes);
+                }
+            }
+            if long_ex && long_evaluated {
+                ep.long_hits += 1;
+            }
+        } else if let Some(ep) = &mut self.episode {
+            ep.clear_run += 1;
+        }
+
+        let growth = match (self.episode.and_then(|e| e.short_base), self.last_short) {
+            (Some(base), Some(s)) => Some((s.floor_bytes - base, self.allowance(cfg, base))),
+            _ => None,
+        };
+
+        match self.state {
+            State::Normal | State::Resolved if any => {
+                self.focus = if short_ex {
+                    WindowKind::Short
+                } else {
+                    WindowKind::Long
+                };
+                Some(self.transition(t, State::Suspect, growth))
+            }
+            State::Resolved => {
+                let since = self.since.unwrap_or(t);
+                if t - since >= cfg.hysteresis.resolved_hold_ms {
+                    self.episode = None;
+                    Some(self.transition(t, State::Normal, growth))
+                } else {
+                    None
+                }
+            }
+            State::Normal => {
+                self.episode = None;
+                None
+            }
+            State::Suspect => {
+                let ep = self.episode?;
+                let grown = growth.is_some_and(|(g, a)| g >= a);
+                if short_ex && ep.short_hits >= cfg.short.confirm_evaluations && grown {
+                    self.focus = WindowKind::Short;
+                    self.quiet_since = None;
+                    Some(self.transition(t, State::Leaking, growth))
+                } else if long_ex && long_evaluated && ep.long_hits >= cfg.long.confirm_evaluations
+                {
+                    self.focus = WindowKind::Long;
+                    self.quiet_since = None;
+                    Some(self.transition(t, State::Leaking, growth))
+                } else if ep.clear_run >= cfg.hysteresis.clear_evaluations {
+                    self.episode = None;
+                    Some(self.transition(t, State::Normal, growth))
+                } else {
+                    None
+                }
+            }
+            State::Leaking => {
+                let qf = cfg.hysteresis.quiet_fraction;
+                let quiet = self.last_short.is_none_or(|s| s.is_quiet(qf))
+                    && self.last_long.is_none_or(|l| l.is_quiet(qf));
+                if quiet {
+                    let since = *self.quiet_since.get_or_insert(t);
+                    if t - since >= cfg.hysteresis.resolve_ms {
+                        self.episode = None;
+                        self.quiet_since = None;
+                        return Some(self.transition(t, State::Resolved, growth));
+                    }
+                } else {
+                    self.quiet_since = None;
+                }
+                None
+            }
+        }
+    }
+
+    fn focus_trend(&self) -> Option<Trend> {
+        match self.focus {
+            WindowKind::Short => self.last_short.or(self.last_long),
+            WindowKind::Long => self.last_long.or(self.last_short),
+        }
+    }
+
+    fn transition(&mut self, t: f64, to: State, growth: Option<(f64, f64)>) -> Event {
+        let from = self.state;
+        self.state = to;
+        self.since = Some(t);
+        let trend = if matches!(to, State::Suspect | State::Leaking) {
+            self.focus_trend()
+        } else {
+            self.last_long.or(self.last_short)
+        }
+        .or(self.last_known)
+        .unwrap_or_else(|| Trend::empty(self.focus, t));
+        let short_decision = trend.window == WindowKind::Short;
+        Event {
+            t_ms: t,
+            signal: self.signal,
+            from,
+            state: to,
+            slope: trend.theil_sen_slope,
+            evidence: Evidence {
+                trend,
+                growth_bytes: growth.filter(|_| short_decision).map(|g| g.0),
+                growth_allowance_bytes: growth.filter(|_| short_decision).map(|g| g.1),
+            },
+        }
+    }
+
+    pub(crate) fn status(&self) -> SignalStatus {
+        let headline = match self.state {
+            State::Suspect | State::Leaking => self.focus_trend(),
+            State::Normal | State::Resolved => self.last_long.or(self.last_short),
+        };
+        SignalStatus {
+            signal: self.signal,
+            state: self.state,
+            since_ms: self.since,
+            slope: headline.map_or(0.0, |t| t.theil_sen_slope),
+            threshold: headline.map(|t| t.threshold),
+            floor_bytes: headline.map(|t| t.floor_bytes),
+            last_bytes: self.last_reading.map(|p| p.v),
+            warmed_up: self.warm,
+            readings: self.readings,
+            short: self.last_short,
+            long: self.last_long,
+        }
+    }
+}

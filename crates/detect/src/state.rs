@@ -1,0 +1,83 @@
+//! The detector's per-signal states and the signals it watches.
+
+use serde::{Deserialize, Serialize};
+
+/// A memory figure the detector watches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Signal {
+    /// The V8 heap floor: `heap_used` right after each major GC.
+    Heap,
+    /// Off-heap memory owned by JS objects (`external`, which includes `arrayBuffers`): Buffers.
+    External,
+    /// Resident set size of the whole process.
+    Rss,
+}
+
+impl Signal {
+    /// All signals, in a fixed order.
+    pub const ALL: [Self; 3] = [Self::Heap, Self::External, Self::Rss];
+
+    /// Lower-case name, as used in JSON and metrics labels.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Heap => "heap",
+            Self::External => "external",
+            Self::Rss => "rss",
+        }
+    }
+}
+
+impl std::fmt::Display for Signal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a signal stands.
+///
+/// `Normal → Suspect → Leaking → Resolved → Normal`; a suspicion that does not hold goes back to
+/// `Normal`, and a new suspicion while `Resolved` goes to `Suspect`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum State {
+    /// No sign of a leak.
+    Normal,
+    /// A window exceeds the threshold; waiting for confirmation.
+    Suspect,
+    /// Confirmed leak.
+    Leaking,
+    /// Was leaking; growth has stopped.
+    Resolved,
+}
+
+impl State {
+    /// Numeric code for a Prometheus gauge: normal 0, suspect 1, leaking 2, resolved 3.
+    #[must_use]
+    pub const fn code(self) -> u8 {
+        match self {
+            Self::Normal => 0,
+            Self::Suspect => 1,
+            Self::Leaking => 2,
+            Self::Resolved => 3,
+        }
+    }
+
+    /// Lower-case name.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Normal => "normal",
+            Self::Suspect => "suspect",
+            Self::Leaking => "leaking",
+            Self::Resolved => "resolved",
+        }
+    }
+}
+
+impl std::fmt::Display for State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

@@ -1,0 +1,410 @@
+//! CSV traces of samples: what the Node recorder writes and `mw detect TRACE.csv` replays.
+//!
+//! Format: a header line naming the columns, then one row per GC event. Columns are found by
+//! name, in any order; unknown columns are ignored. `t_ms`, `gc_kind` and `heap_used` are
+//! required; `heap_total`, `external`, `array_buffers` and `rss` may be missing (as columns, or as
+//! empty cells): a missing byte count reads as 0, a missing `rss` as "not read for this event".
+//! Cells are plain numbers separated by commas, with no quoting; surrounding spaces and blank lines
+//! are ignored.
+//!
+//! | column          | meaning                                                        |
+//! |-----------------|----------------------------------------------------------------|
+//! | `t_ms`          | monotonic time in milliseconds (decimal)                       |
+//! | `gc_kind`       | 1 minor, 4 major, 8 incremental, 16 weak callbacks (others kept) |
+//! | `heap_used`     | bytes                                                          |
+//! | `heap_total`    | bytes                                                          |
+//! | `external`      | bytes (includes `array_buffers`)                               |
+//! | `array_buffers` | bytes                                                          |
+//! | `rss`           | bytes, empty when not read for this event                      |
+//!
+//! ```
+//! use memwatchdog_detect::trace::{read_trace, TraceWriter};
+//! use memwatchdog_detect::{GcKind, Sample};
+//!
+//! let mut out = Vec::new();
+//! let mut w = TraceWriter::new(&mut out).unwrap();
+//! w.write(&Sample::new(12.5, GcKind::Major, 1_000_000)).unwrap();
+//! drop(w);
+//! let text = String::from_utf8(out).unwrap();
+//! assert_eq!(text, "t_ms,gc_kind,heap_used,heap_total,external,array_buffers,rss\n12.5,4,1000000,0,0,0,\n");
+//! assert_eq!(read_trace(text.as_bytes()).unwrap()[0].heap_used, 1_000_000);
+//! ```
+
+use crate::sample::{GcKind, Sample};
+use std::fmt::Write as _;
+use std::io::{self, BufRead, Write};
+use thiserror::Error;
+
+/// The header line written by [`TraceWriter`] (without the newline).
+pub const HEADER: &str = "t_ms,gc_kind,heap_used,heap_total,external,array_buffers,rss";
+
+/// A problem reading a trace.
+#[derive(Debug, Error)]
+pub enum TraceError {
+    /// The underlying reader failed.
+    #[error("line {line}: could not read the trace: {source}")]
+    Io {
+        /// 1-based line number being read.
+        line: u64,
+        /// The IO error.
+        #[source]
+        source: io::Error,
+    },
+    /// There was no header line.
+    #[error(
+        "the trace is empty: expected a header line such as \"{HEADER}\" followed by one row per GC event"
+    )]
+    Empty,
+    /// A required column is not in the header.
+    #[error(
+        "line {line}: the header has no column \"{column}\" (required: t_ms, gc_kind, heap_used; found: {found})"
+    )]
+    MissingColumn {
+        /// Header line number.
+        line: u64,
+        /// The missing column.
+        column: &'static str,
+        /// The header's columns, comma-separated.
+        found: String,
+    },
+    /// A known column appears twice in the header.
+    #[error("line {line}: column \"{column}\" appears twice in the header")]
+    DuplicateColumn {
+        /// Header line number.
+        line: u64,
+        /// The repeated column.
+        column: &'static str,
+    },
+    /// A cell could not be understood.
+    #[error("line {line}: column {column}: {problem}")]
+    Cell {
+        /// 1-based line number.
+        line: u64,
+        /// Column name.
+        column: &'static str,
+        /// What was expected and found.
+        problem: String,
+    },
+}
+
+const COLUMNS: [&str; 7] = [
+    "t_ms",
+    "gc_kind",
+    "heap_used",
+    "heap_total",
+    "external",
+    "array_buffers",
+    "rss",
+];
+const REQUIRED: usize = 3;
+
+/// Reads [`Sample`]s from CSV text; an iterator of `Result<Sample, TraceError>`.
+#[derive(Debug)]
+pub struct TraceReader<R> {
+    reader: R,
+    /// Position of each of [`COLUMNS`] in a row.
+    index: [Option<usize>; 7],
+    line_no: u64,
+    line: String,
+    done: bool,
+}
+
+impl<R: BufRead> TraceReader<R> {
+    /// Reads the header line and prepares to read rows.
+    pub fn new(mut reader: R) -> Result<Self, TraceError> {
+        let mut line = String::new();
+        let mut line_no = 0;
+        loop {
+            line.clear();
+            line_no += 1;
+            let n = reader
+                .read_line(&mut line)
+                .map_err(|source| TraceError::Io {
+                    line: line_no,
+                    source,
+                })?;
+            if n == 0 {
+                return Err(TraceError::Empty);
+            }
+            if !line.trim().is_empty() {
+                break;
+            }
+        }
+        let header = line.trim().trim_start_matches('\u{feff}');
+        let mut index = [None; 7];
+        for (pos, name) in header.split(',').enumerate() {
+            let name = name.trim();
+            if let Some(k) = COLUMNS.iter().position(|c| *c == name) {
+                if index[k].is_some() {
+                    return Err(TraceError::DuplicateColumn {
+                        line: line_no,
+                        column: COLUMNS[k],
+                    });
+                }
+                index[k] = Some(pos);
+            }
+        }
+        for (k, column) in COLUMNS.iter().enumerate().take(REQUIRED) {
+            if index[k].is_none() {
+                return Err(TraceError::MissingColumn {
+                    line: line_no,
+                    column,
+                    found: header.to_owned(),
+                });
+            }
+        }
+        Ok(Self {
+            reader,
+            index,
+            line_no,
+            line,
+            done: false,
+        })
+    }
+
+    fn parse_row(&self) -> Result<Sample, TraceError> {
+        let mut cells: [&str; 7] = [""; 7];
+        for (pos, cell) in self
+            .line
+            .trim_end_matches(['\n', '\r'])
+            .split(',')
+            .enumerate()
+        {
+            if let Some(k) = self.index.iter().position(|i| *i == Some(pos)) {
+                cells[k] = cell.trim();
+            }
+        }
+        let line = self.line_no;
+        let cell_err = |k: usize, problem: String| TraceError::Cell {
+            line,
+            column: COLUMNS[k],
+            problem,
+        };
+        let required = |k: usize| -> Result<&str, TraceError> {
+            let c = cells[k];
+            if c.is_empty() {
+                Err(cell_err(k, "required value is missing".to_owned()))
+            } else {
+                Ok(c)
+            }
+        };
+        let bytes = |k: usize, c: &str| -> Result<u64, TraceError> {
+            c.parse::<u64>().map_err(|_| {
+                cell_err(
+                    k,
+                    format!("expected an integer number of bytes, found \"{c}\""),
+                )
+            })
+        };
+        let optional_bytes = |k: usize| -> Result<Option<u64>, TraceError> {
+            let c = cells[k];
+            if c.is_empty() {
+                Ok(None)
+            } else {
+                bytes(k, c).map(Some)
+            }
+        };
+
+        let t = required(0)?;
+        let t_ms = t
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| {
+                cell_err(0, format!("expected a time in milliseconds, found \"{t}\""))
+            })?;
+        let k = required(1)?;
+        let gc_kind = k.parse::<u32>().map(GcKind::from).map_err(|_| {
+            cell_err(
+                1,
+                format!(
+                    "expected a GC kind (1 minor, 4 major, 8 incremental, 16 weak callbacks), found \"{k}\""
+                ),
+            )
+        })?;
+        let heap_used = bytes(2, required(2)?)?;
+        Ok(Sample {
+            t_ms,
+            gc_kind,
+            heap_used,
+            heap_total: optional_bytes(3)?.unwrap_or(0),
+            external: optional_bytes(4)?.unwrap_or(0),
+            array_buffers: optional_bytes(5)?.unwrap_or(0),
+            rss: optional_bytes(6)?,
+        })
+    }
+}
+
+impl<R: BufRead> Iterator for TraceReader<R> {
+    type Item = Result<Sample, TraceError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        loop {
+            self.line.clear();
+            self.line_no += 1;
+            match self.reader.read_line(&mut self.line) {
+                Ok(0) => {
+                    self.done = true;
+                    return None;
+                }
+                Ok(_) => {}
+                Err(source) => {
+                    self.done = true;
+                    return Some(Err(TraceError::Io {
+                        line: self.line_no,
+                        source,
+                    }));
+                }
+            }
+            if self.line.trim().is_empty() {
+                continue;
+            }
+            return Some(self.parse_row());
+        }
+    }
+}
+
+/// Reads a whole trace into memory.
+pub fn read_trace(reader: impl BufRead) -> Result<Vec<Sample>, TraceError> {
+    TraceReader::new(reader)?.collect()
+}
+
+/// Formats `sample` as one CSV row in [`HEADER`] order, without the newline.
+#[must_use]
+pub fn format_row(sample: &Sample) -> String {
+    let mut s = String::with_capacity(64);
+    let _ = write!(
+        s,
+        "{},{},{},{},{},{},",
+        sample.t_ms,
+        sample.gc_kind.code(),
+        sample.heap_used,
+        sample.heap_total,
+        sample.external,
+        sample.array_buffers
+    );
+    if let Some(rss) = sample.rss {
+        let _ = write!(s, "{rss}");
+    }
+    s
+}
+
+/// Writes samples as a CSV trace: the header on creation, then one row per [`TraceWriter::write`].
+#[derive(Debug)]
+pub struct TraceWriter<W: Write> {
+    out: W,
+}
+
+impl<W: Write> TraceWriter<W> {
+    /// Writes the header line.
+    pub fn new(mut out: W) -> io::Result<Self> {
+        writeln!(out, "{HEADER}")?;
+        Ok(Self { out })
+    }
+
+    /// Writes one row.
+    pub fn write(&mut self, sample: &Sample) -> io::Result<()> {
+        writeln!(self.out, "{}", format_row(sample))
+    }
+
+    /// Flushes and returns the inner writer.
+    pub fn into_inner(mut self) -> io::Result<W> {
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_in_any_order_with_extras_and_missing_optionals() {
+        let text = "rss,foo,heap_used,t_ms,gc_kind\n\
+                    123,x,1000,1.5,4\n\
+                    \n\
+                    ,y,2000,2.5,1\r\n";
+        let samples = read_trace(text.as_bytes()).unwrap();
+        assert_eq!(samples.len(), 2);
+        assert_eq!(samples[0].rss, Some(123));
+        assert_eq!(samples[0].gc_kind, GcKind::Major);
+        assert!((samples[0].t_ms - 1.5).abs() < f64::EPSILON);
+        assert_eq!(samples[1].rss, None);
+        assert_eq!(samples[1].heap_used, 2000);
+        assert_eq!(samples[1].external, 0);
+        assert_eq!(samples[1].gc_kind, GcKind::Minor);
+    }
+
+    #[test]
+    fn bad_cell_names_line_and_column() {
+        let mut text = String::from(HEADER);
+        text.push('\n');
+        for i in 0..40 {
+            text.push_str(&format!("{i},4,100,0,0,0,\n"));
+        }
+        text.push_str("41,4,abc,0,0,0,\n");
+        let err = read_trace(text.as_bytes()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "line 42: column heap_used: expected an integer number of bytes, found \"abc\""
+        );
+    }
+
+    #[test]
+    fn header_errors() {
+        let err = read_trace("".as_bytes()).unwrap_err();
+        assert!(matches!(err, TraceError::Empty));
+        let err = read_trace("t_ms,heap_used\n1,2\n".as_bytes()).unwrap_err();
+        assert!(err.to_string().contains("no column \"gc_kind\""), "{err}");
+        let err = read_trace("t_ms,t_ms,gc_kind,heap_used\n".as_bytes()).unwrap_err();
+        assert!(matches!(err, TraceError::DuplicateColumn { .. }));
+    }
+
+    #[test]
+    fn missing_required_and_bad_kind() {
+        let err = read_trace("t_ms,gc_kind,heap_used\n1,4,\n".as_bytes()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "line 2: column heap_used: required value is missing"
+        );
+        let err = read_trace("t_ms,gc_kind,heap_used\n1,4\n".as_bytes()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "line 2: column heap_used: required value is missing"
+        );
+        let err = read_trace("t_ms,gc_kind,heap_used\n1,major,5\n".as_bytes()).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("line 2: column gc_kind: expected a GC kind")
+        );
+        let err = read_trace("t_ms,gc_kind,heap_used\nNaN,4,5\n".as_bytes()).unwrap_err();
+        assert!(err.to_string().starts_with("line 2: column t_ms:"));
+        let err = read_trace("t_ms,gc_kind,heap_used\n1,4,-5\n".as_bytes()).unwrap_err();
+        assert!(err.to_string().contains("found \"-5\""));
+    }
+
+    #[test]
+    fn writer_round_trips() {
+        let samples = [
+            Sample {
+                t_ms: 1234.567,
+                gc_kind: GcKind::Other(2),
+                heap_used: 1,
+                heap_total: 2,
+                external: 3,
+                array_buffers: 4,
+                rss: Some(5),
+            },
+            Sample::new(1e9, GcKind::WeakCallbacks, u64::MAX),
+        ];
+        let mut w = TraceWriter::new(Vec::new()).unwrap();
+        for s in &samples {
+            w.write(s).unwrap();
+        }
+        let bytes = w.into_inner().unwrap();
+        assert_eq!(read_trace(bytes.as_slice()).unwrap(), samples);
+    }
+}

@@ -135,8 +135,9 @@ pub struct Alerter {
     log: Option<LogFn>,
     agent: Option<ureq::Agent>,
     thread: Option<JoinHandle<()>>,
-    /// Disconnected when the sender thread has exited.
-    exited: Option<mpsc::Receiver<()>>,
+    /// Disconnected when the sender thread has exited (in a mutex only to make the
+    /// alerter `Sync`).
+    exited: Option<Mutex<mpsc::Receiver<()>>>,
     endpoint: String,
 }
 
@@ -222,7 +223,7 @@ impl Alerter {
             log: config.on_log,
             agent: Some(agent),
             thread: Some(thread),
-            exited: Some(exit_rx),
+            exited: Some(Mutex::new(exit_rx)),
             endpoint,
         })
     }
@@ -297,10 +298,10 @@ impl Alerter {
         if let Some(agent) = self.agent.take() {
             agent.shutdown(); // interrupts a request blocked on its socket
         }
-        let exited = self
-            .exited
-            .take()
-            .is_none_or(|rx| rx.recv_timeout(STOP_GRACE) != Err(mpsc::RecvTimeoutError::Timeout));
+        let exited = self.exited.take().is_none_or(|rx| {
+            let rx = rx.into_inner().unwrap_or_else(PoisonError::into_inner);
+            rx.recv_timeout(STOP_GRACE) != Err(mpsc::RecvTimeoutError::Timeout)
+        });
         if exited {
             let _ = thread.join();
         } else {

@@ -80,3 +80,17 @@ pub use labels::{DetectorState, GcKind, Signal};
 pub use log::LogFn;
 pub use metrics::{Metrics, MetricsOptions};
 pub use server::{MetricsServer, READ_TIMEOUT};
+
+#[cfg(test)]
+mod tests {
+    /// The napi addon may share these across threads.
+    #[test]
+    fn public_types_are_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<super::Metrics>();
+        check::<super::MetricsServer>();
+        check::<super::Alerter>();
+        check::<super::AlerterConfig>();
+        check::<super::ExporterError>();
+    }
+}

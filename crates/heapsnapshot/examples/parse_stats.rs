@@ -6,7 +6,8 @@
 //!
 //! `--nodes-only` parses the way a diff's baseline is parsed (edges scanned, not kept).
 //! Output is `key: value` lines on stdout; `peak_rss_mb` comes from `/proc/self/status`
-//! (Linux) and covers the whole process.
+//! (Linux) and covers the whole process; `cpu_s` is
+//! user plus system CPU time, steadier than `elapsed_s` on a busy machine.
 
 use std::fs::File;
 use std::process::ExitCode;
@@ -57,10 +58,25 @@ fn main() -> ExitCode {
     println!("locations: {}", graph.locations.len());
     println!("elapsed_s: {secs:.3}");
     println!("mb_per_s: {:.0}", mb / secs);
+    if let Some(cpu) = cpu_seconds() {
+        println!("cpu_s: {cpu:.3}");
+    }
     if let Some(kb) = peak_rss_kb() {
         println!("peak_rss_mb: {:.1}", kb as f64 / 1e3);
     }
     ExitCode::SUCCESS
+}
+
+/// User plus system CPU time of this process (Linux, 10 ms resolution), which is less
+/// disturbed than wall time when other work shares the machine.
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the parenthesized command name; utime and stime are fields 14 and 15.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let mut fields = rest.split_whitespace().skip(11);
+    let utime: f64 = fields.next()?.parse().ok()?;
+    let stime: f64 = fields.next()?.parse().ok()?;
+    Some((utime + stime) / 100.0)
 }
 
 /// `VmHWM` of this process in kB, where `/proc` exists.

@@ -12,6 +12,7 @@ use std::io::Read;
 use super::ParseOptions;
 use super::input::Input;
 use super::meta::{EDGE_FIELDS, LOCATION_FIELDS, Layout, NODE_FIELDS};
+use super::rows::Rows;
 use crate::error::{ParseError, Section};
 use crate::graph::{HeapGraph, Location, NodeIdx};
 use crate::kind::{EdgeKind, NodeKind};
@@ -75,7 +76,6 @@ pub(crate) struct Assembler {
     edge_kind: Vec<EdgeKind>,
     edge_name: Vec<u32>,
     edge_to: Vec<NodeIdx>,
-    edges_seen: u64,
     max_edge_name: Option<MaxName>,
     locations: Vec<(NodeIdx, Location)>,
 }
@@ -132,7 +132,6 @@ impl Assembler {
             edge_kind: presized(e, 0)?,
             edge_name: presized(e, 0)?,
             edge_to: presized(e, 0)?,
-            edges_seen: 0,
             max_edge_name: None,
             locations: Vec::new(),
             layout,
@@ -145,38 +144,24 @@ impl Assembler {
         input: &mut Input<'_, R>,
         key_offset: u64,
     ) -> Result<(), ParseError> {
-        if std::mem::replace(&mut self.nodes_read, true) {
-            return Err(duplicate("nodes", key_offset));
-        }
         const TYPE: usize = 0;
         const NAME: usize = 1;
         const ID: usize = 2;
         const SIZE: usize = 3;
         const EDGES: usize = 4;
-        const _: () = assert!(NODE_FIELDS.len() == 5);
-        let roles = &self.layout.node_roles;
-        let width = roles.len();
+        const N: usize = NODE_FIELDS.len() + 1;
+        const _: () = assert!(N == 6);
+        if std::mem::replace(&mut self.nodes_read, true) {
+            return Err(duplicate("nodes", key_offset));
+        }
         let kinds = &self.layout.node_kinds;
         let node_count = u64::from(self.layout.node_count);
         let edge_count = u64::from(self.layout.edge_count);
-        let mut vals = [0u64; NODE_FIELDS.len() + 1];
-        let mut col = 0;
-        let mut row_offset = 0;
-        let mut n: u64 = 0;
-        input.scan_uint_array(Section::Nodes, |v, at| {
-            if col == 0 {
-                row_offset = at;
-            }
-            vals[usize::from(roles[col])] = v;
-            col += 1;
-            if col < width {
-                return Ok(());
-            }
-            col = 0;
+        let mut rows = Rows::new(&self.layout.node_roles, |vals: &[u64; N], n, at| {
             if n == node_count {
                 return Err(ParseError::CountMismatch {
                     detail: format!(
-                        "the nodes array has more than snapshot.node_count = {node_count} rows (extra row at byte {row_offset})"
+                        "the nodes array has more than snapshot.node_count = {node_count} rows (extra row at byte {at})"
                     ),
                 });
             }
@@ -184,13 +169,13 @@ impl Assembler {
                 return Err(ParseError::TypeIndex {
                     what: "node",
                     index: n,
-                    offset: row_offset,
+                    offset: at,
                     value: vals[TYPE],
                     len: kinds.len(),
                 });
             };
             self.node_kind.push(kind);
-            see(&mut self.max_node_name, vals[NAME], n, row_offset);
+            see(&mut self.max_node_name, vals[NAME], n, at);
             self.node_name.push(StrIdx(sat32(vals[NAME])));
             self.node_id.push(sat32(vals[ID]));
             self.self_size.push(sat32(vals[SIZE]));
@@ -201,24 +186,19 @@ impl Assembler {
             if self.edge_sum > edge_count {
                 return Err(ParseError::CountMismatch {
                     detail: format!(
-                        "the nodes' edge_count fields add up to more than snapshot.edge_count = {edge_count} at node {n} (byte {row_offset})"
+                        "the nodes' edge_count fields add up to more than snapshot.edge_count = {edge_count} at node {n} (byte {at})"
                     ),
                 });
             }
-            n += 1;
             Ok(())
-        })?;
-        if col != 0 {
+        });
+        input.scan_uint_array(Section::Nodes, &mut rows)?;
+        rows.check_complete("nodes")?;
+        if rows.rows != node_count {
             return Err(ParseError::CountMismatch {
                 detail: format!(
-                    "the nodes array ends inside a row: {n} full rows of {width} fields, then {col} more values"
-                ),
-            });
-        }
-        if n != node_count {
-            return Err(ParseError::CountMismatch {
-                detail: format!(
-                    "the nodes array has {n} rows, but snapshot.node_count is {node_count}"
+                    "the nodes array has {} rows, but snapshot.node_count is {node_count}",
+                    rows.rows
                 ),
             });
         }
@@ -231,38 +211,24 @@ impl Assembler {
         input: &mut Input<'_, R>,
         key_offset: u64,
     ) -> Result<(), ParseError> {
-        if std::mem::replace(&mut self.edges_read, true) {
-            return Err(duplicate("edges", key_offset));
-        }
         const TYPE: usize = 0;
         const NAME: usize = 1;
         const TO: usize = 2;
-        const _: () = assert!(EDGE_FIELDS.len() == 3);
-        let roles = &self.layout.edge_roles;
-        let width = roles.len();
+        const N: usize = EDGE_FIELDS.len() + 1;
+        const _: () = assert!(N == 4);
+        if std::mem::replace(&mut self.edges_read, true) {
+            return Err(duplicate("edges", key_offset));
+        }
         let kinds = &self.layout.edge_kinds;
         let node_width = self.layout.node_roles.len() as u64;
         let node_count = u64::from(self.layout.node_count);
         let edge_count = u64::from(self.layout.edge_count);
         let keep = self.keep_edges;
-        let mut vals = [0u64; EDGE_FIELDS.len() + 1];
-        let mut col = 0;
-        let mut row_offset = 0;
-        let mut n: u64 = 0;
-        input.scan_uint_array(Section::Edges, |v, at| {
-            if col == 0 {
-                row_offset = at;
-            }
-            vals[usize::from(roles[col])] = v;
-            col += 1;
-            if col < width {
-                return Ok(());
-            }
-            col = 0;
+        let mut rows = Rows::new(&self.layout.edge_roles, |vals: &[u64; N], n, at| {
             if n == edge_count {
                 return Err(ParseError::CountMismatch {
                     detail: format!(
-                        "the edges array has more than snapshot.edge_count = {edge_count} rows (extra row at byte {row_offset})"
+                        "the edges array has more than snapshot.edge_count = {edge_count} rows (extra row at byte {at})"
                     ),
                 });
             }
@@ -270,13 +236,13 @@ impl Assembler {
                 return Err(ParseError::TypeIndex {
                     what: "edge",
                     index: n,
-                    offset: row_offset,
+                    offset: at,
                     value: vals[TYPE],
                     len: kinds.len(),
                 });
             };
             if !kind.name_is_index() {
-                see(&mut self.max_edge_name, vals[NAME], n, row_offset);
+                see(&mut self.max_edge_name, vals[NAME], n, at);
             }
             let to = match exact_div(vals[TO], node_width) {
                 Some(to) if to < node_count => to,
@@ -284,7 +250,7 @@ impl Assembler {
                     return Err(ParseError::NodeRef {
                         what: "edge",
                         index: n,
-                        offset: row_offset,
+                        offset: at,
                         value: vals[TO],
                         node_count,
                     });
@@ -295,24 +261,18 @@ impl Assembler {
                 self.edge_name.push(sat32(vals[NAME]));
                 self.edge_to.push(NodeIdx(to as u32));
             }
-            n += 1;
             Ok(())
-        })?;
-        if col != 0 {
+        });
+        input.scan_uint_array(Section::Edges, &mut rows)?;
+        rows.check_complete("edges")?;
+        if rows.rows != edge_count {
             return Err(ParseError::CountMismatch {
                 detail: format!(
-                    "the edges array ends inside a row: {n} full rows of {width} fields, then {col} more values"
+                    "the edges array has {} rows, but snapshot.edge_count is {edge_count}",
+                    rows.rows
                 ),
             });
         }
-        if n != edge_count {
-            return Err(ParseError::CountMismatch {
-                detail: format!(
-                    "the edges array has {n} rows, but snapshot.edge_count is {edge_count}"
-                ),
-            });
-        }
-        self.edges_seen = n;
         Ok(())
     }
 
@@ -322,40 +282,26 @@ impl Assembler {
         input: &mut Input<'_, R>,
         key_offset: u64,
     ) -> Result<(), ParseError> {
-        if std::mem::replace(&mut self.locations_read, true) {
-            return Err(duplicate("locations", key_offset));
-        }
         const OBJECT: usize = 0;
         const SCRIPT: usize = 1;
         const LINE: usize = 2;
         const COLUMN: usize = 3;
-        const _: () = assert!(LOCATION_FIELDS.len() == 4);
-        let roles = &self.layout.location_roles;
-        let width = roles.len();
+        const N: usize = LOCATION_FIELDS.len() + 1;
+        const _: () = assert!(N == 5);
+        if std::mem::replace(&mut self.locations_read, true) {
+            return Err(duplicate("locations", key_offset));
+        }
         let node_width = self.layout.node_roles.len() as u64;
         let node_count = u64::from(self.layout.node_count);
         let keep = self.keep_locations;
-        let mut vals = [0u64; LOCATION_FIELDS.len() + 1];
-        let mut col = 0;
-        let mut row_offset = 0;
-        let mut n: u64 = 0;
-        input.scan_uint_array(Section::Locations, |v, at| {
-            if col == 0 {
-                row_offset = at;
-            }
-            vals[usize::from(roles[col])] = v;
-            col += 1;
-            if col < width {
-                return Ok(());
-            }
-            col = 0;
+        let mut rows = Rows::new(&self.layout.location_roles, |vals: &[u64; N], n, at| {
             let node = match exact_div(vals[OBJECT], node_width) {
                 Some(node) if node < node_count => node,
                 _ => {
                     return Err(ParseError::NodeRef {
                         what: "location",
                         index: n,
-                        offset: row_offset,
+                        offset: at,
                         value: vals[OBJECT],
                         node_count,
                     });
@@ -371,17 +317,10 @@ impl Assembler {
                     },
                 ));
             }
-            n += 1;
             Ok(())
-        })?;
-        if col != 0 {
-            return Err(ParseError::CountMismatch {
-                detail: format!(
-                    "the locations array ends inside a row: {n} full rows of {width} fields, then {col} more values"
-                ),
-            });
-        }
-        Ok(())
+        });
+        input.scan_uint_array(Section::Locations, &mut rows)?;
+        rows.check_complete("locations")
     }
 
     /// Checks what needs the whole file and returns the graph.
@@ -401,7 +340,6 @@ impl Assembler {
                 ),
             });
         }
-        debug_assert_eq!(self.edges_seen, edge_count);
         check(self.max_node_name, "node", &strings)?;
         check(self.max_edge_name, "edge", &strings)?;
         if self.keep_edges {

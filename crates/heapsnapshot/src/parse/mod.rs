@@ -26,6 +26,7 @@ mod input;
 mod json_str;
 mod meta;
 mod numbers;
+mod rows;
 mod skip;
 
 use std::io::Read;

@@ -4,7 +4,7 @@
 //! newline after each row (`[9,1,1,0,5,0,0\n,9,2,3,0,28,0,0\n,...]`). The scanner walks
 //! the buffered bytes with a small state machine whose state survives refills, so a number
 //! may straddle two reads; it allocates nothing and hands each value with its byte offset
-//! to a closure. Numbers of more than 19 digits saturate to `u64::MAX`.
+//! to a closure. Numbers beyond `u64::MAX` saturate to it.
 
 use std::io::Read;
 
@@ -24,21 +24,30 @@ enum State {
     After,
 }
 
+/// Receives the values of an integer array.
+pub(crate) trait UintSink {
+    /// One value and the offset of its first digit; an error stops the scan.
+    fn value(&mut self, v: u64, offset: u64) -> Result<(), ParseError>;
+}
+
+impl<F: FnMut(u64, u64) -> Result<(), ParseError>> UintSink for F {
+    #[inline]
+    fn value(&mut self, v: u64, offset: u64) -> Result<(), ParseError> {
+        self(v, offset)
+    }
+}
+
 impl<R: Read> Input<'_, R> {
-    /// Reads a JSON array of unsigned integers (skipping whitespace before it), calling
-    /// `emit(value, offset_of_value)` for each element in order.
-    pub(crate) fn scan_uint_array<F>(
+    /// Reads a JSON array of unsigned integers (skipping whitespace before it), handing
+    /// each element in order to `sink`.
+    pub(crate) fn scan_uint_array<S: UintSink>(
         &mut self,
         section: Section,
-        mut emit: F,
-    ) -> Result<(), ParseError>
-    where
-        F: FnMut(u64, u64) -> Result<(), ParseError>,
-    {
+        sink: &mut S,
+    ) -> Result<(), ParseError> {
         self.expect(b'[', section, "'['")?;
         let mut state = State::First;
         let mut acc: u64 = 0;
-        let mut digits: usize = 0;
         let mut start: u64 = 0;
         loop {
             if self.pos == self.end && !self.fill()? {
@@ -48,22 +57,65 @@ impl<R: Read> Input<'_, R> {
             let buf = &self.buf[..self.end];
             let mut i = self.pos;
             while i < buf.len() {
+                if state == State::Value && i + FAST_MARGIN <= buf.len() {
+                    // Fast path: whole numbers of up to 16 digits, read eight bytes at a
+                    // time, each followed by `,` or V8's `\n,`. Anything else falls through
+                    // to the state machine below, which always consumes a byte or changes
+                    // state. Each iteration advances at most 18 bytes, so `i` stays in range.
+                    loop {
+                        let w = load8(buf, i);
+                        let n = leading_digits(w);
+                        if n == 0 {
+                            break;
+                        }
+                        let (v, len) = if n < 8 {
+                            (digits_value(w, n), n)
+                        } else {
+                            let w2 = load8(buf, i + 8);
+                            let n2 = leading_digits(w2);
+                            if n2 == 8 {
+                                break;
+                            }
+                            let high = digits_value(w, 8);
+                            let v = if n2 == 0 {
+                                high
+                            } else {
+                                high * POW10[n2] + digits_value(w2, n2)
+                            };
+                            (v, 8 + n2)
+                        };
+                        sink.value(v, base + i as u64)?;
+                        i += len;
+                        match buf[i] {
+                            b',' => i += 1,
+                            b'\n' if buf[i + 1] == b',' => i += 2,
+                            _ => {
+                                state = State::After;
+                                break;
+                            }
+                        }
+                        if i + FAST_MARGIN > buf.len() {
+                            break;
+                        }
+                    }
+                }
                 match state {
                     State::Number => {
-                        let seg = i;
                         while let Some(&b) = buf.get(i) {
                             let d = b.wrapping_sub(b'0');
                             if d > 9 {
                                 break;
                             }
-                            acc = acc.wrapping_mul(10).wrapping_add(u64::from(d));
+                            acc = acc
+                                .checked_mul(10)
+                                .and_then(|a| a.checked_add(u64::from(d)))
+                                .unwrap_or(u64::MAX);
                             i += 1;
                         }
-                        digits += i - seg;
                         if i == buf.len() {
                             break;
                         }
-                        emit(if digits > 19 { u64::MAX } else { acc }, start)?;
+                        sink.value(acc, start)?;
                         // Fast path for the common `,` right after a number.
                         if buf[i] == b',' {
                             i += 1;
@@ -77,7 +129,6 @@ impl<R: Read> Input<'_, R> {
                         if b.is_ascii_digit() {
                             state = State::Number;
                             acc = 0;
-                            digits = 0;
                             start = base + i as u64;
                         } else if is_ws(b) {
                             i += 1;
@@ -117,6 +168,53 @@ impl<R: Read> Input<'_, R> {
     }
 }
 
+/// Bytes that must remain in the buffer for the fast path to read a number without checks.
+const FAST_MARGIN: usize = 32;
+
+/// Powers of ten up to 10^8.
+const POW10: [u64; 9] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+];
+
+/// The eight bytes at `buf[i..]` as a little-endian word (first byte lowest).
+#[inline]
+fn load8(buf: &[u8], i: usize) -> u64 {
+    let mut b = [0; 8];
+    b.copy_from_slice(&buf[i..i + 8]);
+    u64::from_le_bytes(b)
+}
+
+/// How many of the eight bytes of `w` (from its first byte) are ASCII digits before the
+/// first non-digit: 0..=8.
+#[inline]
+fn leading_digits(w: u64) -> usize {
+    // Digits become 0..=9 per byte; adding 0x76 sets the top bit of every byte above 9, and
+    // OR-ing `x` flags bytes that were ≥ 0x80. A carry out of a byte only happens for
+    // bytes that are flagged anyway, so the lowest flagged byte is exact.
+    let x = w ^ 0x3030_3030_3030_3030;
+    let flagged = (x.wrapping_add(0x7676_7676_7676_7676) | x) & 0x8080_8080_8080_8080;
+    (flagged.trailing_zeros() / 8) as usize
+}
+
+/// The value of the first `n` (1..=8) ASCII digits of `w`, most significant first.
+#[inline]
+fn digits_value(w: u64, n: usize) -> u64 {
+    // Move the digits to the top bytes (zeros in front act as leading zeros), then combine
+    // pairs, quads and octets with three multiplications.
+    let v = w << (8 * (8 - n));
+    let v = (v & 0x0F0F_0F0F_0F0F_0F0F).wrapping_mul(2561) >> 8;
+    let v = (v & 0x00FF_00FF_00FF_00FF).wrapping_mul(6_553_601) >> 16;
+    (v & 0x0000_FFFF_0000_FFFF).wrapping_mul(42_949_672_960_001) >> 32
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,15 +223,16 @@ mod tests {
     fn scan_with(cap: usize, one_byte: bool, text: &[u8]) -> Result<Vec<(u64, u64)>, ParseError> {
         let mut progress = |_| {};
         let mut out = Vec::new();
-        let push = |v, at| {
+        let mut push = |v, at| {
             out.push((v, at));
             Ok(())
         };
         if one_byte {
             Input::with_capacity(OneByte(text), &mut progress, cap)
-                .scan_uint_array(Section::Nodes, push)?;
+                .scan_uint_array(Section::Nodes, &mut push)?;
         } else {
-            Input::with_capacity(text, &mut progress, cap).scan_uint_array(Section::Nodes, push)?;
+            Input::with_capacity(text, &mut progress, cap)
+                .scan_uint_array(Section::Nodes, &mut push)?;
         }
         Ok(out)
     }
@@ -158,6 +257,60 @@ mod tests {
             scan("[9,1,1,0,5,0,0\n,9,2,3,0,28,0,0\n]").unwrap(),
             [9, 1, 1, 0, 5, 0, 0, 9, 2, 3, 0, 28, 0, 0]
         );
+    }
+
+    #[test]
+    fn word_helpers() {
+        let word = |s: &[u8]| load8(s, 0);
+        assert_eq!(leading_digits(word(b"12345678")), 8);
+        assert_eq!(leading_digits(word(b"123,5678")), 3);
+        assert_eq!(leading_digits(word(b",2345678")), 0);
+        assert_eq!(leading_digits(word(b"1\xff345678")), 1);
+        assert_eq!(leading_digits(word(b"12:/0000")), 2);
+        for b in 0..=255u8 {
+            let w = word(&[b'7', b, b'7', b'7', b'7', b'7', b'7', b'7']);
+            let want = if b.is_ascii_digit() { 8 } else { 1 };
+            assert_eq!(leading_digits(w), want, "byte {b}");
+        }
+        for (text, n, v) in [
+            (&b"12345678"[..], 8, 12_345_678),
+            (b"90000001", 8, 90_000_001),
+            (b"7,aaaaaa", 1, 7),
+            (b"0000009]", 7, 9),
+            (b"4294967\n", 7, 4_294_967),
+        ] {
+            assert_eq!(digits_value(word(text), n), v);
+        }
+    }
+
+    #[test]
+    fn fast_path_agrees_with_slow_path() {
+        // Long enough to take the fast path; all lengths 1..=20 digits and odd layouts.
+        let mut text = String::from("[");
+        let mut want = Vec::new();
+        for i in 0..400u64 {
+            let digits = (i % 20) as usize + 1;
+            let v: String = (0..digits)
+                .map(|k| char::from(b'1' + ((i as usize + k) % 9) as u8))
+                .collect();
+            want.push(v.parse::<u64>().unwrap_or(u64::MAX));
+            text.push_str(&v);
+            text.push_str(match i % 5 {
+                0 => "\n,",
+                1 => " , ",
+                2 => "\r\n,\n",
+                _ => ",",
+            });
+        }
+        text.push_str("0]");
+        want.push(0);
+        assert_eq!(scan(&text).unwrap(), want);
+        let got = scan_with(1 << 16, false, text.as_bytes()).unwrap();
+        for (k, (_, at)) in got.iter().enumerate() {
+            let at = *at as usize;
+            assert!(text.as_bytes()[at].is_ascii_digit(), "value {k}");
+            assert!(!text.as_bytes()[at - 1].is_ascii_digit(), "value {k}");
+        }
     }
 
     #[test]
@@ -226,7 +379,7 @@ mod tests {
         let mut input = Input::new(&b"[1,2,3]"[..], &mut progress);
         let mut n = 0;
         let err = input
-            .scan_uint_array(Section::Edges, |_, _| {
+            .scan_uint_array(Section::Edges, &mut |_, _| {
                 n += 1;
                 if n == 2 {
                     Err(ParseError::Gzip)

@@ -28,7 +28,12 @@
 //!   the larger of key + 1 and table + 1 (crbug.com/1290800): a value is only as close
 //!   as the farther of the two things that must both be alive.
 //!
-//! Shortcut edges are followed like any other. The edge that first reaches a node is
+//! Shortcut edges are followed like any other. One deliberate difference: edges *into*
+//! the root are never followed (V8 writes none; `DevTools` would let the first search
+//! enter the root, give it a small distance and push its `(GC roots)` child into the
+//! user-root distances before resetting the root to [`BASE_SYSTEM_DISTANCE`]), so a
+//! retainer path always has exactly as many edges as the distance says (minus
+//! [`BASE_SYSTEM_DISTANCE`] for system nodes). The edge that first reaches a node is
 //! recorded as its *parent edge*; following parent edges from a node back to the root
 //! gives its shortest retainer path, through a user root whenever one reaches it.
 
@@ -84,7 +89,6 @@ impl Distances {
         } else {
             0
         };
-        bfs.parent_edge[root.ix()] = NONE;
         bfs.queue.clear();
         bfs.queue.push(root.0);
         bfs.run();
@@ -119,7 +123,10 @@ impl Bfs<'_> {
                     continue;
                 }
                 let child = g.to(e);
-                if self.distance[child.ix()] != NONE || !self.filter.follow(node, e) {
+                if self.distance[child.ix()] != NONE
+                    || child == HeapGraph::ROOT
+                    || !self.filter.follow(node, e)
+                {
                     continue;
                 }
                 self.distance[child.ix()] = d;

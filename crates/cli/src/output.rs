@@ -10,7 +10,7 @@ use thiserror::Error;
 
 /// The report could not be written.
 #[derive(Debug, Error)]
-#[error("cannot write the report to {path}: {source}")]
+#[error("cannot write the report to {path}")]
 pub struct OutputError {
     path: PathBuf,
     source: std::io::Error,

@@ -1,0 +1,123 @@
+//! Bad input and bad output paths of `mw analyze`: one clear line, a documented exit code,
+//! never a panic, nothing half-written.
+
+mod common;
+
+use std::ffi::OsStr;
+use std::path::Path;
+use std::process::Output;
+
+fn analyze(files: &[&Path], extra: &[&str]) -> Output {
+    let mut args: Vec<&OsStr> = vec![OsStr::new("analyze")];
+    args.extend(extra.iter().map(OsStr::new));
+    args.extend(files.iter().map(|p| p.as_os_str()));
+    common::mw(&args)
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn assert_no_panic(out: &Output) {
+    assert!(!stderr(out).contains("panicked"), "mw panicked: {}", stderr(out));
+}
+
+#[test]
+fn missing_file_is_exit_3_and_names_the_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope.heapsnapshot");
+    let out = analyze(&[&missing, &missing], &[]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(stderr(&out).contains("nope.heapsnapshot"), "{}", stderr(&out));
+    assert_no_panic(&out);
+}
+
+#[test]
+fn wrong_file_kinds_are_exit_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&str, &[u8]); 4] = [
+        ("empty.heapsnapshot", b""),
+        ("text.heapsnapshot", b"hello, I am a log file\n"),
+        ("other.json", br#"{"name": "package", "version": "1.0.0"}"#),
+        ("gzip.heapsnapshot", &[0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0]),
+    ];
+    for (name, bytes) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let out = analyze(&[&path, &path], &[]);
+        assert_eq!(out.status.code(), Some(3), "{name}: {}", stderr(&out));
+        assert!(stderr(&out).contains(name), "{name}: {}", stderr(&out));
+        assert_eq!(stderr(&out).lines().filter(|l| l.starts_with("mw: error")).count(), 1);
+        assert_no_panic(&out);
+    }
+}
+
+#[test]
+fn truncated_snapshot_reports_the_byte_offset() {
+    if !common::have_node() {
+        return;
+    }
+    let dir = common::generate("global");
+    let [base, target, _] = common::snapshots(dir.path(), "global");
+    let bytes = std::fs::read(&target).unwrap();
+    for cut in [bytes.len() / 10, bytes.len() / 2, bytes.len() - 3] {
+        let truncated = dir.path().join("truncated.heapsnapshot");
+        std::fs::write(&truncated, &bytes[..cut]).unwrap();
+        let out = analyze(&[&base, &truncated], &[]);
+        assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+        let err = stderr(&out);
+        assert!(err.contains("truncated") && err.contains("byte"), "cut at {cut}: {err}");
+        assert_no_panic(&out);
+    }
+}
+
+#[test]
+fn snapshots_of_different_processes_are_refused() {
+    if !common::have_node() {
+        return;
+    }
+    let a = common::generate("global");
+    let b = common::generate("growing-array");
+    let [base, ..] = common::snapshots(a.path(), "global");
+    let [_, target, _] = common::snapshots(b.path(), "growing-array");
+    let out = analyze(&[&base, &target], &[]);
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert!(stderr(&out).contains("different processes"), "{}", stderr(&out));
+}
+
+#[test]
+fn out_file_and_plain_text_on_pipes() {
+    if !common::have_node() {
+        return;
+    }
+    let dir = common::generate("global");
+    let [base, target, last] = common::snapshots(dir.path(), "global");
+
+    // Text on a pipe: no ANSI colour codes, the suspect is named.
+    let out = analyze(&[&base, &target, &last], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(!text.contains('\u{1b}'), "colour codes on a pipe");
+    assert!(text.contains("leakedThings > [] > LeakedThing"), "{text}");
+
+    // --out writes the file and nothing to stdout.
+    let report = dir.path().join("report.json");
+    let out = analyze(&[&base, &target, &last], &["--json", "--out", report.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(out.stdout.is_empty());
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(json["schema_version"], 1);
+
+    // --out into a missing directory: exit 5, nothing left behind.
+    let bad = dir.path().join("missing-dir").join("report.txt");
+    let out = analyze(&[&base, &target], &["--out", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    assert!(stderr(&out).contains("missing-dir"), "{}", stderr(&out));
+    assert!(!dir.path().join("missing-dir").exists());
+}
+
+#[test]
+fn usage_errors_are_exit_2() {
+    let out = common::mw(&[OsStr::new("analyze"), OsStr::new("only-one-file")]);
+    assert_eq!(out.status.code(), Some(2));
+}

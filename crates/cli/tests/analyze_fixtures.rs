@@ -1,0 +1,118 @@
+//! `mw analyze` on snapshots of real Node programs with planted leaks (fixtures/programs):
+//! each planted leak must be among the top 3 suspects with the right retainer path, and the
+//! healthy program must show nothing big. Expectations come from each scenario's
+//! `expect.json`, written by the program that planted the leak.
+
+mod common;
+
+use std::ffi::OsStr;
+use std::path::Path;
+
+use serde_json::Value;
+
+fn analyze_json(files: &[&Path]) -> Value {
+    let mut args: Vec<&OsStr> = vec![OsStr::new("analyze"), OsStr::new("--json"), OsStr::new("--top"), OsStr::new("3")];
+    args.extend(files.iter().map(|p| p.as_os_str()));
+    let out = common::mw(&args);
+    assert!(out.status.success(), "mw failed: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("valid JSON report")
+}
+
+fn edge_names(suspect: &Value) -> Vec<&str> {
+    suspect["path"].as_array().unwrap().iter().map(|s| s["edge"].as_str().unwrap()).collect()
+}
+
+/// The suspect explains the leak when its objects are, or hold, the leaked class.
+fn names_class(suspect: &Value, class: &str) -> bool {
+    suspect["class_name"] == class
+        || suspect["holds"].as_array().unwrap().iter().any(|h| h["class_name"] == class)
+}
+
+fn check_scenario(name: &str) {
+    if !common::have_node() {
+        return;
+    }
+    let dir = common::generate(name);
+    let expect: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join(name).join("expect.json")).unwrap()).unwrap();
+    let [base, target, last] = common::snapshots(dir.path(), name);
+    for files in [vec![&*base, &*target, &*last], vec![&*base, &*target]] {
+        let report = analyze_json(&files);
+        let suspects = report["suspects"].as_array().unwrap();
+        for leak in expect["leaks"].as_array().unwrap() {
+            let class = leak["constructor"].as_str().unwrap();
+            let want: Vec<&str> = leak["path_contains"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+            let found = suspects.iter().find(|s| names_class(s, class));
+            let Some(found) = found else {
+                panic!("{name} ({} snapshots): {class} not in the top 3: {suspects:#?}", files.len());
+            };
+            let edges = edge_names(found);
+            for edge in &want {
+                assert!(edges.contains(edge), "{name}: path {edges:?} lacks {edge}");
+            }
+            let min_bytes = leak["min_bytes"].as_u64().unwrap();
+            assert!(found["delta_bytes"].as_u64().unwrap() >= min_bytes, "{name}: {found:#}");
+            if files.len() == 3 {
+                assert_eq!(found["rank"], 1, "{name}: the planted leak must rank first: {suspects:#?}");
+            }
+        }
+        if expect["healthy"] == true && files.len() == 3 {
+            let max = expect["max_suspect_bytes"].as_u64().unwrap();
+            for s in suspects {
+                assert!(s["delta_bytes"].as_u64().unwrap() <= max, "healthy program reported {s:#}");
+            }
+        }
+    }
+}
+
+#[test]
+fn growing_array() {
+    check_scenario("growing-array");
+}
+
+#[test]
+fn map_cache() {
+    check_scenario("map-cache");
+}
+
+#[test]
+fn event_listeners() {
+    check_scenario("event-listeners");
+}
+
+#[test]
+fn closure_buffers() {
+    check_scenario("closure-buffers");
+}
+
+#[test]
+fn forgotten_interval() {
+    check_scenario("forgotten-interval");
+}
+
+#[test]
+fn global() {
+    check_scenario("global");
+}
+
+#[test]
+fn healthy() {
+    check_scenario("healthy");
+}
+
+#[test]
+fn closure_suspect_names_function_and_file() {
+    if !common::have_node() {
+        return;
+    }
+    let dir = common::generate("closure-buffers");
+    let [base, target, last] = common::snapshots(dir.path(), "closure-buffers");
+    let report = analyze_json(&[&base, &target, &last]);
+    let top = &report["suspects"][0];
+    assert_eq!(top["function"]["name"], "flushChunk");
+    assert!(top["function"]["file"].as_str().unwrap().ends_with("closure-buffers.mjs"), "{top:#}");
+    assert!(top["function"]["line"].as_u64().unwrap() > 0);
+    // The Buffers' backing stores live outside the JS heap: native memory must show the growth.
+    let native = report["native"]["delta_bytes"].as_i64().unwrap();
+    assert!(native >= 3 * 1024 * 1024 - 65536, "native growth {native}");
+}

@@ -1,0 +1,57 @@
+//! Shared helpers of the `mw` integration tests: the real `node`, the fixture generator,
+//! and running the built `mw` binary.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repo root")
+}
+
+/// True when `node` runs. Under `CI=true` a missing node fails the test instead of skipping it.
+pub fn have_node() -> bool {
+    let ok = Command::new("node").arg("--version").output().is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "node is not installed: these tests need the real Node.js (install nodejs)"
+        );
+        eprintln!("skipping: node is not installed");
+    }
+    ok
+}
+
+/// Runs the fixture generator for one scenario into a fresh temporary directory and returns
+/// it (the scenario's files are in `dir/NAME/`).
+pub fn generate(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = Command::new("node")
+        .arg(repo_root().join("fixtures/generate.mjs"))
+        .arg(dir.path())
+        .args(["--only", name])
+        .output()
+        .expect("run fixtures/generate.mjs");
+    assert!(
+        out.status.success(),
+        "fixture generator failed for {name}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    dir
+}
+
+/// Runs the real `mw` binary.
+pub fn mw(args: &[&std::ffi::OsStr]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mw"))
+        .args(args)
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("run mw")
+}
+
+/// The three snapshot paths of a generated scenario.
+pub fn snapshots(dir: &Path, name: &str) -> [PathBuf; 3] {
+    ["base", "target", "final"].map(|s| dir.join(name).join(format!("{s}.heapsnapshot")))
+}

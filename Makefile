@@ -1,22 +1,46 @@
-# MemWatchdog — the two set-up commands are `make demo` and `make test`.
+# MemWatchdog. The two set-up commands are `make demo` and `make test`; both build what
+# they need from source. `make check` is what to run before a commit.
 SHELL := /bin/bash
 CARGO ?= cargo
+MW := target/release/mw
 
-.PHONY: build test check fmt clippy demo bench fixtures clean
+.PHONY: build test test-rust test-node check fmt clippy demo bench bench-huge fixtures clean
 
+## build: the mw binary (target/release/mw)
 build:
 	$(CARGO) build --release --workspace
 
-test: build
-	$(CARGO) test --workspace --release
+## test: every test (Rust unit + integration tests on real Node programs)
+test: build test-rust
+
+test-rust:
+	$(CARGO) test --release --workspace
+
+## check: formatting, clippy (pedantic, warnings are errors), then every test
+check: fmt clippy test
 
 fmt:
 	$(CARGO) fmt --all --check
 
 clippy:
-	$(CARGO) clippy --workspace --all-targets --release -- -D warnings
+	$(CARGO) clippy --release --workspace --all-targets -- -D warnings
 
-check: fmt clippy test
+## demo: a leaky HTTP service, real load, snapshots, and `mw analyze` naming the leak
+demo: build
+	node examples/demo.mjs
+
+## fixtures: (re)make the leak fixture snapshots into target/fixtures (tests make their own)
+fixtures:
+	node fixtures/generate.mjs target/fixtures --check
+
+## bench: mw vs memlab on real 160 MB and 1 GB snapshots; writes docs/benchmarks.md
+bench: build
+	bash bench/run.sh
+
+## bench-huge: also a 4 GB snapshot (mw only)
+bench-huge: build
+	bash bench/run.sh --huge
 
 clean:
 	$(CARGO) clean
+	rm -rf target/demo target/fixtures

@@ -39,7 +39,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let size = file.metadata().map_or(0, |m| m.len());
     let start = Instant::now();
     let graph = match parse(file, &opts, &mut |_| {}) {
         Ok(g) => g,

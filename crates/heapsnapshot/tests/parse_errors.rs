@@ -239,7 +239,8 @@ fn missing_sections() {
 
 #[test]
 fn count_mismatches() {
-    let cases: Vec<(Box<dyn Fn(&mut Parts)>, &str)> = vec![
+    type Change = Box<dyn Fn(&mut Parts)>;
+    let cases: Vec<(Change, &str)> = vec![
         (
             Box::new(|p| p.node_count = "7".into()),
             "the nodes array has 6 rows, but snapshot.node_count is 7",

@@ -23,7 +23,7 @@ fn bigger_sample() -> String {
 }
 
 /// What the rest of the engine relies on: indices in range, CSR well formed.
-fn assert_consistent(g: &HeapGraph, opts: &ParseOptions) {
+fn assert_consistent(g: &HeapGraph, opts: ParseOptions) {
     let n = g.node_count();
     assert!(n > 0);
     for col in [g.node_name.len(), g.node_id.len(), g.self_size.len()] {
@@ -49,8 +49,8 @@ fn assert_consistent(g: &HeapGraph, opts: &ParseOptions) {
     assert!(g.locations.iter().all(|(node, _)| node.ix() < n));
 }
 
-fn parse_bytes(bytes: &[u8], opts: &ParseOptions) -> Result<HeapGraph, ParseError> {
-    parse(bytes, opts, &mut |_| {})
+fn parse_bytes(bytes: &[u8], opts: ParseOptions) -> Result<HeapGraph, ParseError> {
+    parse(bytes, &opts, &mut |_| {})
 }
 
 #[derive(Debug, Clone)]
@@ -96,7 +96,7 @@ proptest! {
     fn truncation_is_always_reported_at_the_cut(cut in any::<prop::sample::Index>()) {
         let text = bigger_sample();
         let cut = cut.index(text.len());
-        match parse_bytes(&text.as_bytes()[..cut], &ParseOptions::default()) {
+        match parse_bytes(&text.as_bytes()[..cut], ParseOptions::default()) {
             Err(ParseError::Truncated { offset, .. }) => prop_assert_eq!(offset, cut as u64),
             other => prop_assert!(false, "cut at {}: {:?}", cut, other.map(|g| g.node_count())),
         }
@@ -110,8 +110,8 @@ proptest! {
         let text = bigger_sample();
         let bad = apply(text.as_bytes(), &mutations);
         let opts = if nodes_only { ParseOptions::NODES_ONLY } else { ParseOptions::FULL };
-        if let Ok(g) = parse_bytes(&bad, &opts) {
-            assert_consistent(&g, &opts);
+        if let Ok(g) = parse_bytes(&bad, opts) {
+            assert_consistent(&g, opts);
         }
     }
 
@@ -121,8 +121,8 @@ proptest! {
         mutations in prop::collection::vec(mutation(), 0..2),
     ) {
         let text = apply(bigger_sample().as_bytes(), &mutations);
-        let whole = parse_bytes(&text, &ParseOptions::default());
-        let chunked = parse_chunked(&text, sizes, &ParseOptions::default());
+        let whole = parse_bytes(&text, ParseOptions::default());
+        let chunked = parse_chunked(&text, sizes, ParseOptions::default());
         match (whole, chunked) {
             (Ok(a), Ok(b)) => prop_assert_eq!(digest(&a), digest(&b)),
             (Err(a), Err(b)) => prop_assert_eq!(a.to_string(), b.to_string()),
@@ -133,8 +133,8 @@ proptest! {
 
 #[test]
 fn the_bigger_sample_parses() {
-    let g = parse_bytes(bigger_sample().as_bytes(), &ParseOptions::default()).unwrap();
+    let g = parse_bytes(bigger_sample().as_bytes(), ParseOptions::default()).unwrap();
     assert_eq!(g.node_count(), 46);
     assert_eq!(g.self_size[45], 123_456_789 + 39);
-    assert_consistent(&g, &ParseOptions::default());
+    assert_consistent(&g, ParseOptions::default());
 }

@@ -152,12 +152,8 @@ fn real_node_snapshot() {
     assert_eq!(light.edge_count(), 0);
 
     // Odd read sizes give the same graph.
-    let chunked = parse_chunked(
-        &bytes,
-        vec![1, 4093, 17, 65536, 3],
-        &ParseOptions::default(),
-    )
-    .unwrap();
+    let chunked =
+        parse_chunked(&bytes, vec![1, 4093, 17, 65536, 3], ParseOptions::default()).unwrap();
     assert_eq!(digest(&chunked), digest(&g));
 
     // Cut anywhere: a truncation error at the cut.

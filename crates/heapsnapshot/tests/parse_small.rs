@@ -22,10 +22,11 @@ fn labels(g: &HeapGraph, n: u32) -> Vec<(EdgeKind, String, u32)> {
 
 /// Checks every column of the graph described in [`Parts::node20`].
 fn assert_sample(g: &HeapGraph) {
+    use EdgeKind::{Context, Element, Property, Shortcut};
+    use NodeKind::{Closure, Object, String, Synthetic};
     assert_eq!(g.node_count(), 6);
     assert_eq!(g.edge_count(), 7);
     let kinds: Vec<NodeKind> = g.nodes().map(|n| g.kind(n)).collect();
-    use NodeKind::{Closure, Object, String, Synthetic};
     assert_eq!(
         kinds,
         [Synthetic, Synthetic, Object, Closure, String, Object]
@@ -45,7 +46,6 @@ fn assert_sample(g: &HeapGraph) {
     assert_eq!(g.node_id, [1, 3, 5, 7, 9, 11]);
     assert_eq!(g.self_size, [0, 0, 24, 32, 16, 40]);
     assert_eq!(g.first_edge, [0, 2, 3, 6, 7, 7, 7]);
-    use EdgeKind::{Context, Element, Property, Shortcut};
     assert_eq!(
         labels(g, 0),
         [
@@ -288,7 +288,7 @@ fn one_byte_per_read_and_odd_chunks_give_the_same_graph() {
     let text = Parts::node20().to_json();
     let want = digest(&parse_str(&text).unwrap());
     for sizes in [vec![1], vec![2], vec![3, 7], vec![31, 1, 64], vec![4096]] {
-        let g = parse_chunked(text.as_bytes(), sizes.clone(), &ParseOptions::default()).unwrap();
+        let g = parse_chunked(text.as_bytes(), sizes.clone(), ParseOptions::default()).unwrap();
         assert_eq!(digest(&g), want, "{sizes:?}");
     }
 }
@@ -355,7 +355,7 @@ fn progress_reports_offsets_up_to_the_end() {
     let text = parse_support::render(&sections);
     let mut seen = Vec::new();
     parse(text.as_bytes(), &ParseOptions::default(), &mut |at| {
-        seen.push(at)
+        seen.push(at);
     })
     .unwrap();
     assert!(seen.len() >= 3, "{seen:?}");

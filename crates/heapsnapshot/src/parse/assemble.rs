@@ -60,8 +60,8 @@ fn check(
 /// Collects the graph columns. See the module docs.
 pub(crate) struct Assembler {
     layout: Layout,
-    keep_edges: bool,
-    keep_locations: bool,
+    /// What to keep.
+    opts: ParseOptions,
     nodes_read: bool,
     edges_read: bool,
     locations_read: bool,
@@ -109,12 +109,11 @@ fn sat32(v: u64) -> u32 {
 }
 
 impl Assembler {
-    pub(crate) fn new(layout: Layout, opts: &ParseOptions) -> Result<Self, ParseError> {
+    pub(crate) fn new(layout: Layout, opts: ParseOptions) -> Result<Self, ParseError> {
         let n = layout.node_count;
         let e = if opts.edges { layout.edge_count } else { 0 };
         Ok(Self {
-            keep_edges: opts.edges,
-            keep_locations: opts.locations,
+            opts,
             nodes_read: false,
             edges_read: false,
             locations_read: false,
@@ -179,7 +178,7 @@ impl Assembler {
             self.node_name.push(StrIdx(sat32(vals[NAME])));
             self.node_id.push(sat32(vals[ID]));
             self.self_size.push(sat32(vals[SIZE]));
-            if self.keep_edges {
+            if self.opts.edges {
                 self.first_edge.push(self.edge_sum as u32);
             }
             self.edge_sum = self.edge_sum.saturating_add(vals[EDGES]);
@@ -194,11 +193,11 @@ impl Assembler {
         });
         input.scan_uint_array(Section::Nodes, &mut rows)?;
         rows.check_complete("nodes")?;
-        if rows.rows != node_count {
+        if rows.count != node_count {
             return Err(ParseError::CountMismatch {
                 detail: format!(
                     "the nodes array has {} rows, but snapshot.node_count is {node_count}",
-                    rows.rows
+                    rows.count
                 ),
             });
         }
@@ -223,7 +222,7 @@ impl Assembler {
         let node_width = self.layout.node_roles.len() as u64;
         let node_count = u64::from(self.layout.node_count);
         let edge_count = u64::from(self.layout.edge_count);
-        let keep = self.keep_edges;
+        let keep = self.opts.edges;
         let mut rows = Rows::new(&self.layout.edge_roles, |vals: &[u64; N], n, at| {
             if n == edge_count {
                 return Err(ParseError::CountMismatch {
@@ -265,11 +264,11 @@ impl Assembler {
         });
         input.scan_uint_array(Section::Edges, &mut rows)?;
         rows.check_complete("edges")?;
-        if rows.rows != edge_count {
+        if rows.count != edge_count {
             return Err(ParseError::CountMismatch {
                 detail: format!(
                     "the edges array has {} rows, but snapshot.edge_count is {edge_count}",
-                    rows.rows
+                    rows.count
                 ),
             });
         }
@@ -293,7 +292,7 @@ impl Assembler {
         }
         let node_width = self.layout.node_roles.len() as u64;
         let node_count = u64::from(self.layout.node_count);
-        let keep = self.keep_locations;
+        let keep = self.opts.locations;
         let mut rows = Rows::new(&self.layout.location_roles, |vals: &[u64; N], n, at| {
             let node = match exact_div(vals[OBJECT], node_width) {
                 Some(node) if node < node_count => node,
@@ -342,7 +341,7 @@ impl Assembler {
         }
         check(self.max_node_name, "node", &strings)?;
         check(self.max_edge_name, "edge", &strings)?;
-        if self.keep_edges {
+        if self.opts.edges {
             self.first_edge.push(self.edge_sum as u32);
         } else {
             self.first_edge = vec![0; self.node_kind.len() + 1];

@@ -87,7 +87,7 @@ pub fn parse<R: Read>(
     progress: &mut dyn FnMut(u64),
 ) -> Result<HeapGraph, ParseError> {
     let mut input = Input::new(reader, progress);
-    let graph = parse_input(&mut input, opts)?;
+    let graph = parse_input(&mut input, *opts)?;
     input.report_progress();
     Ok(graph)
 }
@@ -95,7 +95,7 @@ pub fn parse<R: Read>(
 /// The top-level object: dispatches each key to its reader.
 pub(crate) fn parse_input<R: Read>(
     input: &mut Input<'_, R>,
-    opts: &ParseOptions,
+    opts: ParseOptions,
 ) -> Result<HeapGraph, ParseError> {
     const TOP: Section = Section::TopLevel;
     sniff(input)?;

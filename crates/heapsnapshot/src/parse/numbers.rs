@@ -58,45 +58,10 @@ impl<R: Read> Input<'_, R> {
             let mut i = self.pos;
             while i < buf.len() {
                 if state == State::Value && i + FAST_MARGIN <= buf.len() {
-                    // Fast path: whole numbers of up to 16 digits, read eight bytes at a
-                    // time, each followed by `,` or V8's `\n,`. Anything else falls through
-                    // to the state machine below, which always consumes a byte or changes
-                    // state. Each iteration advances at most 18 bytes, so `i` stays in range.
-                    loop {
-                        let w = load8(buf, i);
-                        let n = leading_digits(w);
-                        if n == 0 {
-                            break;
-                        }
-                        let (v, len) = if n < 8 {
-                            (digits_value(w, n), n)
-                        } else {
-                            let w2 = load8(buf, i + 8);
-                            let n2 = leading_digits(w2);
-                            if n2 == 8 {
-                                break;
-                            }
-                            let high = digits_value(w, 8);
-                            let v = if n2 == 0 {
-                                high
-                            } else {
-                                high * POW10[n2] + digits_value(w2, n2)
-                            };
-                            (v, 8 + n2)
-                        };
-                        sink.value(v, base + i as u64)?;
-                        i += len;
-                        match buf[i] {
-                            b',' => i += 1,
-                            b'\n' if buf[i + 1] == b',' => i += 2,
-                            _ => {
-                                state = State::After;
-                                break;
-                            }
-                        }
-                        if i + FAST_MARGIN > buf.len() {
-                            break;
-                        }
+                    let (next, after_number) = fast_run(buf, i, base, sink)?;
+                    i = next;
+                    if after_number {
+                        state = State::After;
                     }
                 }
                 match state {
@@ -164,6 +129,54 @@ impl<R: Read> Input<'_, R> {
                 }
             }
             self.pos = i;
+        }
+    }
+}
+
+/// The fast path, entered where a value is expected with at least [`FAST_MARGIN`] bytes
+/// left: whole numbers of up to 16 digits, read eight bytes at a time, each followed by
+/// `,` or V8's `\n,`. Stops before anything else (whitespace, a long number, the end of
+/// the margin), where the state machine takes over and always consumes a byte or changes
+/// state. Returns the new position and whether it stopped right after a number. Each
+/// iteration advances at most 18 bytes, so indexing stays within the margin.
+#[inline]
+fn fast_run<S: UintSink>(
+    buf: &[u8],
+    mut i: usize,
+    base: u64,
+    sink: &mut S,
+) -> Result<(usize, bool), ParseError> {
+    loop {
+        let w = load8(buf, i);
+        let n = leading_digits(w);
+        if n == 0 {
+            return Ok((i, false));
+        }
+        let (v, len) = if n < 8 {
+            (digits_value(w, n), n)
+        } else {
+            let w2 = load8(buf, i + 8);
+            let n2 = leading_digits(w2);
+            if n2 == 8 {
+                return Ok((i, false));
+            }
+            let high = digits_value(w, 8);
+            let v = if n2 == 0 {
+                high
+            } else {
+                high * POW10[n2] + digits_value(w2, n2)
+            };
+            (v, 8 + n2)
+        };
+        sink.value(v, base + i as u64)?;
+        i += len;
+        match buf[i] {
+            b',' => i += 1,
+            b'\n' if buf[i + 1] == b',' => i += 2,
+            _ => return Ok((i, true)),
+        }
+        if i + FAST_MARGIN > buf.len() {
+            return Ok((i, false));
         }
     }
 }

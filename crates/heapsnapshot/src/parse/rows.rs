@@ -16,7 +16,7 @@ pub(crate) struct Rows<'a, H, const N: usize> {
     col: usize,
     row_offset: u64,
     /// Complete rows so far.
-    pub(crate) rows: u64,
+    pub(crate) count: u64,
     handler: H,
 }
 
@@ -32,7 +32,7 @@ where
             vals: [0; N],
             col: 0,
             row_offset: 0,
-            rows: 0,
+            count: 0,
             handler,
         }
     }
@@ -45,7 +45,7 @@ where
         Err(ParseError::CountMismatch {
             detail: format!(
                 "the {array} array ends inside a row: {} full rows of {} fields, then {} more values",
-                self.rows,
+                self.count,
                 self.roles.len(),
                 self.col
             ),
@@ -57,6 +57,8 @@ impl<H, const N: usize> UintSink for Rows<'_, H, N>
 where
     H: FnMut(&[u64; N], u64, u64) -> Result<(), ParseError>,
 {
+    // Forced: this runs once per number of the file, from two places in the scanner.
+    #[allow(clippy::inline_always)]
     #[inline(always)]
     fn value(&mut self, v: u64, offset: u64) -> Result<(), ParseError> {
         if self.col == 0 {
@@ -74,8 +76,8 @@ where
             return Ok(());
         }
         self.col = 0;
-        let index = self.rows;
-        self.rows += 1;
+        let index = self.count;
+        self.count += 1;
         (self.handler)(&self.vals, index, self.row_offset)
     }
 }
@@ -95,7 +97,7 @@ mod tests {
         for (k, v) in [10, 11, 12, 13, 20, 21, 22, 23, 30].into_iter().enumerate() {
             rows.value(v, k as u64 * 3).unwrap();
         }
-        assert_eq!(rows.rows, 2);
+        assert_eq!(rows.count, 2);
         let err = rows.check_complete("nodes").unwrap_err();
         assert!(
             err.to_string()

@@ -236,14 +236,14 @@ impl Read for Chunked<'_> {
 pub fn parse_chunked(
     s: &[u8],
     sizes: Vec<usize>,
-    opts: &ParseOptions,
+    opts: ParseOptions,
 ) -> Result<HeapGraph, ParseError> {
     let reader = Chunked {
         data: s,
         sizes,
         next: 0,
     };
-    parse(reader, opts, &mut |_| {})
+    parse(reader, &opts, &mut |_| {})
 }
 
 /// A comparable rendering of every column of a graph.

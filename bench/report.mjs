@@ -132,9 +132,13 @@ function main() {
   L.push('');
   L.push('- **Same files for both tools.** `bench/make-snapshots.mjs` (Node 22) writes three snapshots — base, target,');
   L.push('  final — from one process, so node ids match across them. The heap is a real program: the TypeScript 5');
-  L.push('  compiler type-checking its own `lib/typescript.d.ts`, each Program kept alive (1 for the 160m set, 7 for');
-  L.push('  1g, 30 for 4g), plus a planted leak that grows between snapshots: a module-level `sourceFileCache` Map');
-  L.push('  that keeps every parsed version of `typescript.d.ts` (1 / 3 / 12 new `SourceFileObject` trees per phase).');
+  const perSet = S.length
+    ? S.map((s) => `${s.programs} program${s.programs > 1 ? 's' : ''} and ${s.leak.versions_per_phase} leaked version${s.leak.versions_per_phase > 1 ? 's' : ''} per phase for the ${s.size} set`).join(', ')
+    : 'see bench/make-snapshots.mjs for the counts per set';
+  L.push('  compiler type-checking its own `lib/typescript.d.ts`, each Program (with its checker and diagnostics)');
+  L.push('  kept alive, plus a planted leak that grows between snapshots: a module-level `sourceFileCache` Map that');
+  L.push('  keeps every parsed version of `typescript.d.ts` (a `SourceFileObject` tree of ~10 MB each, one set before');
+  L.push(`  base, one more before target, one more before final). Counts: ${perSet}.`);
   L.push('- **Commands.** `mw analyze base target final --json --out /dev/null` and');
   L.push('  `node --max-old-space-size=8000 memlab.js find-leaks --baseline base --target target --final final --work-dir TMP`');
   L.push('  (memlab on Node 22, its default settings). Each runs under `/usr/bin/time -v` (GNU time): wall-clock time');

@@ -20,6 +20,7 @@ globalThis.keep = Array.from({ length: 100 }, (_, i) => new LeakyThing(i));
 globalThis.plain = { a: 1, b: 'two' };
 globalThis.makeCounter = function makeCounter() { let n = 0; return () => ++n; };
 globalThis.counter = globalThis.makeCounter();
+globalThis.turtle = '\u017c\u00f3\u0142w-' + process.pid;
 require('v8').writeHeapSnapshot(process.argv[1]);
 ";
 
@@ -120,6 +121,13 @@ fn real_node_snapshot() {
     assert!(g.self_size(thing) > 0);
     assert!(g.edges(thing).any(|e| g.edge_kind(e) == EdgeKind::Property
         && matches!(g.edge_label(e), EdgeLabel::Name("label"))));
+
+    // Non-ASCII text arrives as \u escapes and is decoded.
+    assert!(
+        g.nodes()
+            .any(|n| g.kind(n).is_string() && g.name(n).starts_with("żółw-")),
+        "the turtle string"
+    );
 
     // Closures carry source locations.
     let closures_with_location = g

@@ -347,7 +347,7 @@ impl Assembler {
             self.first_edge = vec![0; self.node_kind.len() + 1];
         }
         if !self.locations.is_sorted_by_key(|(n, _)| *n) {
-            self.locations.sort_by_key(|(n, _)| *n);
+            self.locations.sort_unstable_by_key(|(n, _)| *n);
         }
         self.locations.shrink_to_fit();
         strings.shrink_to_fit();

@@ -1,0 +1,75 @@
+//! [`NativeEvent`]: what JS receives from [`take_events`](crate::NativeWatchdog::take_events).
+
+use memwatchdog_detect::{Event, Signal, State};
+use napi_derive::napi;
+
+/// A detector state change, or the one-off `warmedUp` notice.
+#[napi(object)]
+#[derive(Debug, Clone)]
+pub struct NativeEvent {
+    /// `state` (a signal changed state) or `warmedUp` (the heap signal left warm-up: time
+    /// for the baseline snapshot).
+    pub kind: String,
+    /// `heap`, `external` or `rss`.
+    pub signal: String,
+    /// State before (`normal`, `suspect`, `leaking`, `resolved`).
+    pub from: String,
+    /// State after.
+    pub state: String,
+    /// Sample time (ms, `performance.now()` clock).
+    pub t_ms: f64,
+    /// Growth rate behind the change (bytes/ms).
+    pub slope_bytes_per_ms: f64,
+    /// Threshold the slope was compared with (bytes/ms).
+    pub threshold_bytes_per_ms: f64,
+    /// Whether the threshold was adaptive.
+    pub adaptive: bool,
+    /// One-sided p-value of the upward trend.
+    pub p_value: f64,
+    /// Growth over the episode (bytes), when known.
+    pub growth_bytes: Option<f64>,
+    /// Heap used in the sample that caused the change (bytes).
+    pub heap_used_bytes: f64,
+    /// The signal's value in that sample (bytes).
+    pub value_bytes: f64,
+}
+
+pub(crate) fn signal_name(signal: Signal) -> &'static str {
+    signal.as_str()
+}
+
+impl NativeEvent {
+    pub(crate) fn state_change(e: &Event, heap_used: u64, value: u64) -> NativeEvent {
+        NativeEvent {
+            kind: "state".to_owned(),
+            signal: signal_name(e.signal).to_owned(),
+            from: e.from.as_str().to_owned(),
+            state: e.state.as_str().to_owned(),
+            t_ms: e.t_ms,
+            slope_bytes_per_ms: e.slope,
+            threshold_bytes_per_ms: e.evidence.trend.threshold,
+            adaptive: e.evidence.trend.adaptive,
+            p_value: e.evidence.trend.p_value,
+            growth_bytes: e.evidence.growth_bytes,
+            heap_used_bytes: heap_used as f64,
+            value_bytes: value as f64,
+        }
+    }
+
+    pub(crate) fn warmed_up(t_ms: f64, heap_used: u64) -> NativeEvent {
+        NativeEvent {
+            kind: "warmedUp".to_owned(),
+            signal: "heap".to_owned(),
+            from: State::Normal.as_str().to_owned(),
+            state: State::Normal.as_str().to_owned(),
+            t_ms,
+            slope_bytes_per_ms: 0.0,
+            threshold_bytes_per_ms: 0.0,
+            adaptive: false,
+            p_value: 1.0,
+            growth_bytes: None,
+            heap_used_bytes: heap_used as f64,
+            value_bytes: heap_used as f64,
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! [`NativeOptions`]: the settings JS resolved (options + env vars + defaults), flattened
+//! into plain fields, and their conversion into the crates' own configs.
+//!
+//! JS validates and names user-facing errors (`prometheus.port` / `MEMWATCHDOG_...`);
+//! this side only re-checks what the crates themselves reject.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use memwatchdog_detect::Config;
+use memwatchdog_exporter::{AlerterConfig, MetricsOptions};
+use memwatchdog_snapguard::Policy;
+use napi::{Error, Result, Status};
+use napi_derive::napi;
+
+/// Resolved settings of one watchdog.
+#[napi(object)]
+#[derive(Debug, Clone)]
+pub struct NativeOptions {
+    /// Fixed leak threshold in bytes/ms; absent: adaptive.
+    pub threshold: Option<f64>,
+    /// Port of `/metrics` (0: any free port); absent: no metrics server.
+    pub prometheus_port: Option<u32>,
+    /// Address `/metrics` listens on.
+    pub prometheus_host: String,
+    /// Alertmanager base URL; absent: no alerts.
+    pub alert_url: Option<String>,
+    /// `severity` label of alerts.
+    pub alert_severity: String,
+    /// How often a firing alert is re-sent (ms).
+    pub alert_resend_interval_ms: Option<f64>,
+    /// `service` label (metrics and alerts).
+    pub service: String,
+    /// `instance` label (alerts).
+    pub instance: String,
+    /// Version of `@memwatchdog/core` (`memwatchdog_info{version}`).
+    pub version: String,
+    /// CSV trace file of the samples; absent: no trace.
+    pub trace_path: Option<String>,
+    /// Size cap of the trace file (bytes).
+    pub trace_max_bytes: Option<f64>,
+    /// Minimum time between leak snapshots (ms).
+    pub snapshot_cooldown_ms: f64,
+    /// User-set memory limit that replaces the cgroup limit in the headroom check.
+    pub snapshot_memory_limit_bytes: Option<f64>,
+    /// Root of `/proc` and `/sys` for the headroom check (default `/`).
+    pub system_root: Option<String>,
+}
+
+pub(crate) fn invalid(message: impl Into<String>) -> Error {
+    Error::new(Status::InvalidArg, message.into())
+}
+
+/// Non-negative finite `f64` to `u64` (saturating), for byte counts from JS.
+pub(crate) fn bytes(v: f64) -> u64 {
+    if v.is_finite() && v > 0.0 {
+        v as u64
+    } else {
+        0
+    }
+}
+
+impl NativeOptions {
+    pub(crate) fn detector_config(&self) -> Result<Config> {
+        let config = match self.threshold {
+            Some(t) => Config::with_threshold(t),
+            None => Config::default(),
+        };
+        config
+            .validate()
+            .map_err(|e| invalid(format!("native.threshold: {e}")))?;
+        Ok(config)
+    }
+
+    pub(crate) fn metrics_options(&self) -> MetricsOptions {
+        let mut const_labels = BTreeMap::new();
+        if !self.service.is_empty() {
+            const_labels.insert("service".to_owned(), self.service.clone());
+        }
+        MetricsOptions {
+            version: self.version.clone(),
+            const_labels,
+        }
+    }
+
+    pub(crate) fn alerter_config(&self, url: &str) -> Result<AlerterConfig> {
+        let mut config = AlerterConfig::new(url);
+        config
+            .labels
+            .insert("severity".to_owned(), self.alert_severity.clone());
+        config
+            .labels
+            .insert("service".to_owned(), self.service.clone());
+        config
+            .labels
+            .insert("instance".to_owned(), self.instance.clone());
+        if let Some(ms) = self.alert_resend_interval_ms {
+            if !(ms.is_finite() && ms >= 1.0) {
+                return Err(invalid(format!(
+                    "alert.resendIntervalMs must be a positive number of milliseconds, got {ms}"
+                )));
+            }
+            config.resend_interval = Duration::from_millis(ms as u64);
+        }
+        Ok(config)
+    }
+
+    pub(crate) fn snapshot_policy() -> Policy {
+        Policy::default()
+    }
+}

@@ -1,0 +1,342 @@
+//! [`NativeWatchdog`]: one running watchdog — detector, metrics, `/metrics` server, alert
+//! client, trace — driven by the JS `PerformanceObserver`.
+
+// Arguments of `#[napi]` methods are converted from JS values into owned Rust values.
+#![allow(clippy::needless_pass_by_value)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use memwatchdog_detect::{Detector, GcKind as DetectGcKind, Sample, Signal, State};
+use memwatchdog_exporter::{
+    Alerter, DetectorState, GcKind, LogFn, Metrics, MetricsServer, Signal as ExportSignal,
+};
+use napi::Result;
+use napi::bindgen_prelude::Function;
+use napi_derive::napi;
+
+use crate::alerts::Alerts;
+use crate::events::NativeEvent;
+use crate::log;
+use crate::options::{NativeOptions, bytes, invalid};
+use crate::snapshot::{SnapshotBook, SnapshotCheck, SnapshotVerdict, SnapshotWritten, human};
+use crate::trace::{Trace, TraceStop};
+
+fn export_signal(signal: Signal) -> ExportSignal {
+    match signal {
+        Signal::Heap => ExportSignal::Heap,
+        Signal::External => ExportSignal::External,
+        Signal::Rss => ExportSignal::Rss,
+    }
+}
+
+fn export_state(state: State) -> DetectorState {
+    match state {
+        State::Normal => DetectorState::Normal,
+        State::Suspect => DetectorState::Suspect,
+        State::Leaking => DetectorState::Leaking,
+        State::Resolved => DetectorState::Resolved,
+    }
+}
+
+/// The native half of one `MemWatchdog.start()`.
+#[napi]
+pub struct NativeWatchdog {
+    detector: Detector,
+    metrics: Arc<Metrics>,
+    server: Option<MetricsServer>,
+    alerts: Alerts,
+    trace: Option<Trace>,
+    trace_flushed_ms: f64,
+    snapshots: SnapshotBook,
+    events: Vec<NativeEvent>,
+    warmed_up: bool,
+    log: LogFn,
+    stopped: bool,
+}
+
+#[napi]
+impl NativeWatchdog {
+    /// Starts the metrics server and alert client (each only if configured) and opens the
+    /// trace file. `logger` receives log lines from the Rust threads.
+    #[napi(constructor)]
+    pub fn new(options: NativeOptions, logger: Option<Function<'_, String, ()>>) -> Result<Self> {
+        let log = log::hook(logger.as_ref())?;
+        let detector = Detector::new(options.detector_config()?)
+            .map_err(|e| invalid(format!("native.threshold: {e}")))?;
+        let metrics = Arc::new(
+            Metrics::new(options.metrics_options())
+                .map_err(|e| invalid(format!("labels.service: {e}")))?,
+        );
+        for signal in Signal::ALL {
+            metrics.set_detector_state(export_signal(signal), DetectorState::Normal);
+        }
+        let trace = match &options.trace_path {
+            Some(path) => {
+                let max = options.trace_max_bytes.map_or(u64::MAX, bytes);
+                Some(
+                    Trace::create(path, max)
+                        .map_err(|e| invalid(format!("trace.path: cannot create {path:?}: {e}")))?,
+                )
+            }
+            None => None,
+        };
+        let alerter = match &options.alert_url {
+            Some(url) => {
+                let mut config = options.alerter_config(url)?;
+                config.metrics = Some(Arc::clone(&metrics));
+                config.on_log = Some(Arc::clone(&log));
+                Some(Alerter::start(config).map_err(|e| invalid(e.to_string()))?)
+            }
+            None => None,
+        };
+        // Last, so that a failure above leaves no port bound.
+        let server = match options.prometheus_port {
+            Some(port) => {
+                let port = u16::try_from(port).map_err(|_| {
+                    invalid(format!(
+                        "prometheus.port must be between 0 and 65535, got {port}"
+                    ))
+                })?;
+                Some(
+                    MetricsServer::start_with_log(
+                        &options.prometheus_host,
+                        port,
+                        Arc::clone(&metrics),
+                        Some(Arc::clone(&log)),
+                    )
+                    .map_err(|e| invalid(e.to_string()))?,
+                )
+            }
+            None => None,
+        };
+        Ok(NativeWatchdog {
+            detector,
+            metrics,
+            server,
+            alerts: Alerts::new(alerter, options.service.clone()),
+            trace,
+            trace_flushed_ms: 0.0,
+            snapshots: SnapshotBook::new(
+                NativeOptions::snapshot_policy(),
+                bytes(options.snapshot_cooldown_ms),
+                options.snapshot_memory_limit_bytes.map(bytes),
+                options.system_root.unwrap_or_else(|| "/".to_owned()),
+            ),
+            events: Vec::new(),
+            warmed_up: false,
+            log,
+            stopped: false,
+        })
+    }
+
+    /// One GC event: updates the metrics, runs the detector, appends to the trace.
+    /// `rss` is negative when it was not read for this event. Returns how many events
+    /// [`take_events`](Self::take_events) has for JS (usually 0).
+    #[napi]
+    #[allow(clippy::too_many_arguments)]
+    pub fn sample(
+        &mut self,
+        t_ms: f64,
+        kind: u32,
+        duration_ms: f64,
+        heap_used: f64,
+        heap_total: f64,
+        external: f64,
+        array_buffers: f64,
+        rss: f64,
+    ) -> u32 {
+        if self.stopped {
+            return 0;
+        }
+        let sample = Sample {
+            t_ms,
+            gc_kind: DetectGcKind::from(kind),
+            heap_used: bytes(heap_used),
+            heap_total: bytes(heap_total),
+            external: bytes(external),
+            array_buffers: bytes(array_buffers),
+            rss: (rss >= 0.0).then(|| bytes(rss)),
+        };
+        let m = &self.metrics;
+        if let Some(k) = GcKind::from_node_kind(kind) {
+            m.observe_gc_seconds(k, duration_ms / 1000.0);
+        }
+        m.set_heap_used_bytes(sample.heap_used);
+        m.set_heap_total_bytes(sample.heap_total);
+        m.set_external_bytes(sample.external);
+        m.set_array_buffers_bytes(sample.array_buffers);
+        if let Some(rss) = sample.rss {
+            m.set_rss_bytes(rss);
+        }
+        let major = sample.gc_kind.is_major();
+        if major {
+            m.set_heap_floor_bytes(sample.heap_used);
+        }
+
+        for event in self.detector.push(&sample) {
+            self.on_state_change(&event, &sample);
+        }
+        if major {
+            let status = self.detector.signal_status(Signal::Heap);
+            let fitted = status.short.is_some() || status.long.is_some();
+            self.metrics
+                .set_heap_slope_bytes_per_ms(if fitted { status.slope } else { f64::NAN });
+            if !self.warmed_up && status.warmed_up {
+                self.warmed_up = true;
+                self.events
+                    .push(NativeEvent::warmed_up(t_ms, sample.heap_used));
+            }
+        }
+        self.write_trace(&sample);
+        self.events.len() as u32
+    }
+
+    fn on_state_change(&mut self, event: &memwatchdog_detect::Event, sample: &Sample) {
+        let value = match event.signal {
+            Signal::Heap => sample.heap_used,
+            Signal::External => sample.off_heap(),
+            Signal::Rss => sample.rss.or(self.detector.status().rss).unwrap_or(0),
+        };
+        self.metrics
+            .set_detector_state(export_signal(event.signal), export_state(event.state));
+        if event.state == State::Leaking {
+            self.metrics.inc_leak_alert();
+            self.alerts.fire(event, sample.heap_used, value);
+        } else if event.from == State::Leaking {
+            self.alerts.resolve(event.signal);
+        }
+        self.events
+            .push(NativeEvent::state_change(event, sample.heap_used, value));
+    }
+
+    fn write_trace(&mut self, sample: &Sample) {
+        let Some(trace) = &mut self.trace else {
+            return;
+        };
+        let result = trace.write(sample).and_then(|()| {
+            if sample.t_ms - self.trace_flushed_ms >= 1000.0 {
+                self.trace_flushed_ms = sample.t_ms;
+                trace.flush().map_err(TraceStop::Io)
+            } else {
+                Ok(())
+            }
+        });
+        if let Err(stop) = result {
+            let line = match stop {
+                TraceStop::Full => format!(
+                    "trace {} reached trace.maxBytes ({}); recording stopped",
+                    trace.path(),
+                    human(trace.max_bytes() as f64)
+                ),
+                TraceStop::Io(e) => {
+                    format!(
+                        "trace {}: write failed ({e}); recording stopped",
+                        trace.path()
+                    )
+                }
+            };
+            (self.log)(&line);
+            self.trace = None;
+        }
+    }
+
+    /// The events collected since the last call (state changes, `warmedUp`).
+    #[napi]
+    pub fn take_events(&mut self) -> Vec<NativeEvent> {
+        std::mem::take(&mut self.events)
+    }
+
+    /// The port `/metrics` listens on, if it runs.
+    #[napi(getter)]
+    pub fn metrics_port(&self) -> Option<u32> {
+        self.server.as_ref().map(|s| u32::from(s.local_port()))
+    }
+
+    /// The address `/metrics` listens on (`host:port`), if it runs.
+    #[napi(getter)]
+    pub fn metrics_address(&self) -> Option<String> {
+        self.server.as_ref().map(|s| s.local_addr().to_string())
+    }
+
+    /// The text exposition, as `/metrics` serves it.
+    #[napi]
+    pub fn render_metrics(&self) -> String {
+        self.metrics.render()
+    }
+
+    /// Current state of a signal (`heap`, `external`, `rss`).
+    #[napi]
+    pub fn state(&self, signal: String) -> Result<String> {
+        let s = match signal.as_str() {
+            "heap" => Signal::Heap,
+            "external" => Signal::External,
+            "rss" => Signal::Rss,
+            _ => return Err(invalid(format!("unknown signal {signal:?}"))),
+        };
+        Ok(self.detector.state(s).as_str().to_owned())
+    }
+
+    /// Whether writing a snapshot is safe now. A refusal is counted in
+    /// `memwatchdog_snapshot_refused_total{reason}` and, for a leak snapshot, added to the
+    /// firing alerts as `snapshot_refused`.
+    #[napi]
+    pub fn check_snapshot(&mut self, check: SnapshotCheck) -> SnapshotVerdict {
+        let (verdict, refused) = self.snapshots.check(&check);
+        if let Some(reason) = refused {
+            self.metrics.record_snapshot_refused(reason);
+            if check.kind == "leak" {
+                let message = verdict.message.clone().unwrap_or_default();
+                self.alerts
+                    .annotate("snapshot_refused", &message, "snapshot");
+            }
+        }
+        verdict
+    }
+
+    /// Records a written snapshot: metrics, cooldown, the next object estimate, and the
+    /// path in the firing alerts. Returns the snapshot's node count when its header
+    /// could be read.
+    #[napi]
+    pub fn snapshot_written(&mut self, written: SnapshotWritten) -> Option<f64> {
+        self.metrics
+            .record_snapshot_written(Duration::from_secs_f64(
+                (written.duration_ms / 1000.0).max(0.0),
+            ));
+        self.snapshots.written(&written);
+        if written.kind == "leak" && self.alerts.any_firing() {
+            self.alerts
+                .annotate("snapshot", &written.path, "snapshot_refused");
+        }
+        self.snapshots.previous_nodes().map(|n| n as f64)
+    }
+
+    /// Counts a snapshot that failed (`memwatchdog_snapshot_failures_total{reason}`).
+    #[napi]
+    pub fn snapshot_failed(&mut self, reason: String) {
+        self.metrics.record_snapshot_failure(&reason);
+    }
+
+    /// Stops the metrics server (the port is free when this returns) and the alert
+    /// thread, and flushes the trace. Idempotent.
+    #[napi]
+    pub fn stop(&mut self) {
+        self.stopped = true;
+        if let Some(server) = &mut self.server {
+            server.stop();
+        }
+        self.server = None;
+        self.alerts.stop();
+        if let Some(trace) = &mut self.trace {
+            let _ = trace.flush();
+        }
+        self.trace = None;
+    }
+}
+
+/// `1.2 GB`: byte counts formatted like the Rust log lines.
+#[napi]
+#[must_use]
+pub fn format_bytes(bytes: f64) -> String {
+    human(bytes)
+}

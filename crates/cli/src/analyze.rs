@@ -15,11 +15,20 @@ use crate::table::render;
 pub fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
     let three = args.last.is_some();
     let mut jobs = vec![
-        Job { path: &args.base, edges: false },
-        Job { path: &args.target, edges: !three },
+        Job {
+            path: &args.base,
+            edges: false,
+        },
+        Job {
+            path: &args.target,
+            edges: !three,
+        },
     ];
     if let Some(last) = &args.last {
-        jobs.push(Job { path: last, edges: true });
+        jobs.push(Job {
+            path: last,
+            edges: true,
+        });
     }
     let progress = !args.no_progress && std::io::stderr().is_terminal();
     let graphs = load_all(&jobs, progress)?;
@@ -31,7 +40,8 @@ pub fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
         json.push('\n');
         json
     } else {
-        let color = args.out.is_none() && anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never;
+        let color = args.out.is_none()
+            && anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never;
         render(&report, color)
     };
     write_report(args.out.as_deref(), &text)?;

@@ -30,10 +30,12 @@ pub fn code_for(err: &anyhow::Error) -> u8 {
 /// A line telling the user what to do next, when the error message does not already.
 pub fn hint_for(err: &anyhow::Error) -> Option<&'static str> {
     match err.downcast_ref::<LoadError>() {
-        Some(LoadError::Open { .. }) => Some("check the path; snapshots are written by v8.writeHeapSnapshot() or DevTools"),
-        _ if err.downcast_ref::<DiffError>().is_some() => {
-            Some("write all snapshots from one process, e.g. with v8.writeHeapSnapshot() at intervals")
+        Some(LoadError::Open { .. }) => {
+            Some("check the path; snapshots are written by v8.writeHeapSnapshot() or DevTools")
         }
+        _ if err.downcast_ref::<DiffError>().is_some() => Some(
+            "write all snapshots from one process, e.g. with v8.writeHeapSnapshot() at intervals",
+        ),
         _ => None,
     }
 }

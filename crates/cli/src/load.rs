@@ -60,11 +60,16 @@ fn bar_for(path: &Path) -> ProgressBar {
     let len = std::fs::metadata(path).map_or(0, |m| m.len());
     let bar = ProgressBar::new(len);
     bar.set_style(
-        ProgressStyle::with_template("{prefix:>24} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}")
-            .expect("valid template")
-            .progress_chars("=> "),
+        ProgressStyle::with_template(
+            "{prefix:>24} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
     );
-    let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
     bar.set_prefix(name);
     bar
 }
@@ -78,11 +83,15 @@ fn load_one(job: &Job<'_>, bar: &ProgressBar) -> Result<HeapGraph, LoadError> {
         edges: job.edges,
         locations: job.edges,
     };
-    let graph = parse(BufReader::with_capacity(1 << 20, file), &opts, &mut |offset| bar.set_position(offset))
-        .map_err(|source| LoadError::Parse {
-            path: job.path.to_owned(),
-            source,
-        })?;
+    let graph = parse(
+        BufReader::with_capacity(1 << 20, file),
+        &opts,
+        &mut |offset| bar.set_position(offset),
+    )
+    .map_err(|source| LoadError::Parse {
+        path: job.path.to_owned(),
+        source,
+    })?;
     bar.finish();
     Ok(graph)
 }

@@ -62,12 +62,23 @@ pub fn render(report: &LeakReport, color: bool) -> String {
 }
 
 fn render_suspects(out: &mut String, report: &LeakReport, s: &Styles) {
-    let _ = writeln!(out, "{}", "Leak suspects (largest growth first)".style(s.heading));
+    let _ = writeln!(
+        out,
+        "{}",
+        "Leak suspects (largest growth first)".style(s.heading)
+    );
     if report.suspects.is_empty() {
-        let _ = writeln!(out, "  none: no object allocated after the base is still retained\n");
+        let _ = writeln!(
+            out,
+            "  none: no object allocated after the base is still retained\n"
+        );
         return;
     }
-    let _ = writeln!(out, "  {:>3}  {:>10}  {:>9}  {:<24}  Retainer path", "#", "ΔBytes", "ΔCount", "Class");
+    let _ = writeln!(
+        out,
+        "  {:>3}  {:>10}  {:>9}  {:<24}  Retainer path",
+        "#", "ΔBytes", "ΔCount", "Class"
+    );
     for suspect in &report.suspects {
         render_suspect(out, suspect, s);
     }
@@ -98,12 +109,21 @@ fn render_suspect(out: &mut String, suspect: &Suspect, s: &Styles) {
             .iter()
             .map(|h| format!("{} ×{} ({})", h.class_name, count(h.count), bytes(h.bytes)))
             .collect();
-        let _ = writeln!(out, "  {:>27}  {}", "", format!("holds {}", holds.join(", ")).style(s.dim));
+        let _ = writeln!(
+            out,
+            "  {:>27}  {}",
+            "",
+            format!("holds {}", holds.join(", ")).style(s.dim)
+        );
     }
 }
 
 fn render_constructors(out: &mut String, report: &LeakReport, s: &Styles) {
-    let _ = writeln!(out, "{}", "Constructors, newest snapshot vs base".style(s.heading));
+    let _ = writeln!(
+        out,
+        "{}",
+        "Constructors, newest snapshot vs base".style(s.heading)
+    );
     let _ = writeln!(
         out,
         "  {:<32}  {:>9}  {:>9}  {:>9}  {:>10}  {:>10}  {:>11}",

@@ -19,7 +19,11 @@ fn stderr(out: &Output) -> String {
 }
 
 fn assert_no_panic(out: &Output) {
-    assert!(!stderr(out).contains("panicked"), "mw panicked: {}", stderr(out));
+    assert!(
+        !stderr(out).contains("panicked"),
+        "mw panicked: {}",
+        stderr(out)
+    );
 }
 
 #[test]
@@ -28,7 +32,11 @@ fn missing_file_is_exit_3_and_names_the_path() {
     let missing = dir.path().join("nope.heapsnapshot");
     let out = analyze(&[&missing, &missing], &[]);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
-    assert!(stderr(&out).contains("nope.heapsnapshot"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("nope.heapsnapshot"),
+        "{}",
+        stderr(&out)
+    );
     assert_no_panic(&out);
 }
 
@@ -47,7 +55,13 @@ fn wrong_file_kinds_are_exit_3() {
         let out = analyze(&[&path, &path], &[]);
         assert_eq!(out.status.code(), Some(3), "{name}: {}", stderr(&out));
         assert!(stderr(&out).contains(name), "{name}: {}", stderr(&out));
-        assert_eq!(stderr(&out).lines().filter(|l| l.starts_with("mw: error")).count(), 1);
+        assert_eq!(
+            stderr(&out)
+                .lines()
+                .filter(|l| l.starts_with("mw: error"))
+                .count(),
+            1
+        );
         assert_no_panic(&out);
     }
 }
@@ -66,7 +80,10 @@ fn truncated_snapshot_reports_the_byte_offset() {
         let out = analyze(&[&base, &truncated], &[]);
         assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
         let err = stderr(&out);
-        assert!(err.contains("truncated") && err.contains("byte"), "cut at {cut}: {err}");
+        assert!(
+            err.contains("truncated") && err.contains("byte"),
+            "cut at {cut}: {err}"
+        );
         assert_no_panic(&out);
     }
 }
@@ -82,7 +99,11 @@ fn snapshots_of_different_processes_are_refused() {
     let [_, target, _] = common::snapshots(b.path(), "growing-array");
     let out = analyze(&[&base, &target], &[]);
     assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
-    assert!(stderr(&out).contains("different processes"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("different processes"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -102,7 +123,10 @@ fn out_file_and_plain_text_on_pipes() {
 
     // --out writes the file and nothing to stdout.
     let report = dir.path().join("report.json");
-    let out = analyze(&[&base, &target, &last], &["--json", "--out", report.to_str().unwrap()]);
+    let out = analyze(
+        &[&base, &target, &last],
+        &["--json", "--out", report.to_str().unwrap()],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(out.stdout.is_empty());
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();

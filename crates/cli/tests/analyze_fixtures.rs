@@ -11,21 +11,39 @@ use std::path::Path;
 use serde_json::Value;
 
 fn analyze_json(files: &[&Path]) -> Value {
-    let mut args: Vec<&OsStr> = vec![OsStr::new("analyze"), OsStr::new("--json"), OsStr::new("--top"), OsStr::new("3")];
+    let mut args: Vec<&OsStr> = vec![
+        OsStr::new("analyze"),
+        OsStr::new("--json"),
+        OsStr::new("--top"),
+        OsStr::new("3"),
+    ];
     args.extend(files.iter().map(|p| p.as_os_str()));
     let out = common::mw(&args);
-    assert!(out.status.success(), "mw failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "mw failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("valid JSON report")
 }
 
 fn edge_names(suspect: &Value) -> Vec<&str> {
-    suspect["path"].as_array().unwrap().iter().map(|s| s["edge"].as_str().unwrap()).collect()
+    suspect["path"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["edge"].as_str().unwrap())
+        .collect()
 }
 
 /// The suspect explains the leak when its objects are, or hold, the leaked class.
 fn names_class(suspect: &Value, class: &str) -> bool {
     suspect["class_name"] == class
-        || suspect["holds"].as_array().unwrap().iter().any(|h| h["class_name"] == class)
+        || suspect["holds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["class_name"] == class)
 }
 
 fn check_scenario(name: &str) {
@@ -33,33 +51,52 @@ fn check_scenario(name: &str) {
         return;
     }
     let dir = common::generate(name);
-    let expect: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join(name).join("expect.json")).unwrap()).unwrap();
+    let expect: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join(name).join("expect.json")).unwrap(),
+    )
+    .unwrap();
     let [base, target, last] = common::snapshots(dir.path(), name);
     for files in [vec![&*base, &*target, &*last], vec![&*base, &*target]] {
         let report = analyze_json(&files);
         let suspects = report["suspects"].as_array().unwrap();
         for leak in expect["leaks"].as_array().unwrap() {
             let class = leak["constructor"].as_str().unwrap();
-            let want: Vec<&str> = leak["path_contains"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+            let want: Vec<&str> = leak["path_contains"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap())
+                .collect();
             let found = suspects.iter().find(|s| names_class(s, class));
             let Some(found) = found else {
-                panic!("{name} ({} snapshots): {class} not in the top 3: {suspects:#?}", files.len());
+                panic!(
+                    "{name} ({} snapshots): {class} not in the top 3: {suspects:#?}",
+                    files.len()
+                );
             };
             let edges = edge_names(found);
             for edge in &want {
                 assert!(edges.contains(edge), "{name}: path {edges:?} lacks {edge}");
             }
             let min_bytes = leak["min_bytes"].as_u64().unwrap();
-            assert!(found["delta_bytes"].as_u64().unwrap() >= min_bytes, "{name}: {found:#}");
+            assert!(
+                found["delta_bytes"].as_u64().unwrap() >= min_bytes,
+                "{name}: {found:#}"
+            );
             if files.len() == 3 {
-                assert_eq!(found["rank"], 1, "{name}: the planted leak must rank first: {suspects:#?}");
+                assert_eq!(
+                    found["rank"], 1,
+                    "{name}: the planted leak must rank first: {suspects:#?}"
+                );
             }
         }
         if expect["healthy"] == true && files.len() == 3 {
             let max = expect["max_suspect_bytes"].as_u64().unwrap();
             for s in suspects {
-                assert!(s["delta_bytes"].as_u64().unwrap() <= max, "healthy program reported {s:#}");
+                assert!(
+                    s["delta_bytes"].as_u64().unwrap() <= max,
+                    "healthy program reported {s:#}"
+                );
             }
         }
     }
@@ -110,7 +147,13 @@ fn closure_suspect_names_function_and_file() {
     let report = analyze_json(&[&base, &target, &last]);
     let top = &report["suspects"][0];
     assert_eq!(top["function"]["name"], "flushChunk");
-    assert!(top["function"]["file"].as_str().unwrap().ends_with("closure-buffers.mjs"), "{top:#}");
+    assert!(
+        top["function"]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("closure-buffers.mjs"),
+        "{top:#}"
+    );
     assert!(top["function"]["line"].as_u64().unwrap() > 0);
     // The Buffers' backing stores live outside the JS heap: native memory must show the growth.
     let native = report["native"]["delta_bytes"].as_i64().unwrap();

@@ -2,7 +2,7 @@
 //!
 //! Snapshots carry a `locations` entry (script id, 0-based line and column) for each
 //! closure. The script's file name is found through the heap graph: a closure points to
-//! its SharedFunctionInfo (`shared`), which points to its Script (`script`, or
+//! its `SharedFunctionInfo` (`shared`), which points to its Script (`script`, or
 //! `script_or_debug_info` in older V8), whose `name` edge leads to the file name string.
 
 use crate::leak::report::FunctionInfo;

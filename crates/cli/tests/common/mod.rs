@@ -1,19 +1,25 @@
 //! Shared helpers of the `mw` integration tests: the real `node`, the fixture generator,
 //! and running the built `mw` binary.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::must_use_candidate)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repo root")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("repo root")
 }
 
 /// True when `node` runs. Under `CI=true` a missing node fails the test instead of skipping it.
 pub fn have_node() -> bool {
-    let ok = Command::new("node").arg("--version").output().is_ok_and(|o| o.status.success());
+    let ok = Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
     if !ok {
         assert!(
             std::env::var("CI").as_deref() != Ok("true"),

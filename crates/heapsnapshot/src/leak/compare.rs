@@ -41,7 +41,12 @@ pub struct Comparison {
 impl Comparison {
     /// Compares `newer` against `older`; `*_ids` are the snapshots' id sets.
     #[must_use]
-    pub fn compute(older: &HeapGraph, older_ids: &IdSet, newer: &HeapGraph, newer_ids: &IdSet) -> Self {
+    pub fn compute(
+        older: &HeapGraph,
+        older_ids: &IdSet,
+        newer: &HeapGraph,
+        newer_ids: &IdSet,
+    ) -> Self {
         let mut table = ClassTable::default();
         let mut slots = SlotCache::new(newer);
         for n in newer.nodes() {
@@ -82,7 +87,12 @@ impl Comparison {
 
     /// The native-memory summary: totals from the stats, the native rows that changed most.
     #[must_use]
-    pub fn native_growth(&self, older: &SnapshotStats, newer: &SnapshotStats, top: usize) -> NativeGrowth {
+    pub fn native_growth(
+        &self,
+        older: &SnapshotStats,
+        newer: &SnapshotStats,
+        top: usize,
+    ) -> NativeGrowth {
         NativeGrowth {
             base_bytes: older.native_bytes,
             newest_bytes: newer.native_bytes,
@@ -145,7 +155,12 @@ impl SlotCache {
         }
     }
 
-    fn row<'t>(&mut self, table: &'t mut ClassTable, g: &HeapGraph, n: NodeIdx) -> &'t mut ConstructorDelta {
+    fn row<'t>(
+        &mut self,
+        table: &'t mut ClassTable,
+        g: &HeapGraph,
+        n: NodeIdx,
+    ) -> &'t mut ConstructorDelta {
         let kind = g.kind(n);
         let row = if matches!(kind, NodeKind::Object | NodeKind::Native) {
             let slot = &mut self.by_name[g.node_name[n.ix()].0 as usize];

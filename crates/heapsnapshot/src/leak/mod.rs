@@ -36,7 +36,9 @@ impl Default for AnalyzeOptions {
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum DiffError {
     /// The newest snapshot was parsed without edges.
-    #[error("the newest snapshot was read without edges; parse it with edges to find retainer paths")]
+    #[error(
+        "the newest snapshot was read without edges; parse it with edges to find retainer paths"
+    )]
     NoEdges,
     /// Object ids do not match up: the snapshots come from different processes.
     #[error(
@@ -128,7 +130,10 @@ fn check_same_process(older: &HeapGraph, newer: &HeapGraph) -> Result<(), DiffEr
         }
     }
     if matched == 0 || mismatched * 5 > matched {
-        return Err(DiffError::DifferentProcesses { matched, mismatched });
+        return Err(DiffError::DifferentProcesses {
+            matched,
+            mismatched,
+        });
     }
     Ok(())
 }

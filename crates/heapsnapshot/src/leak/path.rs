@@ -40,7 +40,10 @@ pub fn path_text(steps: &[PathStep]) -> String {
     let mut parts = vec![first.name.clone()];
     let mut previous: Option<(String, &str)> = None;
     for step in rest {
-        let label = if step.edge_type == "element" || step.edge_type == "hidden" || step.edge.parse::<u64>().is_ok() {
+        let label = if step.edge_type == "element"
+            || step.edge_type == "hidden"
+            || step.edge.parse::<u64>().is_ok()
+        {
             String::from("[]")
         } else {
             step.edge.clone()

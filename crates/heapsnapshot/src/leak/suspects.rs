@@ -27,7 +27,11 @@ const NONE: u32 = u32::MAX;
 fn is_user_visible(kind: NodeKind) -> bool {
     !matches!(
         kind,
-        NodeKind::Hidden | NodeKind::Array | NodeKind::Code | NodeKind::ObjectShape | NodeKind::Synthetic
+        NodeKind::Hidden
+            | NodeKind::Array
+            | NodeKind::Code
+            | NodeKind::ObjectShape
+            | NodeKind::Synthetic
     )
 }
 
@@ -115,7 +119,10 @@ pub fn find_suspects(g: &HeapGraph, ret: &Retention, is_new: &[bool], top: usize
         }
         let sig = path_signature(g, ret, n);
         let gi = *by_signature.entry(sig).or_insert_with(|| {
-            groups.push(Group { example: n.0, ..Group::default() });
+            groups.push(Group {
+                example: n.0,
+                ..Group::default()
+            });
             groups.len() - 1
         });
         let group = &mut groups[gi];
@@ -163,14 +170,20 @@ fn suspect(g: &HeapGraph, ret: &Retention, group: &Group, rank: usize) -> Suspec
         .iter()
         .map(|(&(kind, name), &(count, bytes))| ClassBytes {
             class_name: match kind {
-                NodeKind::Object | NodeKind::Native => g.strings.get(crate::StrIdx(name)).to_owned(),
+                NodeKind::Object | NodeKind::Native => {
+                    g.strings.get(crate::StrIdx(name)).to_owned()
+                }
                 kind => crate::class::kind_class(kind).to_owned(),
             },
             count,
             bytes,
         })
         .collect();
-    holds.sort_by(|a, b| b.bytes.cmp(&a.bytes).then_with(|| a.class_name.cmp(&b.class_name)));
+    holds.sort_by(|a, b| {
+        b.bytes
+            .cmp(&a.bytes)
+            .then_with(|| a.class_name.cmp(&b.class_name))
+    });
     holds.truncate(3);
     Suspect {
         rank,

@@ -51,7 +51,16 @@ fn not_a_heap_snapshot() {
         ("  hello", "found 'h' at byte 2"),
         ("\u{0}\u{1}", "found byte 0x00 at byte 0"),
         ("{}", "its top-level object has no \"snapshot\" key"),
-        (r#"{"foo":{"bar":[1]}, "baz":"x"}"#, "no \"snapshot\" key"),
+        (
+            r#"{"foo":{"bar":[1]}, "baz":"x"}"#,
+            "its first key is \"foo\"",
+        ),
+        (r#"{"traceEvents":[]}"#, "its first key is \"traceEvents\""),
+        (r#"{"samples":[], "x": 1}"#, "no \"snapshot\" key"),
+        (
+            r#"{"nodes":[{"id":1,"callFrame":{}}],"startTime":0}"#,
+            "it looks like a CPU profile (.cpuprofile)",
+        ),
     ] {
         let e = err(text);
         assert!(

@@ -106,6 +106,7 @@ pub(crate) fn parse_input<R: Read>(
     if input.peek_required(TOP)? == b'}' {
         input.pos += 1;
     } else {
+        let first_key_offset = input.offset();
         loop {
             input.peek_required(TOP)?;
             let key_offset = input.offset();
@@ -124,10 +125,7 @@ pub(crate) fn parse_input<R: Read>(
                 }
                 "nodes" | "edges" | "locations" => {
                     let Some(asm) = assembler.as_mut() else {
-                        return Err(ParseError::MetaNotFirst {
-                            key,
-                            offset: key_offset,
-                        });
+                        return Err(header_missing(input, key, key_offset));
                     };
                     match key.as_str() {
                         "nodes" => asm.read_nodes(input, key_offset)?,
@@ -147,6 +145,11 @@ pub(crate) fn parse_input<R: Read>(
                     strings = Some(table);
                 }
                 "head" if assembler.is_none() => return Err(ParseError::HeapProfile),
+                _ if key_offset == first_key_offset && !SNAPSHOT_KEYS.contains(&key.as_str()) => {
+                    return Err(ParseError::NotHeapSnapshot {
+                        detail: format!("its first key is \"{key}\""),
+                    });
+                }
                 _ => input.skip_value(Section::Skipped, None, 0)?,
             }
             match input.peek_required(TOP)? {
@@ -171,6 +174,35 @@ pub(crate) fn parse_input<R: Read>(
         return Err(ParseError::MissingSection { key: "strings" });
     };
     assembler.finish(strings)
+}
+
+/// Top-level keys V8 and DevTools write; a file starting with another key is not a snapshot.
+const SNAPSHOT_KEYS: [&str; 8] = [
+    "snapshot",
+    "nodes",
+    "edges",
+    "trace_function_infos",
+    "trace_tree",
+    "samples",
+    "locations",
+    "strings",
+];
+
+/// The error for an array that needs the header before the header: a `.cpuprofile` (whose
+/// `nodes` hold objects) is named as such, anything else is told to put `snapshot` first.
+fn header_missing<R: Read>(input: &mut Input<'_, R>, key: String, offset: u64) -> ParseError {
+    let looks_like_cpu_profile =
+        key == "nodes" && input.peek_non_ws().ok().flatten() == Some(b'[') && {
+            input.pos += 1;
+            input.peek_non_ws().ok().flatten() == Some(b'{')
+        };
+    if looks_like_cpu_profile {
+        return ParseError::NotHeapSnapshot {
+            detail: "it looks like a CPU profile (.cpuprofile): its \"nodes\" hold objects"
+                .to_owned(),
+        };
+    }
+    ParseError::MetaNotFirst { key, offset }
 }
 
 /// Recognizes gzip files and non-JSON input before anything else; skips a UTF-8 BOM.

@@ -1,0 +1,339 @@
+/**
+ * Options: what users pass to `MemWatchdog.start()`, the `MEMWATCHDOG_*` environment
+ * variables that fill in whatever the options leave out, and the defaults.
+ *
+ * Precedence: option > environment variable > default. A bad value throws a
+ * {@link MemWatchdogConfigError} naming the option (`snapshot.maxFiles`) or the variable
+ * (`MEMWATCHDOG_SNAPSHOT_MAX_FILES`) it came from.
+ */
+import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { basename, extname, join, resolve } from "node:path";
+
+/** Leak detection settings. */
+export interface DetectionOptions {
+  /** Growth in bytes per millisecond that counts as a leak. Omitted: adaptive. */
+  threshold?: number;
+}
+
+/** The Prometheus `/metrics` endpoint, served from a Rust thread. */
+export interface PrometheusOptions {
+  /** Port (default 9469; 0 picks a free port; `false` disables the endpoint). */
+  port?: number | false;
+  /** Address to listen on (default `0.0.0.0`: Prometheus scrapes from another host). */
+  host?: string;
+}
+
+/** Alertmanager (API v2) alerts. */
+export interface AlertOptions {
+  /** Alertmanager base URL, e.g. `http://alertmanager:9093`. Omitted: no alerts. */
+  url?: string;
+  /** `severity` label (default `warning`). */
+  severity?: string;
+  /** How often a firing alert is re-sent, in ms (default 60000). */
+  resendIntervalMs?: number;
+}
+
+/** Automatic heap snapshots. */
+export interface SnapshotOptions {
+  /** Directory for `.heapsnapshot` files (created with mode 0700). Setting it enables snapshots. */
+  dir?: string;
+  /** Write snapshots (default: `true` when `dir` is set). */
+  enabled?: boolean;
+  /** Most `.heapsnapshot` files kept in `dir`; the oldest are deleted (default 10). */
+  maxFiles?: number;
+  /** Minimum time between leak snapshots, in ms (default 900000 = 15 min). */
+  cooldownMs?: number;
+  /**
+   * Memory limit of the process in bytes for the headroom check, replacing the cgroup
+   * limit (useful where the real limit is not visible, e.g. a VM size).
+   */
+  memoryLimitBytes?: number;
+  /** Arm V8's own snapshot near the heap limit (`v8.setHeapSnapshotNearHeapLimit`), default `true`. */
+  nearHeapLimit?: boolean;
+}
+
+/** Labels identifying this process in metrics and alerts. */
+export interface LabelOptions {
+  /** Service name (default: `npm_package_name`, the `name` in `./package.json`, or the script name). */
+  service?: string;
+  /** Instance (default `hostname:pid`). */
+  instance?: string;
+}
+
+/** A CSV trace of every sample, for `mw detect`. */
+export interface TraceOptions {
+  /** File to write (created with mode 0600, truncated). */
+  path: string;
+  /** Recording stops at this size in bytes (default 100 MiB). */
+  maxBytes?: number;
+}
+
+/** Everything `MemWatchdog.start()` accepts. Every field is optional. */
+export interface MemWatchdogOptions {
+  native?: DetectionOptions;
+  prometheus?: PrometheusOptions | false;
+  alert?: AlertOptions;
+  snapshot?: SnapshotOptions | false;
+  labels?: LabelOptions;
+  trace?: TraceOptions | false;
+  /** Where log lines go (default: stderr, prefixed `[memwatchdog]`); `false` silences them. */
+  logger?: ((line: string) => void) | false;
+  /** Environment to read `MEMWATCHDOG_*` variables from (default `process.env`; `false`: none). */
+  env?: Record<string, string | undefined> | false;
+}
+
+/** Settings after options, environment and defaults are combined. */
+export interface ResolvedOptions {
+  threshold: number | undefined;
+  prometheus: { port: number; host: string } | null;
+  alert: { url: string; severity: string; resendIntervalMs: number } | null;
+  snapshot: {
+    dir: string;
+    maxFiles: number;
+    cooldownMs: number;
+    memoryLimitBytes: number | undefined;
+    nearHeapLimit: boolean;
+  } | null;
+  labels: { service: string; instance: string };
+  trace: { path: string; maxBytes: number } | null;
+}
+
+/** A setting has a value that cannot work; the message names the option or variable. */
+export class MemWatchdogConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "MemWatchdogConfigError";
+  }
+}
+
+export const DEFAULT_PORT = 9469;
+export const DEFAULT_HOST = "0.0.0.0";
+export const DEFAULT_MAX_FILES = 10;
+export const DEFAULT_COOLDOWN_MS = 15 * 60_000;
+export const DEFAULT_TRACE_MAX_BYTES = 100 * 1024 * 1024;
+export const DEFAULT_RESEND_INTERVAL_MS = 60_000;
+
+/** Every environment variable read, for the README and the tests. */
+export const ENV_VARS = [
+  "MEMWATCHDOG_THRESHOLD",
+  "MEMWATCHDOG_PROMETHEUS_PORT",
+  "MEMWATCHDOG_PROMETHEUS_HOST",
+  "MEMWATCHDOG_ALERT_URL",
+  "MEMWATCHDOG_ALERT_SEVERITY",
+  "MEMWATCHDOG_ALERT_RESEND_INTERVAL_MS",
+  "MEMWATCHDOG_SNAPSHOT_DIR",
+  "MEMWATCHDOG_SNAPSHOT_ENABLED",
+  "MEMWATCHDOG_SNAPSHOT_MAX_FILES",
+  "MEMWATCHDOG_SNAPSHOT_COOLDOWN_MS",
+  "MEMWATCHDOG_SNAPSHOT_MEMORY_LIMIT",
+  "MEMWATCHDOG_SNAPSHOT_NEAR_HEAP_LIMIT",
+  "MEMWATCHDOG_SERVICE",
+  "MEMWATCHDOG_INSTANCE",
+  "MEMWATCHDOG_TRACE",
+  "MEMWATCHDOG_TRACE_MAX_BYTES",
+  "MEMWATCHDOG_LOG",
+  "MEMWATCHDOG_DISABLED",
+] as const;
+
+type Env = Record<string, string | undefined>;
+
+function describe(value: unknown): string {
+  return typeof value === "string" ? JSON.stringify(value) : String(value);
+}
+
+/** A value from the options (`name` = option path) or the environment (`name` = variable). */
+interface Raw {
+  name: string;
+  value: unknown;
+  fromEnv: boolean;
+}
+
+function pick(optionName: string, optionValue: unknown, envName: string, env: Env): Raw | undefined {
+  if (optionValue !== undefined) return { name: optionName, value: optionValue, fromEnv: false };
+  const v = env[envName];
+  if (v !== undefined && v.trim() !== "") return { name: envName, value: v.trim(), fromEnv: true };
+  return undefined;
+}
+
+function toNumber(raw: Raw, what: string, check: (n: number) => boolean): number {
+  const n = typeof raw.value === "number" ? raw.value : typeof raw.value === "string" ? Number(raw.value) : NaN;
+  if (!Number.isFinite(n) || !check(n)) {
+    throw new MemWatchdogConfigError(`${raw.name} must be ${what}, got ${describe(raw.value)}`);
+  }
+  return n;
+}
+
+const BYTE_UNITS: Record<string, number> = {
+  "": 1,
+  b: 1,
+  k: 1024,
+  kb: 1000,
+  kib: 1024,
+  m: 1024 ** 2,
+  mb: 1000 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1000 ** 3,
+  gib: 1024 ** 3,
+  t: 1024 ** 4,
+  tb: 1000 ** 4,
+  tib: 1024 ** 4,
+};
+
+/** Bytes: a number, or in the environment also `512MiB`, `2G`, `1.5GB`. */
+function toBytes(raw: Raw): number {
+  const what = "a positive number of bytes (e.g. 536870912, 512MiB or 2G)";
+  if (typeof raw.value === "string") {
+    const m = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$/.exec(raw.value);
+    const unit = m ? BYTE_UNITS[(m[2] ?? "").toLowerCase()] : undefined;
+    if (!m || unit === undefined) {
+      throw new MemWatchdogConfigError(`${raw.name} must be ${what}, got ${describe(raw.value)}`);
+    }
+    return toNumber({ ...raw, value: Math.floor(Number(m[1]) * unit) }, what, (n) => n > 0);
+  }
+  return toNumber(raw, what, (n) => n > 0);
+}
+
+function toBool(raw: Raw): boolean {
+  if (typeof raw.value === "boolean") return raw.value;
+  if (typeof raw.value === "string") {
+    const v = raw.value.toLowerCase();
+    if (["1", "true", "yes", "on"].includes(v)) return true;
+    if (["0", "false", "no", "off"].includes(v)) return false;
+  }
+  throw new MemWatchdogConfigError(`${raw.name} must be true or false, got ${describe(raw.value)}`);
+}
+
+function toString(raw: Raw): string {
+  if (typeof raw.value !== "string" || raw.value.trim() === "") {
+    throw new MemWatchdogConfigError(`${raw.name} must be a non-empty string, got ${describe(raw.value)}`);
+  }
+  return raw.value.trim();
+}
+
+function isDisabled(value: unknown): boolean {
+  return value === false || (typeof value === "string" && ["false", "off", "no", "disabled"].includes(value.toLowerCase()));
+}
+
+function objectOrEmpty<T extends object>(name: string, value: T | false | undefined): T | false {
+  if (value === undefined) return {} as T;
+  if (value === false) return false;
+  if (typeof value !== "object" || value === null) {
+    throw new MemWatchdogConfigError(`${name} must be an object or false, got ${describe(value)}`);
+  }
+  return value;
+}
+
+/** The service name when none is configured. */
+export function defaultService(env: Env): string {
+  const fromNpm = env["npm_package_name"];
+  if (fromNpm) return fromNpm;
+  try {
+    const pkg: unknown = JSON.parse(readFileSync(join(process.cwd(), "package.json"), "utf8"));
+    if (pkg && typeof pkg === "object" && "name" in pkg && typeof pkg.name === "string" && pkg.name) return pkg.name;
+  } catch {
+    // No package.json here: fall through.
+  }
+  const script = process.argv[1];
+  if (script) return basename(script, extname(script));
+  return process.title || "node";
+}
+
+/** Combines options, environment and defaults; throws on the first bad value. */
+export function resolveOptions(options: MemWatchdogOptions = {}): ResolvedOptions {
+  if (typeof options !== "object" || options === null) {
+    throw new MemWatchdogConfigError(`MemWatchdog.start() options must be an object, got ${describe(options)}`);
+  }
+  const env: Env = options.env === false ? {} : (options.env ?? process.env);
+
+  const native = options.native ?? {};
+  const thresholdRaw = pick("native.threshold", native.threshold, "MEMWATCHDOG_THRESHOLD", env);
+  const threshold = thresholdRaw
+    ? toNumber(thresholdRaw, "a positive number of bytes per millisecond (e.g. 256)", (n) => n > 0)
+    : undefined;
+
+  let prometheus: ResolvedOptions["prometheus"] = null;
+  const prom = objectOrEmpty("prometheus", options.prometheus);
+  if (prom !== false) {
+    const portRaw = pick("prometheus.port", prom.port, "MEMWATCHDOG_PROMETHEUS_PORT", env);
+    const enabled = !(portRaw && isDisabled(portRaw.value));
+    if (enabled) {
+      const port = portRaw
+        ? toNumber(portRaw, 'a port number from 0 to 65535 (0: any free port) or "false"', (n) => Number.isInteger(n) && n >= 0 && n <= 65535)
+        : DEFAULT_PORT;
+      const hostRaw = pick("prometheus.host", prom.host, "MEMWATCHDOG_PROMETHEUS_HOST", env);
+      const host = hostRaw ? toString(hostRaw) : DEFAULT_HOST;
+      prometheus = { port, host };
+    }
+  }
+
+  const alertOpts = options.alert ?? {};
+  const urlRaw = pick("alert.url", alertOpts.url, "MEMWATCHDOG_ALERT_URL", env);
+  let alert: ResolvedOptions["alert"] = null;
+  if (urlRaw) {
+    const url = toString(urlRaw);
+    if (!/^https?:\/\/[^/\s]+/.test(url)) {
+      throw new MemWatchdogConfigError(`${urlRaw.name} must be an http:// or https:// base URL like http://alertmanager:9093, got ${describe(url)}`);
+    }
+    const sevRaw = pick("alert.severity", alertOpts.severity, "MEMWATCHDOG_ALERT_SEVERITY", env);
+    const resendRaw = pick("alert.resendIntervalMs", alertOpts.resendIntervalMs, "MEMWATCHDOG_ALERT_RESEND_INTERVAL_MS", env);
+    alert = {
+      url,
+      severity: sevRaw ? toString(sevRaw) : "warning",
+      resendIntervalMs: resendRaw
+        ? toNumber(resendRaw, "a number of milliseconds of at least 1000", (n) => n >= 1000)
+        : DEFAULT_RESEND_INTERVAL_MS,
+    };
+  }
+
+  let snapshot: ResolvedOptions["snapshot"] = null;
+  const snap = objectOrEmpty("snapshot", options.snapshot);
+  if (snap !== false) {
+    const dirRaw = pick("snapshot.dir", snap.dir, "MEMWATCHDOG_SNAPSHOT_DIR", env);
+    const enabledRaw = pick("snapshot.enabled", snap.enabled, "MEMWATCHDOG_SNAPSHOT_ENABLED", env);
+    const enabled = enabledRaw ? toBool(enabledRaw) : dirRaw !== undefined;
+    if (enabled) {
+      const dir = resolve(dirRaw ? toString(dirRaw) : "heapsnapshots");
+      const maxRaw = pick("snapshot.maxFiles", snap.maxFiles, "MEMWATCHDOG_SNAPSHOT_MAX_FILES", env);
+      const coolRaw = pick("snapshot.cooldownMs", snap.cooldownMs, "MEMWATCHDOG_SNAPSHOT_COOLDOWN_MS", env);
+      const limitRaw = pick("snapshot.memoryLimitBytes", snap.memoryLimitBytes, "MEMWATCHDOG_SNAPSHOT_MEMORY_LIMIT", env);
+      const nearRaw = pick("snapshot.nearHeapLimit", snap.nearHeapLimit, "MEMWATCHDOG_SNAPSHOT_NEAR_HEAP_LIMIT", env);
+      snapshot = {
+        dir,
+        maxFiles: maxRaw
+          ? toNumber(maxRaw, "a whole number of at least 2 (a baseline and a leak snapshot)", (n) => Number.isInteger(n) && n >= 2)
+          : DEFAULT_MAX_FILES,
+        cooldownMs: coolRaw ? toNumber(coolRaw, "a number of milliseconds (0 or more)", (n) => n >= 0) : DEFAULT_COOLDOWN_MS,
+        memoryLimitBytes: limitRaw ? toBytes(limitRaw) : undefined,
+        nearHeapLimit: nearRaw ? toBool(nearRaw) : true,
+      };
+    }
+  }
+
+  const labelOpts = options.labels ?? {};
+  const serviceRaw = pick("labels.service", labelOpts.service, "MEMWATCHDOG_SERVICE", env);
+  const instanceRaw = pick("labels.instance", labelOpts.instance, "MEMWATCHDOG_INSTANCE", env);
+  const labels = {
+    service: serviceRaw ? toString(serviceRaw) : defaultService(env),
+    instance: instanceRaw ? toString(instanceRaw) : `${hostname()}:${process.pid}`,
+  };
+
+  let trace: ResolvedOptions["trace"] = null;
+  const traceOpts = objectOrEmpty<Partial<TraceOptions>>("trace", options.trace);
+  if (traceOpts !== false) {
+    const pathRaw = pick("trace.path", traceOpts.path, "MEMWATCHDOG_TRACE", env);
+    if (pathRaw) {
+      const maxRaw = pick("trace.maxBytes", traceOpts.maxBytes, "MEMWATCHDOG_TRACE_MAX_BYTES", env);
+      trace = { path: resolve(toString(pathRaw)), maxBytes: maxRaw ? toBytes(maxRaw) : DEFAULT_TRACE_MAX_BYTES };
+    }
+  }
+
+  return { threshold, prometheus, alert, snapshot, labels, trace };
+}
+
+/** Whether the environment turns logging off (`MEMWATCHDOG_LOG=off`). */
+export function envLogOff(env: Env): boolean {
+  const v = env["MEMWATCHDOG_LOG"];
+  return v !== undefined && isDisabled(v.trim());
+}

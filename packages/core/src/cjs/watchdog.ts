@@ -1,0 +1,295 @@
+/**
+ * `MemWatchdog`: the process-wide watchdog. `start()` creates the native half (detector,
+ * metrics server, alert client), observes V8 GC events and feeds each one to it with a
+ * single call; `stop()` undoes all of it.
+ *
+ * Hot path (once per GC event, ~40/s on a busy service): one `v8.getHeapStatistics()`
+ * per observer callback, `process.memoryUsage()` at most once a second (it reads /proc),
+ * and one native call with plain numbers per entry. Events are fetched from the native
+ * side only when it reports some.
+ */
+import { EventEmitter } from "node:events";
+import { PerformanceObserver, type PerformanceEntry } from "node:perf_hooks";
+import { getHeapStatistics, setHeapSnapshotNearHeapLimit } from "node:v8";
+import { isDeepStrictEqual } from "node:util";
+import { binding, type NativeEvent, type NativeWatchdog } from "./binding.js";
+import { envLogOff, type MemWatchdogOptions, type ResolvedOptions, resolveOptions } from "./options.js";
+import { type SnapshotEvent, type SnapshotKind, type SnapshotRefusedEvent, SnapshotTaker } from "./snapshots.js";
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const VERSION: string = (require("../../package.json") as { version: string }).version;
+
+export type Signal = "heap" | "external" | "rss";
+export type DetectorState = "normal" | "suspect" | "leaking" | "resolved";
+
+/** Payload of the `state`, `leak` and `resolved` events. */
+export interface StateEvent {
+  /** Which memory figure: the JS heap floor, off-heap (Buffers) memory, or RSS. */
+  signal: Signal;
+  from: DetectorState;
+  state: DetectorState;
+  /** Growth rate behind the change, bytes per millisecond. */
+  slopeBytesPerMs: number;
+  /** The threshold it was compared with, bytes per millisecond. */
+  thresholdBytesPerMs: number;
+  /** Whether that threshold was derived from the service's own noise. */
+  adaptive: boolean;
+  /** One-sided p-value of the upward trend. */
+  pValue: number;
+  /** Growth over the episode in bytes, when known. */
+  growthBytes: number | undefined;
+  /** JS heap used at the change. */
+  heapUsedBytes: number;
+  /** The signal's own value at the change. */
+  valueBytes: number;
+  /** When it happened. */
+  at: Date;
+}
+
+export interface MemWatchdogEvents {
+  leak: [StateEvent];
+  resolved: [StateEvent];
+  state: [StateEvent];
+  snapshot: [SnapshotEvent];
+  snapshotRefused: [SnapshotRefusedEvent];
+}
+
+const NODE_MAJOR = Number(process.versions.node.split(".")[0]);
+
+/** A read of V8's heap statistics including `external_memory` (Node 20+). */
+interface HeapStats {
+  used_heap_size: number;
+  total_heap_size: number;
+  external_memory?: number;
+}
+
+interface GcDetail {
+  kind: number;
+}
+
+/** The watchdog. Use the exported singleton `MemWatchdog`. */
+export class MemWatchdogController extends EventEmitter<MemWatchdogEvents> {
+  private native: NativeWatchdog | null = null;
+  private observer: PerformanceObserver | null = null;
+  private snapshots: SnapshotTaker | null = null;
+  private resolved: ResolvedOptions | null = null;
+  private log: (line: string) => void = () => {};
+  private lastMemoryRead = -Infinity;
+  private arrayBuffers = 0;
+  private handlingEvents = false;
+
+  /** Whether the watchdog runs. */
+  get running(): boolean {
+    return this.native !== null;
+  }
+
+  /** The settings in use (after options, environment and defaults), or `null` when stopped. */
+  get options(): ResolvedOptions | null {
+    return this.resolved;
+  }
+
+  /** The port `/metrics` listens on (useful with port 0), or `null`. */
+  get metricsPort(): number | null {
+    return this.native?.metricsPort ?? null;
+  }
+
+  /** The current metrics in the Prometheus text format (what `/metrics` serves). */
+  metrics(): string {
+    return this.native?.renderMetrics() ?? "";
+  }
+
+  /** The detector's current state for a signal. */
+  state(signal: Signal = "heap"): DetectorState {
+    return (this.native?.state(signal) as DetectorState | undefined) ?? "normal";
+  }
+
+  /**
+   * Starts watching. Safe to call again: a running watchdog is returned as is (with a
+   * warning when the options differ). Throws {@link MemWatchdogConfigError} on bad
+   * settings and a plain `Error` when the metrics port is taken.
+   */
+  start(options: MemWatchdogOptions = {}): this {
+    const resolved = resolveOptions(options);
+    const log = makeLogger(options);
+    if (this.native) {
+      if (!isDeepStrictEqual(resolved, this.resolved)) {
+        log("start() called again with different options; the running watchdog keeps its settings (call stop() first to change them)");
+      }
+      return this;
+    }
+    const native = new binding.NativeWatchdog(
+      {
+        threshold: resolved.threshold,
+        prometheusPort: resolved.prometheus?.port,
+        prometheusHost: resolved.prometheus?.host ?? "",
+        alertUrl: resolved.alert?.url,
+        alertSeverity: resolved.alert?.severity ?? "warning",
+        alertResendIntervalMs: resolved.alert?.resendIntervalMs,
+        service: resolved.labels.service,
+        instance: resolved.labels.instance,
+        version: VERSION,
+        tracePath: resolved.trace?.path,
+        traceMaxBytes: resolved.trace?.maxBytes,
+        snapshotCooldownMs: resolved.snapshot?.cooldownMs ?? 0,
+        snapshotMemoryLimitBytes: resolved.snapshot?.memoryLimitBytes,
+      },
+      (line: string) => log(line),
+    );
+    let snapshots: SnapshotTaker | null = null;
+    try {
+      if (resolved.snapshot) {
+        snapshots = new SnapshotTaker(resolved.snapshot, resolved.labels.service, native, log);
+        snapshots.prepare();
+      }
+    } catch (err) {
+      native.stop();
+      throw err;
+    }
+    this.native = native;
+    this.snapshots = snapshots;
+    this.resolved = resolved;
+    this.log = log;
+    this.lastMemoryRead = -Infinity;
+
+    const observer = new PerformanceObserver((list) => this.onGc(list.getEntries()));
+    observer.observe({ entryTypes: ["gc"] });
+    this.observer = observer;
+
+    if (resolved.snapshot) {
+      if (resolved.snapshot.nearHeapLimit) {
+        // No-op if --heapsnapshot-near-heap-limit is set or it was armed before; V8
+        // writes Heap.<date>.<time>.<pid>.<tid>.<seq>.heapsnapshot into --diagnostic-dir
+        // (default: the working directory), not into snapshot.dir.
+        setHeapSnapshotNearHeapLimit(1);
+      }
+      if (NODE_MAJOR < 22) {
+        log(
+          `Node ${process.versions.node}: writing a heap snapshot of a big heap can take minutes here (Node 22+ is several times faster); the process is frozen while it runs`,
+        );
+      }
+    }
+    const where = native.metricsAddress ? `, metrics on http://${native.metricsAddress}/metrics` : "";
+    log(`watching ${resolved.labels.service} (${resolved.labels.instance})${where}`);
+    return this;
+  }
+
+  /**
+   * Stops watching: disconnects the GC observer, stops the metrics server (its port is
+   * free when this returns) and the alert thread, and closes the trace. Idempotent.
+   * Listeners stay registered.
+   */
+  stop(): this {
+    this.observer?.disconnect();
+    this.observer = null;
+    this.native?.stop();
+    this.native = null;
+    this.snapshots = null;
+    this.resolved = null;
+    return this;
+  }
+
+  /** Writes a heap snapshot now, subject to the same safety checks (`snapshot` must be configured). */
+  writeSnapshot(kind: SnapshotKind = "leak"): SnapshotEvent | SnapshotRefusedEvent {
+    if (!this.snapshots) throw new Error("MemWatchdog: snapshots are not enabled (set snapshot.dir)");
+    return this.snapshot(kind);
+  }
+
+  private onGc(entries: PerformanceEntry[]): void {
+    const native = this.native;
+    if (!native) return;
+    const hs = getHeapStatistics() as HeapStats;
+    const used = hs.used_heap_size;
+    const total = hs.total_heap_size;
+    let external = hs.external_memory ?? 0;
+    for (const entry of entries) {
+      const t = entry.startTime + entry.duration;
+      let rss = -1;
+      if (t - this.lastMemoryRead >= 1000) {
+        const mu = process.memoryUsage();
+        rss = mu.rss;
+        this.arrayBuffers = mu.arrayBuffers;
+        if (hs.external_memory === undefined) external = mu.external;
+        this.lastMemoryRead = t;
+      }
+      const kind = (entry as PerformanceEntry & { detail: GcDetail }).detail.kind;
+      if (native.sample(t, kind, entry.duration, used, total, external, this.arrayBuffers, rss) > 0) {
+        this.onEvents(native.takeEvents());
+      }
+    }
+  }
+
+  private onEvents(events: NativeEvent[]): void {
+    if (this.handlingEvents) return;
+    this.handlingEvents = true;
+    try {
+      for (const e of events) {
+        if (e.kind === "warmedUp") {
+          if (this.snapshots && !this.snapshots.baselineTaken) this.snapshot("baseline");
+          continue;
+        }
+        const ev: StateEvent = {
+          signal: e.signal as Signal,
+          from: e.from as DetectorState,
+          state: e.state as DetectorState,
+          slopeBytesPerMs: e.slopeBytesPerMs,
+          thresholdBytesPerMs: e.thresholdBytesPerMs,
+          adaptive: e.adaptive,
+          pValue: e.pValue,
+          growthBytes: e.growthBytes,
+          heapUsedBytes: e.heapUsedBytes,
+          valueBytes: e.valueBytes,
+          at: new Date(),
+        };
+        this.log(
+          `${ev.signal}: ${ev.from} -> ${ev.state} (slope ${ev.slopeBytesPerMs.toFixed(1)} B/ms, threshold ${ev.thresholdBytesPerMs.toFixed(1)} B/ms, heap ${binding.formatBytes(ev.heapUsedBytes)})`,
+        );
+        this.safeEmit("state", ev);
+        if (ev.state === "leaking") {
+          this.safeEmit("leak", ev);
+          if (this.snapshots) this.snapshot("leak");
+        } else if (ev.from === "leaking") {
+          this.safeEmit("resolved", ev);
+        } else if (ev.state === "suspect" && this.snapshots && !this.snapshots.baselineTaken) {
+          // A leak that starts with the process never lets warm-up settle: take the
+          // baseline at the first suspicion instead, so a leak snapshot has a pair.
+          this.snapshot("baseline");
+        }
+      }
+    } finally {
+      this.handlingEvents = false;
+    }
+  }
+
+  private snapshot(kind: SnapshotKind): SnapshotEvent | SnapshotRefusedEvent {
+    const taker = this.snapshots;
+    if (!taker) throw new Error("snapshots are not enabled");
+    const result = taker.take(kind);
+    if ("written" in result) {
+      this.safeEmit("snapshot", result.written);
+      return result.written;
+    }
+    this.safeEmit("snapshotRefused", result.refused);
+    return result.refused;
+  }
+
+  /** Emits; a listener that throws does not break the watchdog (the error is re-thrown asynchronously). */
+  private safeEmit<K extends keyof MemWatchdogEvents>(event: K, ...args: MemWatchdogEvents[K]): void {
+    try {
+      (this.emit as (e: K, ...a: MemWatchdogEvents[K]) => boolean)(event, ...args);
+    } catch (err) {
+      process.nextTick(() => {
+        throw err;
+      });
+    }
+  }
+}
+
+function makeLogger(options: MemWatchdogOptions): (line: string) => void {
+  if (options.logger === false) return () => {};
+  if (typeof options.logger === "function") return options.logger;
+  const env = options.env === false ? {} : (options.env ?? process.env);
+  if (envLogOff(env)) return () => {};
+  return (line: string) => {
+    process.stderr.write(`[memwatchdog] ${line}\n`);
+  };
+}

@@ -23,6 +23,8 @@ pub struct WindowConfig {
     pub min_span_ms: f64,
     /// Evaluations that must exceed the threshold within one suspect episode before "leaking".
     pub confirm_evaluations: u32,
+    /// Correct the trend test for autocorrelated points (Hamed & Rao 1998).
+    pub autocorrelation_correction: bool,
 }
 
 impl WindowConfig {
@@ -36,19 +38,21 @@ impl WindowConfig {
             min_points: 5,
             min_span_ms: 20_000.0,
             confirm_evaluations: 3,
+            autocorrelation_correction: false,
         }
     }
 
-    /// The long window: 1 minute buckets over the last 4 hours; catches slow leaks.
+    /// The long window: 2 minute buckets over the last 4 hours; catches slow leaks.
     #[must_use]
     pub const fn long_default() -> Self {
         Self {
-            bucket_ms: 60_000.0,
-            max_points: 256,
+            bucket_ms: 120_000.0,
+            max_points: 128,
             max_span_ms: 4.0 * 3_600_000.0,
-            min_points: 30,
-            min_span_ms: 45.0 * 60_000.0,
+            min_points: 20,
+            min_span_ms: 90.0 * 60_000.0,
             confirm_evaluations: 3,
+            autocorrelation_correction: true,
         }
     }
 }
@@ -170,6 +174,8 @@ pub struct RssConfig {
     pub allowance_factor: f64,
     /// Minimum long-window span for RSS (replaces `long.min_span_ms`).
     pub long_min_span_ms: f64,
+    /// Short-window bucket for RSS (replaces `short.bucket_ms`; RSS is read once a second).
+    pub short_bucket_ms: f64,
 }
 
 impl Default for RssConfig {
@@ -179,7 +185,8 @@ impl Default for RssConfig {
             ignore_first_ms: 15.0 * 60_000.0,
             threshold_factor: 2.0,
             allowance_factor: 2.0,
-            long_min_span_ms: 90.0 * 60_000.0,
+            long_min_span_ms: 120.0 * 60_000.0,
+            short_bucket_ms: 10_000.0,
         }
     }
 }
@@ -290,6 +297,10 @@ impl Config {
         positive("rss.threshold_factor", self.rss.threshold_factor)?;
         non_negative("rss.allowance_factor", self.rss.allowance_factor)?;
         non_negative("rss.long_min_span_ms", self.rss.long_min_span_ms)?;
+        positive("rss.short_bucket_ms", self.rss.short_bucket_ms)?;
+        if self.long.bucket_ms < self.short.bucket_ms.max(self.rss.short_bucket_ms) {
+            return Err(ConfigError::Buckets);
+        }
         Ok(())
     }
 }
@@ -316,6 +327,9 @@ pub enum ConfigError {
     /// The significance level is outside (0, 0.5).
     #[error("alpha must be between 0 and 0.5 (one-sided significance level), got {0}")]
     Alpha(f64),
+    /// The long window's buckets are shorter than the short window's.
+    #[error("long.bucket_ms must be at least short.bucket_ms and rss.short_bucket_ms")]
+    Buckets,
     /// Window point limits are inconsistent.
     #[error("{window} window: need 3 <= min_points <= max_points <= 1024, got {min} and {max}")]
     Points {

@@ -93,11 +93,13 @@ impl Detector {
             threshold_factor: 1.0,
             allowance_factor: 1.0,
             long_min_span_ms: config.long.min_span_ms,
+            short_bucket_ms: config.short.bucket_ms,
         };
         let rss = SignalRules {
             threshold_factor: config.rss.threshold_factor,
             allowance_factor: config.rss.allowance_factor,
             long_min_span_ms: config.rss.long_min_span_ms,
+            short_bucket_ms: config.rss.short_bucket_ms,
         };
         Ok(Self {
             z: normal::quantile(1.0 - config.alpha),

@@ -5,6 +5,11 @@
 //! tied values. `Z = (S - sign(S)) / sqrt(Var(S))` (continuity correction) is compared with the
 //! normal distribution; the detector wants the one-sided p-value of an *upward* trend.
 //!
+//! Floor series are often autocorrelated (load levels last minutes), which makes the plain test
+//! far too eager. [`variance_inflation`] implements the correction of Hamed & Rao (1998): the
+//! variance of `S` is multiplied by `n/n*`, computed from the significant autocorrelations of the
+//! ranks of the detrended series, and [`MannKendall::with_inflation`] re-derives `Z` and `p`.
+//!
 //! The test only asks "is there a monotone trend?", not "how fast?": a step in the level is as
 //! significant as a leak. That is why the detector never uses it alone (see `docs/detection.md`).
 
@@ -29,8 +34,7 @@ pub struct MannKendall {
 ///
 /// Returns `None` for fewer than three points.
 pub fn test(points: &[Point], scratch: &mut Vec<f64>) -> Option<MannKendall> {
-    let n = points.len();
-    if n < 3 {
+    if points.len() < 3 {
         return None;
     }
     let mut s: i64 = 0;
@@ -43,6 +47,11 @@ pub fn test(points: &[Point], scratch: &mut Vec<f64>) -> Option<MannKendall> {
             };
         }
     }
+    Some(MannKendall::from_s(s as f64, null_variance(points, scratch)))
+}
+
+/// `Var(S)` under "no trend", with the tie correction. O(n log n).
+pub fn null_variance(points: &[Point], scratch: &mut Vec<f64>) -> f64 {
     scratch.clear();
     scratch.extend(points.iter().map(|p| p.v));
     scratch.sort_unstable_by(f64::total_cmp);
@@ -57,20 +66,77 @@ pub fn test(points: &[Point], scratch: &mut Vec<f64>) -> Option<MannKendall> {
         }
     }
     ties += run * (run - 1.0) * (2.0 * run + 5.0);
+    let nf = points.len() as f64;
+    (nf * (nf - 1.0) * (2.0 * nf + 5.0) - ties) / 18.0
+}
+
+impl MannKendall {
+    /// The test result for statistic `s` with variance `var_s`.
+    #[must_use]
+    pub fn from_s(s: f64, var_s: f64) -> Self {
+        let z = if var_s > 0.0 {
+            (s - s.signum()) / var_s.sqrt()
+        } else {
+            0.0
+        };
+        Self {
+            s,
+            var_s,
+            z,
+            p_value: normal::upper_tail(z),
+        }
+    }
+
+    /// The same test with `Var(S)` multiplied by `factor` (≥ 1), as from [`variance_inflation`].
+    #[must_use]
+    pub fn with_inflation(self, factor: f64) -> Self {
+        Self::from_s(self.s, self.var_s * factor.max(1.0))
+    }
+}
+
+/// Hamed & Rao's variance correction factor `n/n*` for autocorrelated data (never below 1).
+///
+/// The series is detrended with `slope`, its values replaced by ranks, and the rank
+/// autocorrelations `ρ(k)` at every lag computed; only those outside the 95% band `±1.96/√n`
+/// count: `n/n* = 1 + 2/(n(n-1)(n-2)) · Σ_k (n-k)(n-k-1)(n-k-2) ρ(k)`. O(n²).
+pub fn variance_inflation(points: &[Point], slope: f64, scratch: &mut Vec<f64>) -> f64 {
+    let n = points.len();
+    if n < 10 {
+        return 1.0;
+    }
+    let t0 = points[0].t;
+    // Ranks of the detrended values (ties broken by position; exact ties are rare in byte counts).
+    let mut order: Vec<(f64, usize)> = points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.v - slope * (p.t - t0), i))
+        .collect();
+    order.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    scratch.clear();
+    scratch.resize(n, 0.0);
+    for (rank, &(_, i)) in order.iter().enumerate() {
+        scratch[i] = rank as f64;
+    }
     let nf = n as f64;
-    let var_s = (nf * (nf - 1.0) * (2.0 * nf + 5.0) - ties) / 18.0;
-    let s = s as f64;
-    let z = if var_s > 0.0 {
-        (s - s.signum()) / var_s.sqrt()
-    } else {
-        0.0
-    };
-    Some(MannKendall {
-        s,
-        var_s,
-        z,
-        p_value: normal::upper_tail(z),
-    })
+    let mean = (nf - 1.0) / 2.0;
+    let denom: f64 = scratch.iter().map(|r| (r - mean) * (r - mean)).sum();
+    if denom <= 0.0 {
+        return 1.0;
+    }
+    let band = 1.96 / nf.sqrt();
+    let mut sum = 0.0;
+    for k in 1..n - 2 {
+        let num: f64 = (0..n - k)
+            .map(|i| (scratch[i] - mean) * (scratch[i + k] - mean))
+            .sum();
+        let rho = num / denom;
+        if rho.abs() > band {
+            let m = (n - k) as f64;
+            sum += m * (m - 1.0) * (m - 2.0) * rho;
+        }
+    }
+    let factor = 1.0 + 2.0 * sum / (nf * (nf - 1.0) * (nf - 2.0));
+    if factor.is_finite() { factor.max(1.0) } else { 1.0 }
 }
 
 #[cfg(test)]
@@ -113,6 +179,23 @@ mod tests {
         assert!(mk.s.abs() < f64::EPSILON);
         assert!(mk.var_s.abs() < 1e-9);
         assert!((mk.p_value - 0.5).abs() < 1e-6);
+    }
+
+    #[test]
+    fn inflation_is_one_for_white_noise_and_large_for_a_staircase() {
+        let mut rng = crate::synth::Rng::new(3);
+        let noise: Vec<Point> = (0..120)
+            .map(|i| Point::new(f64::from(i), rng.normal()))
+            .collect();
+        let f = variance_inflation(&noise, 0.0, &mut Vec::new());
+        assert!(f < 1.5, "{f}");
+        let stairs: Vec<Point> = (0..120)
+            .map(|i| Point::new(f64::from(i), f64::from(i / 20) + 0.01 * rng.normal()))
+            .collect();
+        let mk = test(&stairs, &mut Vec::new()).unwrap();
+        let f = variance_inflation(&stairs, 0.0, &mut Vec::new());
+        assert!(f > 5.0, "{f}");
+        assert!(mk.with_inflation(f).p_value > mk.p_value);
     }
 
     #[test]

@@ -19,7 +19,7 @@ use crate::config::Config;
 use crate::point::Point;
 use crate::state::{Signal, State};
 use crate::trend::{Scratch, ThresholdRule, Trend, TrendParams, WindowKind};
-use crate::window::BucketWindow;
+use crate::window::{BucketWindow, Pushed};
 use serde::{Deserialize, Serialize};
 
 /// A state change of one signal.
@@ -85,6 +85,7 @@ pub(crate) struct SignalRules {
     pub threshold_factor: f64,
     pub allowance_factor: f64,
     pub long_min_span_ms: f64,
+    pub short_bucket_ms: f64,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -176,7 +177,11 @@ impl SignalTracker {
         self.readings += 1;
         self.last_reading = Some(Point::new(t, v));
 
-        self.short.push(t, v);
+        if self.short.push(t, v) == Pushed::Unchanged {
+            // Same points as at the previous evaluation: nothing new to learn. The long window
+            // cannot have closed a bucket either (the short bucket is shorter).
+            return None;
+        }
         self.short.collect(true, &mut self.buf);
         let params = TrendParams {
             kind: WindowKind::Short,
@@ -185,6 +190,7 @@ impl SignalTracker {
             min_points: cfg.short.min_points,
             min_span_ms: cfg.short.min_span_ms,
             threshold: self.rule(cfg, WindowKind::Short),
+            autocorrelation: cfg.short.autocorrelation_correction,
         };
         self.last_short = Trend::evaluate(&self.buf, &params, &mut self.scratch);
         self.last_known = self.last_short.or(self.last_known);
@@ -203,7 +209,7 @@ impl SignalTracker {
         }
 
         let mut long_evaluated = false;
-        if self.warm && self.long.push(t, v) {
+        if self.warm && self.long.push(t, v) == Pushed::Closed {
             self.long.collect(false, &mut self.buf);
             let params = TrendParams {
                 kind: WindowKind::Long,
@@ -212,6 +218,7 @@ impl SignalTracker {
                 min_points: cfg.long.min_points,
                 min_span_ms: self.rules.long_min_span_ms,
                 threshold: self.rule(cfg, WindowKind::Long),
+                autocorrelation: cfg.long.autocorrelation_correction,
             };
             self.last_long = Trend::evaluate(&self.buf, &params, &mut self.scratch);
             self.last_known = self.last_long.or(self.last_known);

@@ -282,7 +282,8 @@ impl Samples<'_> {
         while t >= self.next_change {
             let current = self.level_at(self.next_change, load);
             self.level_from = current;
-            let up = self.rng.unit() < 0.5;
+            // Mean-reverting (Ehrenfest): the higher the load, the likelier the next step is down.
+            let up = self.rng.unit() < 1.0 - current / f64::from(load.max_level.max(1));
             let target = if up { current + 1.0 } else { current - 1.0 };
             self.level_to = target.clamp(0.0, f64::from(load.max_level));
             self.change_at = self.next_change;
@@ -457,7 +458,7 @@ pub fn healthy_corpus(duration_ms: f64) -> Vec<Scenario> {
 
     let mut s = base(
         "bursty_traffic",
-        "load steps between 5 levels (6 MB of live requests each, mean dwell 4 min, 20 s transitions)",
+        "load steps up/down between 5 levels (6 MB of live requests each, mean dwell 4 min, 20 s transitions), mean-reverting",
     );
     s.load = Some(Load {
         bytes_per_level: 6.0 * MB,

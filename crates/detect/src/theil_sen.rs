@@ -65,6 +65,54 @@ pub fn lower_bound(points: &[Point], var_s: f64, z: f64, scratch: &mut Vec<f64>)
     Some(*v)
 }
 
+/// Theil–Sen slope and Sen's lower bound in one pass over the pairwise slopes.
+///
+/// Also returns the Mann–Kendall `S` (the sum of the signs of the value differences over the same
+/// pairs), which costs nothing extra. `var_s` must be the (possibly inflated) variance of `S`,
+/// which depends on the values only; see [`crate::mann_kendall`].
+pub fn slope_with_bound(
+    points: &[Point],
+    z: f64,
+    var_s: impl FnOnce(f64) -> f64,
+    scratch: &mut Vec<f64>,
+) -> Option<(f64, Option<f64>, f64)> {
+    scratch.clear();
+    let mut s: i64 = 0;
+    for (i, a) in points.iter().enumerate() {
+        for b in &points[i + 1..] {
+            s += match b.v.total_cmp(&a.v) {
+                std::cmp::Ordering::Greater => 1,
+                std::cmp::Ordering::Less => -1,
+                std::cmp::Ordering::Equal => 0,
+            };
+            let dt = b.t - a.t;
+            if dt > 0.0 {
+                let slope = (b.v - a.v) / dt;
+                if slope.is_finite() {
+                    scratch.push(slope);
+                }
+            }
+        }
+    }
+    let n = scratch.len();
+    let median = median_in_place(scratch)?;
+    let var = var_s(median);
+    let mut lower = None;
+    if var.is_finite() && var > 0.0 {
+        let rank = ((n as f64 - z * var.sqrt()) / 2.0).floor();
+        if rank >= 1.0 {
+            // After the median selection every slope left of n/2 is ≤ the median, and the bound's
+            // rank is below n/2, so selecting within the left part is enough.
+            let idx = (rank as usize - 1).min(n - 1);
+            let mid = n / 2;
+            let part = if idx < mid { &mut scratch[..mid] } else { &mut scratch[..] };
+            let (_, v, _) = part.select_nth_unstable_by(idx, f64::total_cmp);
+            lower = Some(*v);
+        }
+    }
+    Some((median, lower, s as f64))
+}
+
 /// The plain Theil–Sen slope of `points`, or `None` with fewer than two distinct times.
 pub fn slope(points: &[Point], scratch: &mut Vec<f64>) -> Option<f64> {
     fill_slopes(points, scratch);

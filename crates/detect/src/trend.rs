@@ -54,6 +54,8 @@ pub struct TrendParams {
     pub min_span_ms: f64,
     /// Threshold rule.
     pub threshold: ThresholdRule,
+    /// Correct the Mann–Kendall variance for autocorrelation (Hamed & Rao).
+    pub autocorrelation: bool,
 }
 
 /// The evidence of one window evaluation.
@@ -77,6 +79,8 @@ pub struct Trend {
     pub mann_kendall_z: f64,
     /// One-sided p-value of an upward trend.
     pub p_value: f64,
+    /// Factor applied to `Var(S)` for autocorrelation (1 = none).
+    pub variance_inflation: f64,
     /// Robust noise scale: 1.4826 × MAD of residuals around the Theil–Sen line (bytes).
     pub noise_bytes: f64,
     /// Threshold used (bytes/ms).
@@ -97,6 +101,7 @@ pub struct Trend {
 #[derive(Debug, Default, Clone)]
 pub struct Scratch {
     a: Vec<f64>,
+    b: Vec<f64>,
 }
 
 impl Trend {
@@ -112,18 +117,36 @@ impl Trend {
         if span_ms.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
             return None;
         }
-        let mk: MannKendall = mann_kendall::test(points, &mut scratch.a)?;
-        let fit = theil_sen::fit(points, &mut scratch.a)?;
-        let lower = theil_sen::lower_bound(points, mk.var_s, p.z, &mut scratch.a);
+        let var0 = mann_kendall::null_variance(points, &mut scratch.a);
+        let mut inflation = 1.0;
+        let b = &mut scratch.b;
+        let (slope, lower, s) = theil_sen::slope_with_bound(
+            points,
+            p.z,
+            |median| {
+                if p.autocorrelation {
+                    inflation = mann_kendall::variance_inflation(points, median, b);
+                }
+                var0 * inflation
+            },
+            &mut scratch.a,
+        )?;
+        let mk = MannKendall::from_s(s, var0 * inflation);
+        scratch.a.clear();
+        scratch
+            .a
+            .extend(points.iter().map(|q| q.v - slope * (q.t - last.t)));
+        let level_at_last = theil_sen::median_in_place(&mut scratch.a)?;
+        let level_at_first = level_at_last + slope * (first.t - last.t);
         let recent_from = n / 2;
         let recent = &points[recent_from.min(n - 3)..];
-        let recent_slope = theil_sen::slope(recent, &mut scratch.a).unwrap_or(fit.slope);
+        let recent_slope = theil_sen::slope(recent, &mut scratch.a).unwrap_or(slope);
 
         scratch.a.clear();
         scratch.a.extend(
             points
                 .iter()
-                .map(|q| (q.v - (fit.level_at_last + fit.slope * (q.t - last.t))).abs()),
+                .map(|q| (q.v - (level_at_last + slope * (q.t - last.t))).abs()),
         );
         let mad = theil_sen::median_in_place(&mut scratch.a).unwrap_or(0.0);
         let noise_bytes = 1.4826 * mad;
@@ -143,17 +166,18 @@ impl Trend {
             window: p.kind,
             points: n,
             span_ms,
-            theil_sen_slope: fit.slope,
+            theil_sen_slope: slope,
             slope_lower_bound: lower,
             recent_slope,
             mann_kendall_s: mk.s,
             mann_kendall_z: mk.z,
             p_value: mk.p_value,
+            variance_inflation: inflation,
             noise_bytes,
             threshold,
             adaptive,
-            floor_bytes: fit.level_at_last,
-            start_floor_bytes: fit.level_at_first,
+            floor_bytes: level_at_last,
+            start_floor_bytes: level_at_first,
             t_ms: last.t,
             exceeds,
         };
@@ -173,6 +197,7 @@ impl Trend {
             mann_kendall_s: 0.0,
             mann_kendall_z: 0.0,
             p_value: 1.0,
+            variance_inflation: 1.0,
             noise_bytes: 0.0,
             threshold: 0.0,
             adaptive: false,
@@ -212,6 +237,7 @@ mod tests {
             min_points: 5,
             min_span_ms: 0.0,
             threshold: ThresholdRule::Fixed(threshold),
+            autocorrelation: false,
         }
     }
 

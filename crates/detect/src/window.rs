@@ -12,6 +12,17 @@
 use crate::point::Point;
 use std::collections::VecDeque;
 
+/// What a reading did to the window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pushed {
+    /// The reading was not below its bucket's minimum: the points are unchanged.
+    Unchanged,
+    /// The reading lowered the open bucket's minimum (or opened the first bucket).
+    Updated,
+    /// The reading opened a new bucket, closing the previous one.
+    Closed,
+}
+
 /// Bucketed sliding window; see the module docs.
 #[derive(Debug, Clone)]
 pub struct BucketWindow {
@@ -35,31 +46,30 @@ impl BucketWindow {
         }
     }
 
-    /// Adds a reading; returns `true` when it closed the previous bucket.
-    pub fn push(&mut self, t: f64, v: f64) -> bool {
+    /// Adds a reading.
+    pub fn push(&mut self, t: f64, v: f64) -> Pushed {
         let idx = (t / self.bucket_ms).floor() as i64;
         match &mut self.open {
-            Some((open_idx, p)) if *open_idx == idx => {
-                if v < p.v {
-                    *p = Point::new(t, v);
-                }
-                false
-            }
-            Some((open_idx, p)) if idx < *open_idx => {
-                // Time went backwards across a bucket boundary: fold it into the open bucket.
+            Some((open_idx, p)) if idx <= *open_idx => {
+                // Same bucket (or time went backwards across a boundary: fold it in).
                 if v < p.v {
                     p.v = v;
+                    if idx == *open_idx {
+                        p.t = t;
+                    }
+                    Pushed::Updated
+                } else {
+                    Pushed::Unchanged
                 }
-                false
             }
             _ => {
                 let closed = self.open.replace((idx, Point::new(t, v)));
                 if let Some((_, p)) = closed {
                     self.closed.push_back(p);
                     self.evict(t);
-                    true
+                    Pushed::Closed
                 } else {
-                    false
+                    Pushed::Updated
                 }
             }
         }
@@ -121,10 +131,10 @@ mod tests {
     #[test]
     fn keeps_bucket_minimum_and_bounds() {
         let mut w = BucketWindow::new(10.0, 3, 1000.0);
-        assert!(!w.push(1.0, 5.0));
-        assert!(!w.push(2.0, 3.0));
-        assert!(!w.push(3.0, 4.0));
-        assert!(w.push(11.0, 7.0));
+        assert_eq!(w.push(1.0, 5.0), Pushed::Updated);
+        assert_eq!(w.push(2.0, 3.0), Pushed::Updated);
+        assert_eq!(w.push(3.0, 4.0), Pushed::Unchanged);
+        assert_eq!(w.push(11.0, 7.0), Pushed::Closed);
         let mut out = Vec::new();
         w.collect(false, &mut out);
         assert_eq!(out, vec![Point::new(2.0, 3.0)]);

@@ -84,6 +84,18 @@ function memlabFinding(out) {
   return parts.join('; ');
 }
 
+function mwFinding(reportText) {
+  if (!reportText) return '';
+  try {
+    const top = JSON.parse(reportText).suspects?.[0];
+    if (!top) return 'no suspects';
+    const mbs = (top.delta_bytes / 1048576).toFixed(1);
+    return `top suspect ${top.class_name} +${mbs} MiB x${top.delta_count}: \`${top.path_text}\``;
+  } catch {
+    return '';
+  }
+}
+
 function runs() {
   if (!fs.existsSync(results)) return [];
   const list = [];
@@ -98,9 +110,11 @@ function runs() {
       status: Number(read(`${base}.status`)),
       limit: read(`${base}.limit`)?.trim(),
       date: read(`${base}.date`)?.trim(),
+      load: read(`${base}.load`)?.trim(),
       cmd: read(`${base}.cmd`)?.trim(),
       err: read(`${base}.err`),
       out: read(`${base}.out`),
+      report: read(`${base}.report.json`),
       ...parseTime(time),
     });
   }
@@ -147,7 +161,10 @@ function main() {
   L.push('- **Page cache: warm.** Before each timed run the three files are read once (`cat > /dev/null`), so both');
   L.push('  tools read from memory; the files fit in RAM. Cold-cache (first read from disk) times were not measured;');
   L.push('  they add the disk read time of ~3x the file size to both tools.');
-  L.push('- One run per cell, tools run one after the other on an otherwise idle machine; nothing else is averaged.');
+  L.push('- One run per cell, the tools one after the other; nothing is averaged. The 1-minute load average before');
+  L.push('  and after each run is recorded: on a 2-core machine shared with other work (builds, test suites) a');
+  L.push('  load above ~1 means the tool waited for a core, which inflates wall time but hardly CPU time. Compare');
+  L.push('  CPU times when the load column shows contention; rerun `make bench` on an idle machine for wall times.');
   L.push('- Reproduce: `make bench` (= `bash bench/run.sh`); the 4 GB set: `bash bench/run.sh --huge` (mw only:');
   L.push('  memlab cannot load it). Raw `time -v` reports and tool output stay in `.bench/results/`.');
   L.push('');
@@ -190,16 +207,17 @@ function main() {
   if (R.length === 0) {
     L.push('No analyzer run recorded yet.');
   } else {
-    L.push('| set (final file) | tool | wall time | peak RSS | CPU time (user+sys) | outcome | what it reported |');
-    L.push('| --- | --- | ---: | ---: | ---: | --- | --- |');
+    L.push('| set (final file) | tool | wall time | peak RSS | CPU time (user+sys) | load avg before → after | outcome | what it reported |');
+    L.push('| --- | --- | ---: | ---: | ---: | ---: | --- | --- |');
     for (const r of R) {
       const s = S.find((x) => x.size === r.set);
       const setLabel = s ? `${r.set} (${size(s.snapshots.final.bytes)})` : r.set;
       const wall = r.seconds == null ? '?' : `${r.seconds.toFixed(1)} s`;
       const rss = r.rssBytes ? size(r.rssBytes) : '?';
       const cpu = Number.isFinite(r.cpuSeconds) ? `${r.cpuSeconds.toFixed(1)} s` : '?';
-      const what = r.tool === 'memlab' ? memlabFinding(r.out) : '';
-      L.push(`| ${setLabel} | ${r.tool} | ${wall} | ${rss} | ${cpu} | ${outcome(r)} | ${what} |`);
+      const what = r.tool === 'memlab' ? memlabFinding(`${r.out ?? ''}\n${r.err ?? ''}`) : mwFinding(r.report);
+      const load = r.load ? r.load.split('\n').map((l) => l.split(' ')[0]).join(' → ') : '?';
+      L.push(`| ${setLabel} | ${r.tool} | ${wall} | ${rss} | ${cpu} | ${load} | ${outcome(r)} | ${what} |`);
     }
     L.push('');
     L.push('Dates of the runs: ' + [...new Set(R.map((r) => r.date?.slice(0, 10)).filter(Boolean))].join(', ') + '.');

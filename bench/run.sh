@@ -69,8 +69,10 @@ measure() {
   local base="$RESULTS/$name"
   echo "run.sh: $name: $*" >&2
   local status=0
+  cut -d' ' -f1-3 /proc/loadavg > "$base.load"   # the machine may be shared: record how busy it was
   /usr/bin/time -v -o "$base.time" timeout --kill-after=30 "$limit" "$@" > "$base.out" 2> "$base.err" || status=$?
   echo "$status" > "$base.status"
+  cut -d' ' -f1-3 /proc/loadavg >> "$base.load"
   echo "$*" > "$base.cmd"
   date -u +%Y-%m-%dT%H:%M:%SZ > "$base.date"
   # Tool output can be large (progress bars); keep the tail only.
@@ -93,6 +95,9 @@ for size in $SIZES; do
       echo "$("$MW" --version 2>&1) (binary of $(date -u -r "$MW" +%Y-%m-%dT%H:%MZ), tree at commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown))" > "$RESULTS/mw.version"
       warm_cache "$dir"
       measure "$size.mw" 3600 "$MW" analyze "$dir/base.heapsnapshot" "$dir/target.heapsnapshot" "$dir/final.heapsnapshot" --json --out /dev/null
+      # Untimed second run, only to record what mw reported (its top suspects) next to the numbers.
+      "$MW" analyze "$dir/base.heapsnapshot" "$dir/target.heapsnapshot" "$dir/final.heapsnapshot" --json --top 3 \
+        --no-progress --out "$RESULTS/$size.mw.report.json" 2> /dev/null || rm -f "$RESULTS/$size.mw.report.json"
     else
       echo "run.sh: $MW has no working 'analyze' yet (cargo build --release -p memwatchdog-cli); skipping mw" >&2
     fi

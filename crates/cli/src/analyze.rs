@@ -31,10 +31,14 @@ pub fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
         });
     }
     let progress = !args.no_progress && std::io::stderr().is_terminal();
-    let graphs = load_all(&jobs, progress)?;
+    let mut graphs = load_all(&jobs, progress)?.into_iter();
+    let (base, target, last) = (
+        graphs.next().expect("base"),
+        graphs.next().expect("target"),
+        graphs.next(),
+    );
     let opts = AnalyzeOptions { top: args.top };
-    let report = analyze(&graphs[0], &graphs[1], graphs.get(2), &opts)?;
-    drop(graphs);
+    let report = analyze(base, target, last, &opts)?;
     let text = if args.json {
         let mut json = serde_json::to_string_pretty(&report).context("serialising the report")?;
         json.push('\n');

@@ -85,26 +85,34 @@ impl Comparison {
         Self { rows, native }
     }
 
-    /// The native-memory summary: totals from the stats, the native rows that changed most.
+    /// The `top` rows overall and the `top` native rows that changed.
+    #[must_use]
+    pub fn top_rows(self, top: usize) -> (Vec<ConstructorDelta>, Vec<ConstructorDelta>) {
+        let native = self
+            .rows
+            .iter()
+            .zip(&self.native)
+            .filter(|(row, native)| **native && row.delta_bytes != 0)
+            .map(|(row, _)| row.clone())
+            .take(top)
+            .collect();
+        let mut rows = self.rows;
+        rows.truncate(top);
+        (rows, native)
+    }
+
+    /// The native-memory summary: totals from the stats, and the native rows.
     #[must_use]
     pub fn native_growth(
-        &self,
+        rows: &[ConstructorDelta],
         older: &SnapshotStats,
         newer: &SnapshotStats,
-        top: usize,
     ) -> NativeGrowth {
         NativeGrowth {
             base_bytes: older.native_bytes,
             newest_bytes: newer.native_bytes,
             delta_bytes: newer.native_bytes as i64 - older.native_bytes as i64,
-            classes: self
-                .rows
-                .iter()
-                .zip(&self.native)
-                .filter(|(row, native)| **native && row.delta_bytes != 0)
-                .map(|(row, _)| row.clone())
-                .take(top)
-                .collect(),
+            classes: rows.to_vec(),
         }
     }
 }

@@ -59,44 +59,48 @@ pub enum DiffError {
 /// Two snapshots: new objects are those in `target` whose id is not in `base`. Three:
 /// those in `target` but not in `base` that are still alive in `last`; the newest
 /// snapshot is the one searched for retainer paths and must have edges.
+///
+/// The graphs are taken by value so the older ones are freed as soon as their part is
+/// done. Two threads share the work: one computes the newest snapshot's dominators and
+/// retainer paths (the long pole), the other everything that needs the older snapshots.
 pub fn analyze(
-    base: &HeapGraph,
-    target: &HeapGraph,
-    last: Option<&HeapGraph>,
+    base: HeapGraph,
+    target: HeapGraph,
+    last: Option<HeapGraph>,
     opts: &AnalyzeOptions,
 ) -> Result<LeakReport, DiffError> {
-    let newest = last.unwrap_or(target);
+    let three = last.is_some();
+    let (target, newest) = match last {
+        Some(last) => (Some(target), last),
+        None => (None, target),
+    };
     if newest.edge_count() == 0 && newest.node_count() > 1 {
         return Err(DiffError::NoEdges);
     }
-    check_same_process(base, newest)?;
-    let base_ids = IdSet::of(base);
-    let newest_ids = IdSet::of(newest);
-    let target_ids = last.map(|_| IdSet::of(target));
-    let is_new: Vec<bool> = newest
-        .nodes()
-        .map(|n| {
-            let id = newest.id(n);
-            !base_ids.contains(id) && target_ids.as_ref().is_none_or(|t| t.contains(id))
-        })
-        .collect();
-    let retention = Retention::compute(newest);
+    let (retention, older) = std::thread::scope(|scope| {
+        let newest = &newest;
+        let older = scope.spawn(move || compare_with_older(base, target, newest, opts.top));
+        let retention = Retention::compute(newest);
+        (
+            retention,
+            older.join().expect("snapshot comparison thread panicked"),
+        )
+    });
+    let Older {
+        mut snapshots,
+        is_new,
+        constructors,
+        native_rows,
+    } = older?;
     let (new_objects, new_bytes) = newest
         .nodes()
         .filter(|n| is_new[n.ix()] && retention.is_reachable(*n))
         .fold((0, 0), |(c, b), n| (c + 1, b + newest.self_size(n)));
-    let suspects = suspects::find_suspects(newest, &retention, &is_new, opts.top);
-    drop(retention);
-    let comparison = Comparison::compute(base, &base_ids, newest, &newest_ids);
-    let snapshots: Vec<_> = [Some(base), Some(target), last]
-        .into_iter()
-        .flatten()
-        .map(snapshot_stats)
-        .collect();
-    let newest_stats = snapshots.last().expect("at least two snapshots");
-    let native = comparison.native_growth(&snapshots[0], newest_stats, opts.top);
-    let mut constructors = comparison.rows;
-    constructors.truncate(opts.top);
+    let suspects = suspects::find_suspects(&newest, &retention, &is_new, opts.top);
+    snapshots.push(snapshot_stats(&newest));
+    debug_assert_eq!(snapshots.len(), if three { 3 } else { 2 });
+    let native =
+        Comparison::native_growth(&native_rows, &snapshots[0], &snapshots[snapshots.len() - 1]);
     Ok(LeakReport {
         schema_version: SCHEMA_VERSION,
         snapshots,
@@ -105,6 +109,52 @@ pub fn analyze(
         suspects,
         constructors,
         native,
+    })
+}
+
+/// What the older snapshots contribute, computed while the newest one's retention is.
+struct Older {
+    /// Stats of base (and target), in order.
+    snapshots: Vec<report::SnapshotStats>,
+    /// Per node of the newest snapshot: allocated in the window the diff looks at.
+    is_new: Vec<bool>,
+    /// The top constructor rows.
+    constructors: Vec<report::ConstructorDelta>,
+    /// The top native rows.
+    native_rows: Vec<report::ConstructorDelta>,
+}
+
+/// Checks the snapshots belong together, marks the newest snapshot's new objects and
+/// compares classes; consumes (and so frees) the older graphs.
+fn compare_with_older(
+    base: HeapGraph,
+    target: Option<HeapGraph>,
+    newest: &HeapGraph,
+    top: usize,
+) -> Result<Older, DiffError> {
+    check_same_process(&base, newest)?;
+    let mut snapshots = vec![snapshot_stats(&base)];
+    let base_ids = IdSet::of(&base);
+    let newest_ids = IdSet::of(newest);
+    let comparison = Comparison::compute(&base, &base_ids, newest, &newest_ids);
+    drop((base, newest_ids));
+    let target_ids = target.map(|target| {
+        snapshots.push(snapshot_stats(&target));
+        IdSet::of(&target)
+    });
+    let is_new = newest
+        .nodes()
+        .map(|n| {
+            let id = newest.id(n);
+            !base_ids.contains(id) && target_ids.as_ref().is_none_or(|t| t.contains(id))
+        })
+        .collect();
+    let (constructors, native_rows) = comparison.top_rows(top);
+    Ok(Older {
+        snapshots,
+        is_new,
+        constructors,
+        native_rows,
     })
 }
 

@@ -31,8 +31,41 @@ fn main() {
         }
         return;
     }
+    let every: Option<f64> = args
+        .iter()
+        .position(|a| a == "--status")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|m| m.parse().ok());
+    let mut next_status = 0.0;
     let mut d = Detector::new(config).unwrap();
     for s in scenario.samples(seed) {
+        if let Some(every) = every
+            && s.t_ms >= next_status
+        {
+            next_status += every * 60_000.0;
+            let st = d.signal_status(memwatchdog_detect::Signal::Heap);
+            let f = |t: Option<memwatchdog_detect::Trend>| {
+                t.map_or("-".to_owned(), |t| {
+                    format!(
+                        "n {} span {:.1}m slope {:.2} lb {:.2} recent {:.2} thr {:.2} ex {}",
+                        t.points,
+                        t.span_ms / 60_000.0,
+                        t.theil_sen_slope,
+                        t.slope_lower_bound.unwrap_or(f64::NAN),
+                        t.recent_slope,
+                        t.threshold,
+                        t.exceeds
+                    )
+                })
+            };
+            println!(
+                "  [{:.1} min] heap {} | short {} | long {}",
+                s.t_ms / 60_000.0,
+                st.state,
+                f(st.short),
+                f(st.long)
+            );
+        }
         for e in d.push(&s) {
             let t = e.evidence.trend;
             println!(

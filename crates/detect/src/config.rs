@@ -28,13 +28,13 @@ pub struct WindowConfig {
 }
 
 impl WindowConfig {
-    /// The short window: 2 s buckets over the last 2 minutes; catches fast leaks within a minute.
+    /// The short window: 2 s buckets over the last minute; catches fast leaks within a minute.
     #[must_use]
     pub const fn short_default() -> Self {
         Self {
             bucket_ms: 2_000.0,
             max_points: 64,
-            max_span_ms: 120_000.0,
+            max_span_ms: 60_000.0,
             min_points: 5,
             min_span_ms: 20_000.0,
             confirm_evaluations: 3,
@@ -101,6 +101,12 @@ pub struct GrowthAllowance {
     pub bytes: f64,
     /// Allowance relative to the floor level at the start of the episode.
     pub fraction: f64,
+    /// A short-window episode becomes "suspect" once it has grown by this share of the allowance
+    /// (during warm-up: by all of it).
+    pub suspect_fraction: f64,
+    /// The long window may decide before `long.min_span_ms` once the rise across it exceeds the
+    /// allowance, but not before it covers this span.
+    pub long_early_span_ms: f64,
 }
 
 impl Default for GrowthAllowance {
@@ -108,6 +114,8 @@ impl Default for GrowthAllowance {
         Self {
             bytes: 64.0 * 1024.0 * 1024.0,
             fraction: 0.25,
+            suspect_fraction: 0.25,
+            long_early_span_ms: 20.0 * 60_000.0,
         }
     }
 }
@@ -174,8 +182,9 @@ pub struct RssConfig {
     pub allowance_factor: f64,
     /// Minimum long-window span for RSS (replaces `long.min_span_ms`).
     pub long_min_span_ms: f64,
-    /// Short-window bucket for RSS (replaces `short.bucket_ms`; RSS is read once a second).
-    pub short_bucket_ms: f64,
+    /// The short window for RSS (replaces `short`): RSS carries the heap's sawtooth (the heap
+    /// grows between majors, for a minute or more in a batch job), so its short window is longer.
+    pub short: WindowConfig,
 }
 
 impl Default for RssConfig {
@@ -186,7 +195,15 @@ impl Default for RssConfig {
             threshold_factor: 2.0,
             allowance_factor: 2.0,
             long_min_span_ms: 120.0 * 60_000.0,
-            short_bucket_ms: 10_000.0,
+            short: WindowConfig {
+                bucket_ms: 10_000.0,
+                max_points: 64,
+                max_span_ms: 10.0 * 60_000.0,
+                min_points: 10,
+                min_span_ms: 3.0 * 60_000.0,
+                confirm_evaluations: 3,
+                autocorrelation_correction: false,
+            },
         }
     }
 }
@@ -286,6 +303,14 @@ impl Config {
         non_negative("adaptive.long_min_rate", self.adaptive.long_min_rate)?;
         non_negative("growth_allowance.bytes", self.growth_allowance.bytes)?;
         non_negative("growth_allowance.fraction", self.growth_allowance.fraction)?;
+        non_negative(
+            "growth_allowance.suspect_fraction",
+            self.growth_allowance.suspect_fraction,
+        )?;
+        non_negative(
+            "growth_allowance.long_early_span_ms",
+            self.growth_allowance.long_early_span_ms,
+        )?;
         non_negative("warmup.max_ms", self.warmup.max_ms)?;
         non_negative("hysteresis.quiet_fraction", self.hysteresis.quiet_fraction)?;
         non_negative("hysteresis.resolve_ms", self.hysteresis.resolve_ms)?;
@@ -297,8 +322,8 @@ impl Config {
         positive("rss.threshold_factor", self.rss.threshold_factor)?;
         non_negative("rss.allowance_factor", self.rss.allowance_factor)?;
         non_negative("rss.long_min_span_ms", self.rss.long_min_span_ms)?;
-        positive("rss.short_bucket_ms", self.rss.short_bucket_ms)?;
-        if self.long.bucket_ms < self.short.bucket_ms.max(self.rss.short_bucket_ms) {
+        window("rss.short", &self.rss.short)?;
+        if self.long.bucket_ms < self.short.bucket_ms.max(self.rss.short.bucket_ms) {
             return Err(ConfigError::Buckets);
         }
         Ok(())
@@ -328,7 +353,7 @@ pub enum ConfigError {
     #[error("alpha must be between 0 and 0.5 (one-sided significance level), got {0}")]
     Alpha(f64),
     /// The long window's buckets are shorter than the short window's.
-    #[error("long.bucket_ms must be at least short.bucket_ms and rss.short_bucket_ms")]
+    #[error("long.bucket_ms must be at least short.bucket_ms and rss.short.bucket_ms")]
     Buckets,
     /// Window point limits are inconsistent.
     #[error("{window} window: need 3 <= min_points <= max_points <= 1024, got {min} and {max}")]

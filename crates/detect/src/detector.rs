@@ -93,13 +93,13 @@ impl Detector {
             threshold_factor: 1.0,
             allowance_factor: 1.0,
             long_min_span_ms: config.long.min_span_ms,
-            short_bucket_ms: config.short.bucket_ms,
+            short: config.short,
         };
         let rss = SignalRules {
             threshold_factor: config.rss.threshold_factor,
             allowance_factor: config.rss.allowance_factor,
             long_min_span_ms: config.rss.long_min_span_ms,
-            short_bucket_ms: config.rss.short_bucket_ms,
+            short: config.rss.short,
         };
         Ok(Self {
             z: normal::quantile(1.0 - config.alpha),
@@ -148,17 +148,11 @@ impl Detector {
         match sample.gc_kind {
             GcKind::Major => {
                 self.heap_after_minor_min = None;
-                events.extend(
-                    self.heap
-                        .add(t, sample.heap_used as f64, &self.config, self.z),
-                );
+                let v = sample.heap_used as f64;
+                self.heap.add(t, v, &self.config, self.z, &mut events);
                 if self.config.external_enabled {
-                    events.extend(self.external.add(
-                        t,
-                        sample.off_heap() as f64,
-                        &self.config,
-                        self.z,
-                    ));
+                    let v = sample.off_heap() as f64;
+                    self.external.add(t, v, &self.config, self.z, &mut events);
                 }
             }
             GcKind::Minor => {
@@ -170,7 +164,8 @@ impl Detector {
         if let Some(rss) = sample.rss {
             self.rss = Some(rss);
             if self.config.rss.enabled && t - t_first >= self.config.rss.ignore_first_ms {
-                events.extend(self.rss_tracker.add(t, rss as f64, &self.config, self.z));
+                self.rss_tracker
+                    .add(t, rss as f64, &self.config, self.z, &mut events);
             }
         }
         events

@@ -47,7 +47,10 @@ pub fn test(points: &[Point], scratch: &mut Vec<f64>) -> Option<MannKendall> {
             };
         }
     }
-    Some(MannKendall::from_s(s as f64, null_variance(points, scratch)))
+    Some(MannKendall::from_s(
+        s as f64,
+        null_variance(points, scratch),
+    ))
 }
 
 /// `Var(S)` under "no trend", with the tie correction. O(n log n).
@@ -136,7 +139,11 @@ pub fn variance_inflation(points: &[Point], slope: f64, scratch: &mut Vec<f64>) 
         }
     }
     let factor = 1.0 + 2.0 * sum / (nf * (nf - 1.0) * (nf - 2.0));
-    if factor.is_finite() { factor.max(1.0) } else { 1.0 }
+    if factor.is_finite() {
+        factor.max(1.0)
+    } else {
+        1.0
+    }
 }
 
 #[cfg(test)]

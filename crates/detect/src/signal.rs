@@ -15,7 +15,7 @@
 //!   `quiet_fraction` of its threshold, no exceedance) for `resolve_ms`.
 //! - `Resolved` → `Normal` after `resolved_hold_ms` without a new suspicion.
 
-use crate::config::Config;
+use crate::config::{Config, WindowConfig};
 use crate::point::Point;
 use crate::state::{Signal, State};
 use crate::trend::{Scratch, ThresholdRule, Trend, TrendParams, WindowKind};
@@ -85,7 +85,7 @@ pub(crate) struct SignalRules {
     pub threshold_factor: f64,
     pub allowance_factor: f64,
     pub long_min_span_ms: f64,
-    pub short_bucket_ms: f64,
+    pub short: WindowConfig,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -126,9 +126,9 @@ impl SignalTracker {
             signal,
             rules,
             short: BucketWindow::new(
-                cfg.short.bucket_ms,
-                cfg.short.max_points,
-                cfg.short.max_span_ms,
+                rules.short.bucket_ms,
+                rules.short.max_points,
+                rules.short.max_span_ms,
             ),
             long: BucketWindow::new(
                 cfg.long.bucket_ms,
@@ -148,7 +148,7 @@ impl SignalTracker {
             quiet_since: None,
             last_reading: None,
             readings: 0,
-            buf: Vec::with_capacity(cfg.short.max_points.max(cfg.long.max_points) + 1),
+            buf: Vec::with_capacity(rules.short.max_points.max(cfg.long.max_points) + 1),
             scratch: Scratch::default(),
         }
     }
@@ -171,8 +171,8 @@ impl SignalTracker {
         }
     }
 
-    /// Adds one floor reading; returns the state change it caused, if any.
-    pub(crate) fn add(&mut self, t: f64, v: f64, cfg: &Config, z: f64) -> Option<Event> {
+    /// Adds one floor reading; appends the state changes it caused to `out`.
+    pub(crate) fn add(&mut self, t: f64, v: f64, cfg: &Config, z: f64, out: &mut Vec<Event>) {
         let t_first = *self.t_first.get_or_insert(t);
         self.readings += 1;
         self.last_reading = Some(Point::new(t, v));
@@ -180,25 +180,25 @@ impl SignalTracker {
         if self.short.push(t, v) == Pushed::Unchanged {
             // Same points as at the previous evaluation: nothing new to learn. The long window
             // cannot have closed a bucket either (the short bucket is shorter).
-            return None;
+            return;
         }
         self.short.collect(true, &mut self.buf);
         let params = TrendParams {
             kind: WindowKind::Short,
             alpha: cfg.alpha,
             z,
-            min_points: cfg.short.min_points,
-            min_span_ms: cfg.short.min_span_ms,
+            min_points: self.rules.short.min_points,
+            min_span_ms: self.rules.short.min_span_ms,
             threshold: self.rule(cfg, WindowKind::Short),
-            autocorrelation: cfg.short.autocorrelation_correction,
+            autocorrelation: self.rules.short.autocorrelation_correction,
         };
         self.last_short = Trend::evaluate(&self.buf, &params, &mut self.scratch);
         self.last_known = self.last_short.or(self.last_known);
 
         if !self.warm {
             let settled = self.last_short.is_some_and(|s| {
-                s.points >= cfg.short.min_points
-                    && s.span_ms >= cfg.short.min_span_ms
+                s.points >= self.rules.short.min_points
+                    && s.span_ms >= self.rules.short.min_span_ms
                     && s.is_quiet(cfg.hysteresis.quiet_fraction)
             });
             self.settle_run = if settled { self.settle_run + 1 } else { 0 };
@@ -216,7 +216,10 @@ impl SignalTracker {
                 alpha: cfg.alpha,
                 z,
                 min_points: cfg.long.min_points,
-                min_span_ms: self.rules.long_min_span_ms,
+                min_span_ms: self
+                    .rules
+                    .long_min_span_ms
+                    .min(cfg.growth_allowance.long_early_span_ms),
                 threshold: self.rule(cfg, WindowKind::Long),
                 autocorrelation: cfg.long.autocorrelation_correction,
             };
@@ -224,7 +227,7 @@ impl SignalTracker {
             self.last_known = self.last_long.or(self.last_known);
             long_evaluated = true;
         }
-        self.step(t, cfg, long_evaluated)
+        self.step(t, cfg, long_evaluated, out);
     }
 
     fn allowance(&self, cfg: &Config, base: f64) -> f64 {
@@ -232,9 +235,20 @@ impl SignalTracker {
         a.bytes.max(a.fraction * base.max(0.0)) * self.rules.allowance_factor
     }
 
-    fn step(&mut self, t: f64, cfg: &Config, long_evaluated: bool) -> Option<Event> {
+    /// Whether the long window's latest verdict counts: it exceeds, and either covers the full
+    /// minimum span or has already risen by more than the growth allowance.
+    fn long_exceeds(&self, cfg: &Config) -> bool {
+        self.last_long.is_some_and(|l| {
+            l.exceeds
+                && (l.span_ms >= self.rules.long_min_span_ms
+                    || l.floor_bytes - l.start_floor_bytes
+                        >= self.allowance(cfg, l.start_floor_bytes))
+        })
+    }
+
+    fn step(&mut self, t: f64, cfg: &Config, long_evaluated: bool, out: &mut Vec<Event>) {
         let short_ex = self.last_short.is_some_and(|s| s.exceeds);
-        let long_ex = self.last_long.is_some_and(|l| l.exceeds);
+        let long_ex = self.long_exceeds(cfg);
         let any = short_ex || long_ex;
 
         if any {
@@ -257,51 +271,53 @@ impl SignalTracker {
         } else if let Some(ep) = &mut self.episode {
             ep.clear_run += 1;
         }
+        let episode_over = self
+            .episode
+            .is_some_and(|e| e.clear_run >= cfg.hysteresis.clear_evaluations);
 
         let growth = match (self.episode.and_then(|e| e.short_base), self.last_short) {
             (Some(base), Some(s)) => Some((s.floor_bytes - base, self.allowance(cfg, base))),
             _ => None,
         };
+        // A short-window suspicion is voiced once the episode has grown by a share of the
+        // allowance (all of it during warm-up, whose ramp is expected).
+        let share = if self.warm {
+            cfg.growth_allowance.suspect_fraction
+        } else {
+            1.0
+        };
+        let suspicious = long_ex || (short_ex && growth.is_some_and(|(g, a)| g >= share * a));
 
+        if matches!(self.state, State::Normal | State::Resolved) && suspicious {
+            self.focus = if short_ex {
+                WindowKind::Short
+            } else {
+                WindowKind::Long
+            };
+            out.push(self.transition(t, State::Suspect, growth));
+        }
         match self.state {
-            State::Normal | State::Resolved if any => {
-                self.focus = if short_ex {
-                    WindowKind::Short
-                } else {
-                    WindowKind::Long
-                };
-                Some(self.transition(t, State::Suspect, growth))
-            }
             State::Resolved => {
                 let since = self.since.unwrap_or(t);
                 if t - since >= cfg.hysteresis.resolved_hold_ms {
-                    self.episode = None;
-                    Some(self.transition(t, State::Normal, growth))
-                } else {
-                    None
+                    out.push(self.transition(t, State::Normal, growth));
                 }
             }
-            State::Normal => {
-                self.episode = None;
-                None
-            }
+            State::Normal => {}
             State::Suspect => {
-                let ep = self.episode?;
+                let Some(ep) = self.episode else { return };
                 let grown = growth.is_some_and(|(g, a)| g >= a);
-                if short_ex && ep.short_hits >= cfg.short.confirm_evaluations && grown {
+                if short_ex && ep.short_hits >= self.rules.short.confirm_evaluations && grown {
                     self.focus = WindowKind::Short;
                     self.quiet_since = None;
-                    Some(self.transition(t, State::Leaking, growth))
+                    out.push(self.transition(t, State::Leaking, growth));
                 } else if long_ex && long_evaluated && ep.long_hits >= cfg.long.confirm_evaluations
                 {
                     self.focus = WindowKind::Long;
                     self.quiet_since = None;
-                    Some(self.transition(t, State::Leaking, growth))
-                } else if ep.clear_run >= cfg.hysteresis.clear_evaluations {
-                    self.episode = None;
-                    Some(self.transition(t, State::Normal, growth))
-                } else {
-                    None
+                    out.push(self.transition(t, State::Leaking, growth));
+                } else if episode_over {
+                    out.push(self.transition(t, State::Normal, growth));
                 }
             }
             State::Leaking => {
@@ -313,13 +329,15 @@ impl SignalTracker {
                     if t - since >= cfg.hysteresis.resolve_ms {
                         self.episode = None;
                         self.quiet_since = None;
-                        return Some(self.transition(t, State::Resolved, growth));
+                        out.push(self.transition(t, State::Resolved, growth));
                     }
                 } else {
                     self.quiet_since = None;
                 }
-                None
             }
+        }
+        if episode_over && self.state != State::Leaking {
+            self.episode = None;
         }
     }
 

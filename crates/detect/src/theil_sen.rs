@@ -105,7 +105,11 @@ pub fn slope_with_bound(
             // rank is below n/2, so selecting within the left part is enough.
             let idx = (rank as usize - 1).min(n - 1);
             let mid = n / 2;
-            let part = if idx < mid { &mut scratch[..mid] } else { &mut scratch[..] };
+            let part = if idx < mid {
+                &mut scratch[..mid]
+            } else {
+                &mut scratch[..]
+            };
             let (_, v, _) = part.select_nth_unstable_by(idx, f64::total_cmp);
             lower = Some(*v);
         }

@@ -217,11 +217,17 @@ impl Trend {
             && self.threshold.is_finite()
     }
 
-    /// Whether growth in this window has (nearly) stopped: not exceeding, and the recent slope at
-    /// most `quiet_fraction` of the threshold.
+    /// Whether growth in this window has (nearly) stopped: it does not exceed, and its current
+    /// rate is at most `quiet_fraction` of the threshold. The current rate is the whole-window slope
+    /// for the short window, and the newer half's slope for the long window (whose older half may
+    /// still hold the leak that has just stopped).
     #[must_use]
     pub fn is_quiet(&self, quiet_fraction: f64) -> bool {
-        !self.exceeds && self.recent_slope <= quiet_fraction * self.threshold
+        let rate = match self.window {
+            WindowKind::Short => self.theil_sen_slope,
+            WindowKind::Long => self.recent_slope,
+        };
+        !self.exceeds && rate <= quiet_fraction * self.threshold
     }
 }
 

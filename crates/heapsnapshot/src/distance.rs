@@ -37,6 +37,7 @@
 //! recorded as its *parent edge*; following parent edges from a node back to the root
 //! gives its shortest retainer path, through a user root whenever one reaches it.
 
+use crate::bitset::BitSet;
 use crate::ephemeron::EphemeronNames;
 use crate::essential::is_document_dom_trees_root;
 use crate::{EdgeIdx, EdgeKind, EdgeLabel, HeapGraph, NodeIdx, NodeKind};
@@ -67,14 +68,18 @@ impl Distances {
             distance: vec![NONE; n],
             parent_edge: vec![NONE; n],
             queue: Vec::with_capacity(n),
+            seen: BitSet::new(n),
         };
         if n == 0 {
             return bfs.finish();
         }
         let root = HeapGraph::ROOT;
+        // The root is where both searches start; nothing leads into it.
+        bfs.seen.insert(root.ix());
         for e in g.edges(root) {
             let child = g.to(e);
             if is_user_root(g, child) {
+                bfs.seen.insert(child.ix());
                 bfs.distance[child.ix()] = 1;
                 if bfs.parent_edge[child.ix()] == NONE {
                     bfs.parent_edge[child.ix()] = e.0;
@@ -107,6 +112,8 @@ struct Bfs<'g> {
     distance: Vec<u32>,
     parent_edge: Vec<u32>,
     queue: Vec<u32>,
+    /// Nodes with a distance (or the root): a bit per node stays in cache.
+    seen: BitSet,
 }
 
 impl Bfs<'_> {
@@ -123,12 +130,10 @@ impl Bfs<'_> {
                     continue;
                 }
                 let child = g.to(e);
-                if self.distance[child.ix()] != NONE
-                    || child == HeapGraph::ROOT
-                    || !self.filter.follow(node, e)
-                {
+                if self.seen.contains(child.ix()) || !self.filter.follow(node, e) {
                     continue;
                 }
+                self.seen.insert(child.ix());
                 self.distance[child.ix()] = d;
                 self.parent_edge[child.ix()] = e.0;
                 self.queue.push(child.0);

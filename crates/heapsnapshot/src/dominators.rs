@@ -12,7 +12,10 @@
 //! need many passes (quadratic) on large heaps. This module implements the same simple
 //! Lengauer–Tarjan: `O(m log n)` whatever the graph's shape, no recursion (a 10-million
 //! node chain is fine), and about 28 bytes per node plus 4 per essential edge of
-//! temporary memory (a predecessor list and seven `u32` columns), all freed on return.
+//! temporary memory (predecessor lists by DFS number, a 16-byte record per node for the
+//! forest, three `u32` columns), all freed on return. The DFS and the semidominator
+//! loop touch memory at random on graphs without locality: a random 10M-node,
+//! 50M-edge graph takes tens of seconds, a real 4M-node Node snapshot well under one.
 //! Semi-NCA was rejected: its NCA walk is quadratic on a long chain whose tail has many
 //! extra retainers, a shape real heaps have (a linked list ending in a shared array).
 //!
@@ -28,7 +31,7 @@
 //! pick an orphan as the dominator of a node also retained from a leftover cycle; with
 //! the virtual edges that node is dominated by the root. Real snapshots rarely have
 //! such shapes.) Whether a node is reachable from the root at all is reported
-//! separately, see [`Dominators::root_reachable`].
+//! separately, see [`crate::Retention::is_reachable`].
 
 use crate::bitset::BitSet;
 use crate::essential::EssentialEdges;
@@ -61,40 +64,48 @@ impl Dominators {
                 root_reachable: 0,
             };
         }
-        let preds = Predecessors::build(g, essential);
+        let mut has_retainer = BitSet::new(n);
+        for (e, to) in g.edge_to.iter().enumerate() {
+            if essential.contains(EdgeIdx(e as u32)) {
+                has_retainer.insert(to.ix());
+            }
+        }
         let mut dfs = Dfs::new(n);
-        dfs.run(g, essential, HeapGraph::ROOT.0, NONE);
+        dfs.run(g, essential, HeapGraph::ROOT.0, 0);
         let root_reachable = dfs.vertex.len();
-        // Nodes whose only retainers are the virtual root edge: orphans (DFS into what
+        // Nodes whose only retainer is the virtual root edge: orphans (DFS into what
         // they keep), then whatever is left, one by one.
         let mut virtual_root = BitSet::new(n);
         if root_reachable < n {
             for v in 0..n as u32 {
-                if dfs.pre[v as usize] == NONE && preds.of(v).is_empty() {
+                if !dfs.visited.contains(v as usize) && !has_retainer.contains(v as usize) {
                     virtual_root.insert(dfs.vertex.len());
                     dfs.run(g, essential, v, 0);
                 }
             }
             for v in 0..n as u32 {
-                if dfs.pre[v as usize] == NONE {
+                if !dfs.visited.contains(v as usize) {
                     virtual_root.insert(dfs.vertex.len());
                     dfs.visit(g, v, 0);
                 }
             }
         }
+        drop(has_retainer);
         let Dfs {
             pre,
             vertex,
             parent,
             cursor,
+            visited,
         } = dfs;
-        let preds = preds.into_preorder(&pre);
+        drop((cursor, visited));
+        let preds = Predecessors::build(g, essential, &pre);
         drop(pre);
-        let dom = lengauer_tarjan(&preds, &vertex, parent, cursor, &virtual_root);
+        let dom = lengauer_tarjan(&preds, parent, &virtual_root);
         drop(preds);
         let mut idom = vec![0u32; n];
-        for (i, &d) in dom.iter().enumerate() {
-            idom[vertex[i] as usize] = vertex[d as usize];
+        for (&v, &d) in vertex.iter().zip(&dom) {
+            idom[v as usize] = vertex[d as usize];
         }
         Self {
             idom,
@@ -104,34 +115,36 @@ impl Dominators {
     }
 }
 
-/// Essential predecessors of every node, in CSR form (4 bytes per essential edge).
+/// Essential predecessors of every node by preorder number, in CSR form (4 bytes per
+/// essential edge); the Lengauer–Tarjan loop then reads it front to back.
 struct Predecessors {
-    /// `first[v]..first[v + 1]` indexes `from` for node `v`.
+    /// `first[w]..first[w + 1]` indexes `from` for preorder number `w`.
     first: Vec<u32>,
-    /// Source of each essential edge, grouped by target.
+    /// Preorder number of the source of each essential edge, grouped by target.
     from: Vec<u32>,
 }
 
 impl Predecessors {
-    fn build(g: &HeapGraph, essential: &EssentialEdges) -> Self {
+    fn build(g: &HeapGraph, essential: &EssentialEdges, pre: &[u32]) -> Self {
         let n = g.node_count();
         let mut first = vec![0u32; n + 1];
         for (e, to) in g.edge_to.iter().enumerate() {
             if essential.contains(EdgeIdx(e as u32)) {
-                first[to.ix() + 1] += 1;
+                first[pre[to.ix()] as usize + 1] += 1;
             }
         }
-        for v in 0..n {
-            first[v + 1] += first[v];
+        for w in 0..n {
+            first[w + 1] += first[w];
         }
         let mut from = vec![0u32; first[n] as usize];
-        // Fill using `first[v]` as the cursor of `v`; afterwards `first[v]` holds the
-        // start of `v + 1`, so shift everything back by one slot.
+        // Fill using `first[w]` as the cursor of `w`; afterwards `first[w]` holds the
+        // start of `w + 1`, so shift everything back by one slot.
         for src in g.nodes() {
+            let src_pre = pre[src.ix()];
             for e in g.edges(src) {
                 if essential.contains(e) {
-                    let slot = &mut first[g.to(e).ix()];
-                    from[*slot as usize] = src.0;
+                    let slot = &mut first[pre[g.to(e).ix()] as usize];
+                    from[*slot as usize] = src_pre;
                     *slot += 1;
                 }
             }
@@ -141,23 +154,15 @@ impl Predecessors {
         Self { first, from }
     }
 
-    fn of(&self, v: u32) -> &[u32] {
-        &self.from[self.first[v as usize] as usize..self.first[v as usize + 1] as usize]
-    }
-
-    /// Renames every predecessor to its preorder number, in place.
-    fn into_preorder(mut self, pre: &[u32]) -> Self {
-        for p in &mut self.from {
-            *p = pre[*p as usize];
-        }
-        self
+    fn of(&self, w: usize) -> &[u32] {
+        &self.from[self.first[w] as usize..self.first[w + 1] as usize]
     }
 }
 
 /// Iterative DFS numbering; no stack: it backtracks through `parent` and resumes each
 /// node's edge scan from `cursor` (both indexed by preorder number).
 struct Dfs {
-    /// Node -> preorder number (`NONE` until visited).
+    /// Node -> preorder number (meaningful once visited).
     pre: Vec<u32>,
     /// Preorder number -> node.
     vertex: Vec<u32>,
@@ -165,6 +170,8 @@ struct Dfs {
     parent: Vec<u32>,
     /// Preorder number -> next edge to scan.
     cursor: Vec<u32>,
+    /// Nodes numbered so far (a bit per node stays in cache where `pre` would not).
+    visited: BitSet,
 }
 
 impl Dfs {
@@ -174,16 +181,17 @@ impl Dfs {
             vertex: Vec::with_capacity(n),
             parent: Vec::with_capacity(n),
             cursor: Vec::with_capacity(n),
+            visited: BitSet::new(n),
         }
     }
 
-    /// Numbers node `v` with tree parent `parent` (a preorder number; `NONE` for the
-    /// root, stored as 0).
+    /// Numbers node `v` with tree parent `parent` (a preorder number).
     fn visit(&mut self, g: &HeapGraph, v: u32, parent: u32) -> u32 {
         let k = self.vertex.len() as u32;
+        self.visited.insert(v as usize);
         self.pre[v as usize] = k;
         self.vertex.push(v);
-        self.parent.push(if parent == NONE { 0 } else { parent });
+        self.parent.push(parent);
         self.cursor.push(g.first_edge[v as usize]);
         k
     }
@@ -203,7 +211,7 @@ impl Dfs {
                     continue;
                 }
                 let w = g.edge_to[e as usize].0;
-                if self.pre[w as usize] == NONE {
+                if !self.visited.contains(w as usize) {
                     next = Some(self.visit(g, w, cur));
                     break;
                 }
@@ -217,103 +225,119 @@ impl Dfs {
     }
 }
 
-/// Lengauer–Tarjan on preorder numbers (the root is 0). `ancestor` starts as the DFS
-/// parents and doubles as the compressed forest: node `x` counts as linked once it has
-/// been processed (`x >= linked`). `label` is reused scratch space. Returns the
+/// Per preorder number, everything Lengauer–Tarjan touches together: 16 bytes, so one
+/// cache line holds a node's whole state.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    /// DFS parent at first; then the (compressed) ancestor in the forest. A node counts
+    /// as linked into the forest once processed (`x >= linked`).
+    ancestor: u32,
+    /// Node of smallest semidominator on the compressed path above this one.
+    label: u32,
+    /// Semidominator of `label` (a processed node's semidominator never changes, and
+    /// labels only name processed nodes or the node itself).
+    label_semi: u32,
+    /// Next node in the same bucket while waiting there; then the dominator: the DFS
+    /// parent of the bucket's owner's child (which is the node's semidominator), or
+    /// `u | DEFERRED` when it is "the dominator of `u`", resolved in a final pass.
+    link: u32,
+}
+
+/// Marks a `link` that still has to be replaced by the dominator of the node it names.
+const DEFERRED: u32 = 1 << 31;
+
+/// Lengauer–Tarjan on preorder numbers (the root is 0), given DFS parents. Returns the
 /// immediate dominator of every preorder number.
-fn lengauer_tarjan(
-    preds: &Predecessors,
-    vertex: &[u32],
-    mut ancestor: Vec<u32>,
-    mut label: Vec<u32>,
-    virtual_root: &BitSet,
-) -> Vec<u32> {
-    let n = vertex.len();
-    let mut semi: Vec<u32> = (0..n as u32).collect();
-    for (i, l) in label.iter_mut().enumerate() {
-        *l = i as u32;
-    }
+fn lengauer_tarjan(preds: &Predecessors, parent: Vec<u32>, virtual_root: &BitSet) -> Vec<u32> {
+    let n = parent.len();
+    assert!(n < DEFERRED as usize, "too many nodes");
+    let mut t: Vec<Slot> = parent
+        .iter()
+        .enumerate()
+        .map(|(i, &p)| Slot {
+            ancestor: p,
+            label: i as u32,
+            label_semi: i as u32,
+            link: NONE,
+        })
+        .collect();
+    drop(parent);
     let mut bucket_head = vec![NONE; n];
-    // Bucket links while a node waits in a bucket, then its dominator candidate.
-    let mut next_or_dom = vec![NONE; n];
     let mut stack = Vec::new();
     for w in (1..n).rev() {
-        let parent = ancestor[w];
-        if virtual_root.contains(w) {
-            semi[w] = 0;
-        } else {
-            let mut s = semi[w];
-            for &v in preds.of(vertex[w]) {
-                let u = eval(
-                    v,
-                    w as u32 + 1,
-                    &mut ancestor,
-                    &mut label,
-                    &semi,
-                    &mut stack,
-                );
-                s = s.min(semi[u as usize]);
+        let parent = t[w].ancestor;
+        // The DFS parent is a predecessor (or the root, for virtual edges).
+        let mut semi = if virtual_root.contains(w) { 0 } else { parent };
+        if semi > 0 {
+            for &v in preds.of(w) {
+                // An unprocessed `v` (numbered before `w`) is its own semidominator.
+                let candidate = if v < w as u32 {
+                    v
+                } else {
+                    eval(v, w as u32 + 1, &mut t, &mut stack).1
+                };
+                semi = semi.min(candidate);
             }
-            semi[w] = s;
         }
-        let s = semi[w] as usize;
-        next_or_dom[w] = bucket_head[s];
-        bucket_head[s] = w as u32;
-        // `w` is now linked to `parent`; settle everything waiting on `parent`.
+        let slot = &mut t[w];
+        slot.label_semi = semi;
+        slot.link = bucket_head[semi as usize];
+        bucket_head[semi as usize] = w as u32;
+        // `w` is now linked to `parent`; settle everything waiting on `parent`, whose
+        // semidominator is therefore `parent`.
         let mut v = std::mem::replace(&mut bucket_head[parent as usize], NONE);
         while v != NONE {
-            let next = next_or_dom[v as usize];
-            let u = eval(v, w as u32, &mut ancestor, &mut label, &semi, &mut stack);
-            next_or_dom[v as usize] = if semi[u as usize] < semi[v as usize] {
-                u
+            let next = t[v as usize].link;
+            let (u, u_semi) = eval(v, w as u32, &mut t, &mut stack);
+            t[v as usize].link = if u_semi < parent {
+                u | DEFERRED
             } else {
                 parent
             };
             v = next;
         }
     }
-    drop((bucket_head, ancestor, label));
-    let mut dom = next_or_dom;
+    drop(bucket_head);
+    // Increasing preorder: a deferred dominator names an earlier, resolved node.
+    let mut dom: Vec<u32> = t.into_iter().map(|s| s.link).collect();
     dom[0] = 0;
     for w in 1..n {
-        if dom[w] != semi[w] {
-            dom[w] = dom[dom[w] as usize];
+        let d = dom[w];
+        if d & DEFERRED != 0 {
+            dom[w] = dom[(d & !DEFERRED) as usize];
         }
     }
     dom
 }
 
 /// The node of smallest semidominator on the forest path above `v` (excluding the
-/// tree's root), compressing the path. Nodes `>= linked` are in the forest.
-fn eval(
-    v: u32,
-    linked: u32,
-    ancestor: &mut [u32],
-    label: &mut [u32],
-    semi: &[u32],
-    stack: &mut Vec<u32>,
-) -> u32 {
-    if ancestor[v as usize] < linked {
+/// tree's root), and that semidominator, compressing the path. Nodes `>= linked` are
+/// in the forest.
+fn eval(v: u32, linked: u32, t: &mut [Slot], stack: &mut Vec<u32>) -> (u32, u32) {
+    let slot = t[v as usize];
+    if slot.ancestor < linked {
         // `v` is a tree root (not linked yet) or a child of one.
-        return label[v as usize];
+        return (slot.label, slot.label_semi);
     }
     let mut x = v;
     // Collect the path up to (not including) the last linked node below a root.
-    while ancestor[x as usize] >= linked {
+    while t[x as usize].ancestor >= linked {
         stack.push(x);
-        x = ancestor[x as usize];
+        x = t[x as usize].ancestor;
     }
     // `x` is linked and its ancestor is a root: walk back down, compressing.
-    let mut top = x;
+    let mut top = t[x as usize];
     while let Some(y) = stack.pop() {
-        let a = top;
-        if semi[label[a as usize] as usize] < semi[label[y as usize] as usize] {
-            label[y as usize] = label[a as usize];
+        let mut slot = t[y as usize];
+        if top.label_semi < slot.label_semi {
+            slot.label = top.label;
+            slot.label_semi = top.label_semi;
         }
-        ancestor[y as usize] = ancestor[a as usize];
-        top = y;
+        slot.ancestor = top.ancestor;
+        t[y as usize] = slot;
+        top = slot;
     }
-    label[v as usize]
+    (top.label, top.label_semi)
 }
 
 #[cfg(test)]

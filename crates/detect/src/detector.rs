@@ -5,7 +5,7 @@
 //!
 //! let mut detector = Detector::new(Config::with_threshold(256.0)).unwrap();
 //! let mut events = Vec::new();
-//! for i in 0..120 {
+//! for i in 0..120_u32 {
 //!     // A major GC every second; the floor grows 2.5 MB/s: a fast leak.
 //!     let t = f64::from(i) * 1000.0;
 //!     let sample = Sample::new(t, GcKind::Major, 50_000_000 + u64::from(i) * 2_500_000);

@@ -407,10 +407,30 @@ pub fn replay(
     seed: u64,
     config: crate::config::Config,
 ) -> Vec<crate::signal::Event> {
+    replay_until(scenario, seed, config, |_| false)
+}
+
+/// Like [`replay`], but stops after the first event for which `stop` returns `true`.
+///
+/// # Panics
+/// If `config` is invalid.
+#[must_use]
+pub fn replay_until(
+    scenario: &Scenario,
+    seed: u64,
+    config: crate::config::Config,
+    mut stop: impl FnMut(&crate::signal::Event) -> bool,
+) -> Vec<crate::signal::Event> {
     let mut d = crate::detector::Detector::new(config).expect("valid config");
     let mut events = Vec::new();
     for s in scenario.samples(seed) {
-        events.extend(d.push(&s));
+        for e in d.push(&s) {
+            let done = stop(&e);
+            events.push(e);
+            if done {
+                return events;
+            }
+        }
     }
     events
 }

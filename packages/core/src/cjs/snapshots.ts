@@ -53,6 +53,8 @@ function isoForFile(d: Date): string {
 export class SnapshotTaker {
   private baselinePath: string | null = null;
   baselineTaken = false;
+  /** When the baseline was written (`performance.now()`) and the heap then, if it was. */
+  baseline: { at: number; heapUsed: number } | null = null;
 
   constructor(
     private readonly opts: NonNullable<ResolvedOptions["snapshot"]>,
@@ -116,7 +118,10 @@ export class SnapshotTaker {
     const durationMs = performance.now() - started;
     const bytes = statSync(path).size;
     const nodes = this.native.snapshotWritten({ kind, path, nowMs: Date.now(), durationMs, heapUsedBytes: heapUsed });
-    if (kind === "baseline") this.baselinePath = path;
+    if (kind === "baseline") {
+      this.baselinePath = path;
+      this.baseline = { at: performance.now(), heapUsed };
+    }
     this.log(
       `wrote heap snapshot ${path} (${binding.formatBytes(bytes)}, ${(durationMs / 1000).toFixed(1)} s${
         nodes === null ? "" : `, ${nodes} objects`

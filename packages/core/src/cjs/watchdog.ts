@@ -77,6 +77,8 @@ export class MemWatchdogController extends EventEmitter<MemWatchdogEvents> {
   private lastMemoryRead = -Infinity;
   private arrayBuffers = 0;
   private handlingEvents = false;
+  /** A leak snapshot waits until the heap has grown enough past the baseline to diff. */
+  private leakSnapshotPending = false;
 
   /** Whether the watchdog runs. */
   get running(): boolean {
@@ -185,6 +187,7 @@ export class MemWatchdogController extends EventEmitter<MemWatchdogEvents> {
     this.native = null;
     this.snapshots = null;
     this.resolved = null;
+    this.leakSnapshotPending = false;
     return this;
   }
 
@@ -216,6 +219,28 @@ export class MemWatchdogController extends EventEmitter<MemWatchdogEvents> {
         this.onEvents(native.takeEvents());
       }
     }
+    if (this.leakSnapshotPending) this.maybeLeakSnapshot(used);
+  }
+
+  /**
+   * Takes the leak snapshot now, unless the baseline is so recent that the pair would
+   * show little growth: then it waits (checked on later GC events) until the heap grew
+   * by max(10 %, 16 MB) since the baseline, or a minute passed.
+   */
+  private maybeLeakSnapshot(heapUsed: number): void {
+    const taker = this.snapshots;
+    if (!taker) {
+      this.leakSnapshotPending = false;
+      return;
+    }
+    const base = taker.baseline;
+    const grown = base === null || heapUsed - base.heapUsed >= Math.max(0.1 * base.heapUsed, 16 * 1024 * 1024);
+    if (grown || performance.now() - (base?.at ?? 0) >= 60_000) {
+      this.leakSnapshotPending = false;
+      this.snapshot("leak");
+    } else {
+      this.leakSnapshotPending = true;
+    }
   }
 
   private onEvents(events: NativeEvent[]): void {
@@ -246,8 +271,9 @@ export class MemWatchdogController extends EventEmitter<MemWatchdogEvents> {
         this.safeEmit("state", ev);
         if (ev.state === "leaking") {
           this.safeEmit("leak", ev);
-          if (this.snapshots) this.snapshot("leak");
+          this.maybeLeakSnapshot(ev.heapUsedBytes);
         } else if (ev.from === "leaking") {
+          this.leakSnapshotPending = false;
           this.safeEmit("resolved", ev);
         } else if (ev.state === "suspect" && this.snapshots && !this.snapshots.baselineTaken) {
           // A leak that starts with the process never lets warm-up settle: take the

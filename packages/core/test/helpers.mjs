@@ -1,0 +1,102 @@
+// Test helpers: run real Node child processes and read their JSON-line reports.
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const PKG = dirname(dirname(fileURLToPath(import.meta.url)));
+export const FIXTURES = join(PKG, "test", "fixtures");
+
+export function tempDir(prefix = "mw-core-") {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** The parent's environment without MEMWATCHDOG_* settings, plus test defaults and `env`. */
+export function childEnv(env = {}) {
+  const base = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (!k.startsWith("MEMWATCHDOG_") && !k.startsWith("NODE_OPTIONS")) base[k] = v;
+  }
+  return { ...base, MEMWATCHDOG_PROMETHEUS_PORT: "0", MEMWATCHDOG_PROMETHEUS_HOST: "127.0.0.1", ...env };
+}
+
+/**
+ * Spawns `node ...args` (the same Node binary that runs the tests). Collects stdout
+ * JSON lines into `events` and stderr into `stderr`.
+ */
+export function runNode(args, { env = {}, cwd = PKG } = {}) {
+  const child = spawn(process.execPath, args, { cwd, env: childEnv(env), stdio: ["ignore", "pipe", "pipe"] });
+  const proc = { child, events: [], stdout: "", stderr: "", waiters: [] };
+  let buf = "";
+  child.stdout.setEncoding("utf8");
+  child.stdout.on("data", (chunk) => {
+    proc.stdout += chunk;
+    buf += chunk;
+    let nl;
+    while ((nl = buf.indexOf("\n")) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      let ev;
+      try {
+        ev = JSON.parse(line);
+      } catch {
+        continue;
+      }
+      proc.events.push(ev);
+      for (const w of [...proc.waiters]) w(ev);
+    }
+  });
+  child.stderr.setEncoding("utf8");
+  child.stderr.on("data", (chunk) => {
+    proc.stderr += chunk;
+  });
+  proc.exited = once(child, "exit").then(([code, signal]) => ({ code, signal }));
+  /** Resolves with the first event matching `pred` (already seen or future). */
+  proc.waitFor = (pred, timeoutMs, what = "event") =>
+    new Promise((resolve, reject) => {
+      const seen = proc.events.find(pred);
+      if (seen) return resolve(seen);
+      const timer = setTimeout(() => {
+        proc.waiters = proc.waiters.filter((w) => w !== waiter);
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; stderr:\n${proc.stderr}\nstdout:\n${proc.stdout}`));
+      }, timeoutMs);
+      const waiter = (ev) => {
+        if (pred(ev)) {
+          clearTimeout(timer);
+          proc.waiters = proc.waiters.filter((w) => w !== waiter);
+          resolve(ev);
+        }
+      };
+      proc.waiters.push(waiter);
+      proc.exited.then(() => {
+        // Give buffered stdout a moment, then fail if still waiting.
+        setTimeout(() => {
+          if (proc.waiters.includes(waiter)) {
+            clearTimeout(timer);
+            proc.waiters = proc.waiters.filter((w) => w !== waiter);
+            reject(new Error(`child exited while waiting for ${what}; stderr:\n${proc.stderr}\nstdout:\n${proc.stdout}`));
+          }
+        }, 200);
+      });
+    });
+  proc.kill = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  };
+  return proc;
+}
+
+/** Runs `node ...args` to completion. */
+export async function runToEnd(args, opts = {}, timeoutMs = 30_000) {
+  const p = runNode(args, opts);
+  const timer = setTimeout(p.kill, timeoutMs);
+  const { code, signal } = await p.exited;
+  clearTimeout(timer);
+  return { ...p, code, signal };
+}
+
+export async function scrape(port, path = "/metrics") {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(5000) });
+  return { status: res.status, type: res.headers.get("content-type"), text: await res.text() };
+}

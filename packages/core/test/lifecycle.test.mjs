@@ -1,0 +1,141 @@
+// start()/stop() behaviour, configuration errors, and that nothing keeps the process alive.
+import assert from "node:assert/strict";
+import { createServer } from "node:net";
+import { once } from "node:events";
+import { test } from "node:test";
+import { join } from "node:path";
+import { PKG, runNode, runToEnd, tempDir } from "./helpers.mjs";
+
+const prelude = `const { MemWatchdog } = require(${JSON.stringify(PKG)});
+const emit = (o) => process.stdout.write(JSON.stringify(o) + "\\n");`;
+
+test("start() twice is harmless; different options only warn", async () => {
+  const code = `${prelude}
+    const a = MemWatchdog.start({ native: { threshold: 300 } });
+    const port = MemWatchdog.metricsPort;
+    const b = MemWatchdog.start({ native: { threshold: 300 } });
+    const c = MemWatchdog.start({ native: { threshold: 999 } });
+    emit({ same: a === b && b === c && a === MemWatchdog, port, portAfter: MemWatchdog.metricsPort,
+           threshold: MemWatchdog.options.threshold });
+    MemWatchdog.stop();`;
+  const r = await runToEnd(["-e", code]);
+  assert.equal(r.code, 0, r.stderr);
+  const [ev] = r.events;
+  assert.equal(ev.same, true);
+  assert.equal(ev.port, ev.portAfter);
+  assert.equal(ev.threshold, 300);
+  const warnings = r.stderr.split("\n").filter((l) => l.includes("called again with different options"));
+  assert.equal(warnings.length, 1, r.stderr);
+});
+
+test("stop() frees the port and start() can take it again", async () => {
+  const code = `${prelude}
+    MemWatchdog.start();
+    const port = MemWatchdog.metricsPort;
+    MemWatchdog.stop();
+    emit({ running: MemWatchdog.running });
+    MemWatchdog.start({ prometheus: { port } });
+    emit({ port, again: MemWatchdog.metricsPort });
+    MemWatchdog.stop();`;
+  const r = await runToEnd(["-e", code]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.events[0].running, false);
+  assert.equal(r.events[1].again, r.events[1].port);
+});
+
+for (const stop of [true, false]) {
+  test(`the process exits on its own when work ends (${stop ? "after stop()" : "without stop()"})`, async () => {
+    const dir = tempDir();
+    const code = `${prelude}
+      MemWatchdog.start({
+        alert: { url: "http://127.0.0.1:9" },
+        snapshot: { dir: ${JSON.stringify(join(dir, "snaps"))} },
+        trace: { path: ${JSON.stringify(join(dir, "trace.csv"))} },
+      });
+      let junk = [];
+      const t = setInterval(() => { junk = []; for (let i = 0; i < 50000; i++) junk.push({ i }); }, 10);
+      setTimeout(() => {
+        clearInterval(t);
+        ${stop ? "MemWatchdog.stop();" : ""}
+        emit({ event: "done", at: Date.now() });
+      }, 1000);`;
+    const p = runNode(["-e", code]);
+    const timer = setTimeout(p.kill, 15_000);
+    await p.waitFor((e) => e.event === "done", 10_000, "done");
+    const doneAt = Date.now();
+    const { code: exitCode, signal } = await p.exited;
+    clearTimeout(timer);
+    const lingered = Date.now() - doneAt;
+    assert.equal(signal, null, `killed: the child did not exit by itself; stderr:\n${p.stderr}`);
+    assert.equal(exitCode, 0, p.stderr);
+    assert.ok(lingered < 1000, `exited ${lingered} ms after its work ended`);
+  });
+}
+
+test("a taken port gives a clear error naming the setting", async () => {
+  const server = createServer();
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address();
+  try {
+    const code = `${prelude}
+      try { MemWatchdog.start({ prometheus: { port: ${port}, host: "127.0.0.1" } }); emit({ started: true }); }
+      catch (e) { emit({ error: e.message, running: MemWatchdog.running }); }`;
+    const r = await runToEnd(["-e", code]);
+    assert.equal(r.code, 0, r.stderr);
+    const [ev] = r.events;
+    assert.equal(ev.running, false);
+    assert.match(ev.error, new RegExp(`port ${port} on 127\\.0\\.0\\.1 is already in use`));
+    assert.match(ev.error, /MEMWATCHDOG_PROMETHEUS_PORT/);
+  } finally {
+    server.close();
+  }
+});
+
+test("bad options and env vars throw errors naming them", async () => {
+  const code = `${prelude}
+    const tries = [
+      () => MemWatchdog.start({ snapshot: { dir: "/tmp/x", maxFiles: 1 } }),
+      () => MemWatchdog.start({ native: { threshold: -5 } }),
+      () => MemWatchdog.start({ alert: { url: "alertmanager:9093" } }),
+      () => MemWatchdog.start({ env: { MEMWATCHDOG_SNAPSHOT_DIR: "/tmp/x", MEMWATCHDOG_SNAPSHOT_MEMORY_LIMIT: "lots" } }),
+      () => MemWatchdog.start({ env: { MEMWATCHDOG_THRESHOLD: "fast" } }),
+      () => MemWatchdog.start({ env: { MEMWATCHDOG_SNAPSHOT_ENABLED: "maybe" } }),
+    ];
+    for (const t of tries) {
+      try { t(); emit({ ok: true }); MemWatchdog.stop(); } catch (e) { emit({ name: e.name, message: e.message }); }
+    }`;
+  const r = await runToEnd(["-e", code]);
+  assert.equal(r.code, 0, r.stderr);
+  const msgs = r.events.map((e) => e.message);
+  assert.match(msgs[0], /^snapshot\.maxFiles must be a whole number of at least 2/);
+  assert.match(msgs[1], /^native\.threshold must be a positive number/);
+  assert.match(msgs[2], /^alert\.url must be an http:\/\/ or https:\/\/ base URL/);
+  assert.match(msgs[3], /^MEMWATCHDOG_SNAPSHOT_MEMORY_LIMIT must be a positive number of bytes .*got "lots"/);
+  assert.match(msgs[4], /^MEMWATCHDOG_THRESHOLD must be a positive number/);
+  assert.match(msgs[5], /^MEMWATCHDOG_SNAPSHOT_ENABLED must be true or false/);
+  assert.ok(r.events.slice(0, 6).every((e) => e.name === "MemWatchdogConfigError"));
+});
+
+test("the trace file is 0600, has the CSV header and stops at maxBytes", async () => {
+  const dir = tempDir();
+  const path = join(dir, "trace.csv");
+  const code = `${prelude}
+    let t;
+    const finish = () => { clearInterval(t); MemWatchdog.stop(); };
+    MemWatchdog.start({ prometheus: false, trace: { path: ${JSON.stringify(path)}, maxBytes: 4096 },
+      logger: (line) => { process.stderr.write(line + "\\n"); if (line.includes("maxBytes")) setImmediate(finish); } });
+    let junk = [];
+    t = setInterval(() => { junk = []; for (let i = 0; i < 100000; i++) junk.push({ i }); }, 5);
+    setTimeout(finish, 20000);`;
+  const r = await runToEnd(["-e", code]);
+  assert.equal(r.code, 0, r.stderr);
+  const { statSync, readFileSync } = await import("node:fs");
+  const st = statSync(path);
+  assert.equal(st.mode & 0o777, 0o600);
+  assert.ok(st.size <= 4096 && st.size > 1000, `size ${st.size}`);
+  const lines = readFileSync(path, "utf8").split("\n");
+  assert.equal(lines[0], "t_ms,gc_kind,heap_used,heap_total,external,array_buffers,rss");
+  assert.match(lines[1], /^\d+(\.\d+)?,(1|4|8|16),\d+,\d+,\d+,\d+,\d*$/);
+  assert.match(r.stderr, /trace .*trace\.csv reached trace\.maxBytes \(4\.1 kB\); recording stopped/);
+});

@@ -70,7 +70,7 @@ fn leak_rows(case: &LeakCase, seeds: u64) {
                 fmt_s(*delays.last().unwrap()),
             )
         };
-        let resolved = match case.leak_stop_ms {
+        let resolution = match case.leak_stop_ms {
             None => "—".to_owned(),
             Some(_) if resolves.is_empty() => "never".to_owned(),
             Some(_) => format!(
@@ -82,7 +82,7 @@ fn leak_rows(case: &LeakCase, seeds: u64) {
             ),
         };
         println!(
-            "| {} | {} | {mode} | {detected} | {med} | {max} | {resolved} | {early} |",
+            "| {} | {} | {mode} | {detected} | {med} | {max} | {resolution} | {early} |",
             case.scenario.name, case.signal
         );
     }

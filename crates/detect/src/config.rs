@@ -381,8 +381,10 @@ mod tests {
     fn rejects_bad_values() {
         assert!(Config::with_threshold(0.0).validate().is_err());
         assert!(Config::with_threshold(f64::NAN).validate().is_err());
-        let mut c = Config::default();
-        c.alpha = 0.7;
+        let c = Config {
+            alpha: 0.7,
+            ..Config::default()
+        };
         assert!(matches!(c.validate(), Err(ConfigError::Alpha(_))));
         let mut c = Config::default();
         c.long.max_points = 2;

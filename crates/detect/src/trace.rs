@@ -343,7 +343,7 @@ mod tests {
         let mut text = String::from(HEADER);
         text.push('\n');
         for i in 0..40 {
-            text.push_str(&format!("{i},4,100,0,0,0,\n"));
+            let _ = writeln!(text, "{i},4,100,0,0,0,");
         }
         text.push_str("41,4,abc,0,0,0,\n");
         let err = read_trace(text.as_bytes()).unwrap_err();

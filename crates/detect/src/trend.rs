@@ -119,19 +119,19 @@ impl Trend {
         }
         let var0 = mann_kendall::null_variance(points, &mut scratch.a);
         let mut inflation = 1.0;
-        let b = &mut scratch.b;
-        let (slope, lower, s) = theil_sen::slope_with_bound(
+        let ranks = &mut scratch.b;
+        let (slope, lower, mk_s) = theil_sen::slope_with_bound(
             points,
             p.z,
             |median| {
                 if p.autocorrelation {
-                    inflation = mann_kendall::variance_inflation(points, median, b);
+                    inflation = mann_kendall::variance_inflation(points, median, ranks);
                 }
                 var0 * inflation
             },
             &mut scratch.a,
         )?;
-        let mk = MannKendall::from_s(s, var0 * inflation);
+        let mk = MannKendall::from_s(mk_s, var0 * inflation);
         scratch.a.clear();
         scratch
             .a

@@ -5,7 +5,10 @@ use memwatchdog_detect::trace::{TraceWriter, read_trace};
 use memwatchdog_detect::{Config, Detector, GcKind, Sample, Signal};
 use proptest::prelude::*;
 
-fn sample() -> impl Strategy<Value = (f64, u32, u64, u64, u64, Option<u64>)> {
+/// Time step, GC kind, heap, external, array buffers, RSS.
+type Raw = (f64, u32, u64, u64, u64, Option<u64>);
+
+fn sample() -> impl Strategy<Value = Raw> {
     (
         prop_oneof![
             8 => 0.0..5_000.0f64,
@@ -20,7 +23,7 @@ fn sample() -> impl Strategy<Value = (f64, u32, u64, u64, u64, Option<u64>)> {
     )
 }
 
-fn build(raw: &[(f64, u32, u64, u64, u64, Option<u64>)]) -> Vec<Sample> {
+fn build(raw: &[Raw]) -> Vec<Sample> {
     let mut t = 0.0;
     raw.iter()
         .map(|&(dt, kind, heap, ext, ab, rss)| {
@@ -44,8 +47,8 @@ fn build(raw: &[(f64, u32, u64, u64, u64, Option<u64>)]) -> Vec<Sample> {
         .collect()
 }
 
-fn check(config: Config, samples: &[Sample]) {
-    let mut d = Detector::new(config).unwrap();
+fn check(config: &Config, samples: &[Sample]) {
+    let mut d = Detector::new(*config).unwrap();
     for s in samples {
         for e in d.push(s) {
             assert!(e.slope.is_finite(), "{e:?}");
@@ -73,8 +76,8 @@ proptest! {
         small.rss.short.bucket_ms = 2_000.0;
         small.rss.short.min_span_ms = 0.0;
         small.rss.long_min_span_ms = 0.0;
-        check(small, &samples);
-        check(Config::default(), &samples);
+        check(&small, &samples);
+        check(&Config::default(), &samples);
     }
 
     #[test]

@@ -83,7 +83,7 @@ pub struct AdaptiveConfig {
 impl Default for AdaptiveConfig {
     fn default() -> Self {
         Self {
-            noise_multiplier: 4.0,
+            noise_multiplier: 8.0,
             short_min_rate: 64.0,
             long_min_rate: 0.2,
         }

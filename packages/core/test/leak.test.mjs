@@ -1,0 +1,150 @@
+// A leaky child gets a 'leak' event, a baseline + leak snapshot pair (0600 files in a 0700
+// dir), metrics and a real Alertmanager alert naming the snapshot; a child whose memory
+// limit leaves no headroom gets refusals instead of snapshots.
+import assert from "node:assert/strict";
+import { readdirSync, statSync } from "node:fs";
+import { test } from "node:test";
+import { join } from "node:path";
+import { FIXTURES, runNode, runToEnd, scrape, tempDir, PKG } from "./helpers.mjs";
+import { startAlertmanager } from "./alertmanager.mjs";
+
+// The fixture forces a major GC every second (as a busy service has them); see service.cjs.
+const LEAKY = {
+  LEAK_BYTES_PER_SEC: "5000000",
+  FORCE_GC_MS: "1000",
+  RUN_SECONDS: "120",
+};
+
+test("a leaking child gets a leak event, a snapshot pair, metrics and an alert", async (t) => {
+  const am = await startAlertmanager();
+  if (!am) t.diagnostic("prometheus-alertmanager not installed: the alert part is skipped");
+  const dir = join(tempDir(), "snaps");
+  const p = runNode(["--expose-gc", join(FIXTURES, "service.cjs")], {
+    env: {
+      ...LEAKY,
+      MEMWATCHDOG_SERVICE: "leaky",
+      MEMWATCHDOG_SNAPSHOT_DIR: dir,
+      ...(am ? { MEMWATCHDOG_ALERT_URL: am.url } : {}),
+    },
+  });
+  try {
+    const started = await p.waitFor((e) => e.event === "started", 10_000, "start");
+    const leak = await p.waitFor((e) => e.event === "leak", 90_000, "the leak event");
+    assert.equal(leak.signal, "heap");
+    assert.equal(leak.state, "leaking");
+    assert.ok(leak.slopeBytesPerMs > 1000, `slope ${leak.slopeBytesPerMs}`);
+    const snap = await p.waitFor((e) => e.event === "snapshot" && e.kind === "leak", 90_000, "the leak snapshot");
+    const baseline = p.events.find((e) => e.event === "snapshot" && e.kind === "baseline");
+    assert.ok(baseline, "a baseline snapshot was written before the leak snapshot");
+
+    assert.equal(statSync(dir).mode & 0o777, 0o700);
+    for (const s of [baseline, snap]) {
+      assert.ok(s.path.startsWith(dir + "/"), s.path);
+      assert.match(s.path, new RegExp(`/leaky-${started.pid}-\\d{4}-\\d\\d-\\d\\dT[\\d-]+\\.\\d{3}Z-${s.kind}\\.heapsnapshot$`));
+      const st = statSync(s.path);
+      assert.equal(st.mode & 0o777, 0o600, `${s.path} mode ${(st.mode & 0o777).toString(8)}`);
+      assert.equal(st.size, s.bytes);
+      assert.ok(s.nodes > 1000);
+    }
+    assert.deepEqual(readdirSync(dir).sort(), [baseline.path, snap.path].map((x) => x.slice(dir.length + 1)).sort());
+    assert.match(p.stderr, /\[memwatchdog\] wrote heap snapshot \S+-leak\.heapsnapshot \(\d+(\.\d)? MB, \d+\.\d s, \d+ objects\)/);
+
+    const m = (await scrape(started.port)).text;
+    assert.match(m, /^memwatchdog_leak_alert_total\{service="leaky"\} 1$/m);
+    assert.match(m, /^memwatchdog_detector_state\{service="leaky",signal="heap"\} 2$/m);
+    assert.match(m, /^memwatchdog_snapshot_total\{service="leaky"\} 2$/m);
+    assert.match(m, /^memwatchdog_snapshot_duration_seconds\{service="leaky"\} \d/m);
+    assert.match(m, /^memwatchdog_heap_growth_bytes_per_second\{service="leaky"\} [1-9]/m);
+
+    if (am) {
+      let alert;
+      const deadline = Date.now() + 20_000;
+      while (!alert && Date.now() < deadline) {
+        alert = (await am.alerts()).find(
+          (a) => a.labels.alertname === "MemoryLeak" && a.labels.service === "leaky" && a.annotations.snapshot === snap.path,
+        );
+        if (!alert) await new Promise((r) => setTimeout(r, 500));
+      }
+      assert.ok(alert, `no alert naming ${snap.path} in Alertmanager: ${JSON.stringify(await am.alerts())}`);
+      assert.equal(alert.labels.signal, "heap");
+      assert.equal(alert.labels.severity, "warning");
+      assert.match(alert.labels.instance, new RegExp(`:${started.pid}$`));
+      assert.ok(Number(alert.annotations.slope_bytes_per_ms) > 1000);
+      assert.match(alert.annotations.summary, /^leaky is leaking memory: heap grows /);
+    }
+  } finally {
+    p.kill();
+    am?.stop();
+  }
+});
+
+test("snapshots are refused when the memory limit leaves no headroom", async (t) => {
+  const am = await startAlertmanager();
+  const dir = join(tempDir(), "snaps");
+  const p = runNode(["--expose-gc", join(FIXTURES, "service.cjs")], {
+    env: {
+      ...LEAKY,
+      MEMWATCHDOG_SERVICE: "tight",
+      MEMWATCHDOG_SNAPSHOT_DIR: dir,
+      MEMWATCHDOG_SNAPSHOT_MEMORY_LIMIT: "64MiB",
+      ...(am ? { MEMWATCHDOG_ALERT_URL: am.url } : {}),
+    },
+  });
+  try {
+    const started = await p.waitFor((e) => e.event === "started", 10_000, "start");
+    await p.waitFor((e) => e.event === "leak", 90_000, "the leak event");
+    const refused = await p.waitFor((e) => e.event === "snapshotRefused" && e.kind === "leak", 60_000, "the refusal");
+    assert.equal(refused.reason, "memory_headroom");
+    assert.match(refused.message, /^memory headroom too small: writing needs ~.* but only 0 B is available \(snapshot\.memoryLimitBytes minus RSS\)/);
+    assert.match(p.stderr, /\[memwatchdog\] heap snapshot \(leak\) refused: memory headroom too small/);
+    assert.deepEqual(readdirSync(dir), []);
+    const m = (await scrape(started.port)).text;
+    assert.match(m, /^memwatchdog_snapshot_refused_total\{service="tight",reason="memory_headroom"\} 2$/m);
+    assert.match(m, /^memwatchdog_snapshot_total\{service="tight"\} 0$/m);
+    if (am) {
+      let alert;
+      const deadline = Date.now() + 20_000;
+      while (!alert && Date.now() < deadline) {
+        alert = (await am.alerts()).find((a) => a.labels.service === "tight" && a.annotations.snapshot_refused);
+        if (!alert) await new Promise((r) => setTimeout(r, 500));
+      }
+      assert.ok(alert, "the alert carries the refusal");
+      assert.match(alert.annotations.snapshot_refused, /^memory headroom too small/);
+    } else {
+      t.diagnostic("prometheus-alertmanager not installed: the alert part is skipped");
+    }
+  } finally {
+    p.kill();
+    am?.stop();
+  }
+});
+
+test("writeSnapshot() obeys the guard and the cooldown; maxFiles keeps the newest", async () => {
+  const dir = join(tempDir(), "snaps");
+  const code = `const { MemWatchdog } = require(${JSON.stringify(PKG)});
+    const emit = (o) => process.stdout.write(JSON.stringify(o) + "\\n");
+    MemWatchdog.start({ prometheus: false, snapshot: { dir: ${JSON.stringify(dir)}, maxFiles: 2, cooldownMs: 0 } });
+    for (let i = 0; i < 3; i++) emit({ event: "leak" + i, ...MemWatchdog.writeSnapshot("leak") });
+    MemWatchdog.stop();
+    MemWatchdog.start({ prometheus: false, snapshot: { dir: ${JSON.stringify(dir)}, memoryLimitBytes: 1024 } });
+    emit({ event: "tight", ...MemWatchdog.writeSnapshot("leak") });
+    MemWatchdog.stop();
+    MemWatchdog.start({ prometheus: false, snapshot: { dir: ${JSON.stringify(dir)}, maxFiles: 2, cooldownMs: 60000 } });
+    emit({ event: "first", ...MemWatchdog.writeSnapshot("leak") });
+    emit({ event: "second", ...MemWatchdog.writeSnapshot("leak") });
+    emit({ event: "metrics", text: MemWatchdog.metrics() });
+    MemWatchdog.stop();`;
+  const r = await runToEnd(["-e", code], {}, 60_000);
+  assert.equal(r.code, 0, r.stderr);
+  const ev = Object.fromEntries(r.events.map((e) => [e.event, e]));
+  assert.ok(ev.leak0.path && ev.leak1.path && ev.leak2.path);
+  assert.equal(ev.tight.reason, "memory_headroom");
+  assert.ok(ev.first.path);
+  assert.equal(ev.second.reason, "cooldown");
+  assert.match(ev.second.message, /^cooldown: the previous snapshot is recent, next allowed in \d+s/);
+  assert.match(ev.metrics.text, /memwatchdog_snapshot_refused_total\{service="[^"]+",reason="cooldown"\} 1/);
+  // maxFiles 2: leak0 was deleted when leak2 was written; "first" then deleted leak1.
+  const files = readdirSync(dir).sort();
+  assert.deepEqual(files, [ev.leak2.path, ev.first.path].map((x) => x.slice(dir.length + 1)).sort());
+  assert.match(r.stderr, /deleted old heap snapshot .*-leak\.heapsnapshot \(snapshot\.maxFiles = 2\)/);
+});

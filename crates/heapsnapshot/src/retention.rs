@@ -62,36 +62,40 @@ pub struct Retention {
 }
 
 impl Retention {
-    /// Computes everything for `g`. Pure and single-threaded; linear-ish in the size of
-    /// the graph (`O(m log n)` for the dominators).
+    /// Computes everything for `g`. Pure; linear-ish in the size of the graph
+    /// (`O(m log n)` for the dominators). The distance search does not depend on the
+    /// dominators, so it runs on a second thread meanwhile.
     #[must_use]
     pub fn compute(g: &HeapGraph) -> Self {
-        let n = g.node_count();
-        let essential = EssentialEdges::compute(g);
-        let dom = Dominators::compute(g, &essential);
-        drop(essential);
-        let mut reachable = BitSet::new(n);
-        for &v in &dom.preorder[..dom.root_reachable] {
-            reachable.insert(v as usize);
-        }
-        let retained = retained_sizes(g, &dom);
-        let Dominators {
-            idom,
-            root_reachable,
-            ..
-        } = dom;
-        let Distances {
-            distance,
-            parent_edge,
-        } = Distances::compute(g);
-        Self {
-            idom,
-            retained,
-            distance,
-            parent_edge,
-            reachable,
-            reachable_count: root_reachable,
-        }
+        std::thread::scope(|scope| {
+            let distances = scope.spawn(|| Distances::compute(g));
+            let n = g.node_count();
+            let essential = EssentialEdges::compute(g);
+            let dom = Dominators::compute(g, &essential);
+            drop(essential);
+            let mut reachable = BitSet::new(n);
+            for &v in &dom.preorder[..dom.root_reachable] {
+                reachable.insert(v as usize);
+            }
+            let retained = retained_sizes(g, &dom);
+            let Dominators {
+                idom,
+                root_reachable,
+                ..
+            } = dom;
+            let Distances {
+                distance,
+                parent_edge,
+            } = distances.join().expect("distance thread panicked");
+            Self {
+                idom,
+                retained,
+                distance,
+                parent_edge,
+                reachable,
+                reachable_count: root_reachable,
+            }
+        })
     }
 
     /// The immediate dominator of `n`; `None` for the root.

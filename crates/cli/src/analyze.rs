@@ -38,7 +38,17 @@ pub fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
         graphs.next(),
     );
     let opts = AnalyzeOptions { top: args.top };
-    let report = analyze(base, target, last, &opts)?;
+    let spinner = progress.then(|| {
+        let spinner = indicatif::ProgressBar::new_spinner()
+            .with_message("computing dominators, retained sizes and retainer paths");
+        spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+        spinner
+    });
+    let report = analyze(base, target, last, &opts);
+    if let Some(spinner) = spinner {
+        spinner.finish_and_clear();
+    }
+    let report = report?;
     let text = if args.json {
         let mut json = serde_json::to_string_pretty(&report).context("serialising the report")?;
         json.push('\n');

@@ -1,6 +1,6 @@
 //! Per-signal tracking: the two windows, warm-up, and the hysteresis state machine.
 //!
-//! A [`SignalTracker`] receives floor readings of one signal (heap floor after major GCs,
+//! A signal tracker receives floor readings of one signal (heap floor after major GCs,
 //! off-heap memory after major GCs, or RSS when it was read) and turns window verdicts into state
 //! changes:
 //!

@@ -85,6 +85,33 @@ export async function freePort() {
   return port;
 }
 
+/** `n` consecutive TCP ports on 127.0.0.1 that were free a moment ago; returns the first. */
+export async function freeConsecutivePorts(n) {
+  const canListen = async (port) => {
+    const srv = createServer();
+    try {
+      srv.listen(port, "127.0.0.1");
+      await once(srv, "listening");
+      return true;
+    } catch {
+      return false;
+    } finally {
+      if (srv.listening) {
+        srv.close();
+        await once(srv, "close");
+      }
+    }
+  };
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = await freePort();
+    if (base + n > 65535) continue;
+    let ok = true;
+    for (let i = 1; i < n && ok; i++) ok = await canListen(base + i);
+    if (ok) return base;
+  }
+  throw new Error(`no ${n} consecutive free ports found`);
+}
+
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `fn` until it returns a truthy value (returned) or `timeoutMs` passes (throws). */

@@ -19,6 +19,11 @@ pub enum Command {
     /// BASE is taken before the suspected leak, TARGET after it; with FINAL (taken later
     /// still) only objects that are still alive in FINAL are reported, like memlab.
     Analyze(AnalyzeArgs),
+    /// Replay a recorded CSV trace of GC samples through the leak detector the watchdog runs.
+    ///
+    /// Prints every state change (suspect, leaking, resolved) with its time, signal, slope and
+    /// evidence. Exit code 0: no leak declared; 6: a leak was declared.
+    Detect(DetectArgs),
 }
 
 #[derive(Debug, Args)]
@@ -42,4 +47,19 @@ pub struct AnalyzeArgs {
     /// Never draw a progress bar, even on a terminal.
     #[arg(long)]
     pub no_progress: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DetectArgs {
+    /// CSV trace (header line, one row per GC event; format in docs/detection.md).
+    pub trace: PathBuf,
+    /// Fixed leak threshold in bytes/ms (the watchdog's `native.threshold`); adaptive when omitted.
+    #[arg(long, value_name = "BYTES_PER_MS")]
+    pub threshold: Option<f64>,
+    /// Print one JSON object per state change (schema in docs/cli.md).
+    #[arg(long)]
+    pub json: bool,
+    /// Write the output to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }

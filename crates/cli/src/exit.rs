@@ -2,6 +2,7 @@
 
 use memwatchdog_heapsnapshot::DiffError;
 
+use crate::detect::DetectError;
 use crate::load::LoadError;
 use crate::output::OutputError;
 
@@ -13,10 +14,12 @@ pub const BAD_INPUT: u8 = 3;
 pub const INCOMPATIBLE: u8 = 4;
 /// The report could not be written (e.g. `--out` into a full disk).
 pub const OUTPUT: u8 = 5;
+/// `mw detect`: the trace made the detector declare a leak.
+pub const LEAK_DECLARED: u8 = 6;
 
 /// The exit code for an error chain.
 pub fn code_for(err: &anyhow::Error) -> u8 {
-    if err.downcast_ref::<LoadError>().is_some() {
+    if err.downcast_ref::<LoadError>().is_some() || err.downcast_ref::<DetectError>().is_some() {
         BAD_INPUT
     } else if err.downcast_ref::<DiffError>().is_some() {
         INCOMPATIBLE

@@ -1,11 +1,13 @@
 //! `mw`: the MemWatchdog command line.
 //!
 //! `mw analyze BASE TARGET [FINAL]` diffs V8 heap snapshots and names the retainer paths
-//! that hold the leaked objects. The binary only wires the library crates together:
+//! that hold the leaked objects; `mw detect TRACE.csv` replays recorded GC samples through
+//! the watchdog's leak detector. The binary only wires the library crates together:
 //! argument parsing, files, progress and output formatting live here, nothing else.
 
 mod analyze;
 mod cli;
+mod detect;
 mod exit;
 mod format;
 mod load;
@@ -20,6 +22,7 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let result = match cli.command {
         cli::Command::Analyze(args) => analyze::run(&args),
+        cli::Command::Detect(args) => detect::run(&args),
     };
     match result {
         Ok(code) => code,

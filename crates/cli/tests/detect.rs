@@ -1,0 +1,106 @@
+//! `mw detect` on CSV traces: state changes printed, exit code 6 when a leak is declared,
+//! 0 when not, 3 with the line number for a bad row. Traces come from the detect crate's
+//! seeded synthetic corpus, written in the recorder's CSV format.
+
+mod common;
+
+use std::ffi::OsStr;
+use std::path::Path;
+
+use memwatchdog_detect::synth;
+use memwatchdog_detect::trace::TraceWriter;
+
+fn write_trace(dir: &Path, name: &str, hours: f64) -> std::path::PathBuf {
+    let scenario = synth::healthy_corpus(synth::hours(hours))
+        .into_iter()
+        .chain(synth::leak_corpus().into_iter().map(|c| c.scenario))
+        .find(|s| s.name == name)
+        .unwrap_or_else(|| panic!("no synthetic scenario {name}"));
+    let path = dir.join(format!("{name}.csv"));
+    let mut writer = TraceWriter::new(std::fs::File::create(&path).unwrap()).unwrap();
+    for sample in scenario.samples(7) {
+        writer.write(&sample).unwrap();
+    }
+    writer.into_inner().unwrap();
+    path
+}
+
+fn detect(args: &[&OsStr]) -> std::process::Output {
+    let mut all = vec![OsStr::new("detect")];
+    all.extend_from_slice(args);
+    common::mw(&all)
+}
+
+#[test]
+fn fast_leak_is_declared_with_exit_6() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = write_trace(dir.path(), "fast_leak", 1.0);
+    let out = detect(&[
+        trace.as_os_str(),
+        OsStr::new("--threshold"),
+        OsStr::new("256"),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(6),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("suspect → leaking"), "{text}");
+    assert!(text.contains("heap"), "{text}");
+
+    let out = detect(&[trace.as_os_str(), OsStr::new("--json")]);
+    assert_eq!(out.status.code(), Some(6));
+    let events: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    let leaking = events
+        .iter()
+        .find(|e| e["state"] == "leaking")
+        .expect("a leaking event");
+    assert_eq!(leaking["signal"], "heap");
+    assert!(leaking["slope"].as_f64().unwrap() > 256.0);
+    assert!(leaking["evidence"]["p_value"].as_f64().unwrap() < 0.05);
+    // Declared within 60 s of the start of the trace.
+    assert!(leaking["t_ms"].as_f64().unwrap() < 60_000.0, "{leaking:#}");
+}
+
+#[test]
+fn healthy_sawtooth_is_not_declared() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = write_trace(dir.path(), "sawtooth", 1.0);
+    let out = detect(&[trace.as_os_str()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .contains("no leak declared")
+    );
+}
+
+#[test]
+fn bad_rows_name_the_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("bad.csv");
+    std::fs::write(&trace, "t_ms,gc_kind,heap_used\n0,4,1000\n10,4,abc\n").unwrap();
+    let out = detect(&[trace.as_os_str()]);
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("line 3") && err.contains("heap_used"), "{err}");
+
+    std::fs::write(&trace, "time,kind\n1,2\n").unwrap();
+    let out = detect(&[trace.as_os_str()]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8(out.stderr).unwrap().contains("t_ms"));
+
+    let out = detect(&[dir.path().join("missing.csv").as_os_str()]);
+    assert_eq!(out.status.code(), Some(3));
+}

@@ -4,15 +4,15 @@
 // watchdog's /metrics: on one port in fork mode, and on one port per worker in cluster
 // mode. `pm2 kill` (also run on failure and on exit) leaves no process behind.
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { join } from "node:path";
 import {
   CI,
+  CORE,
   KIT,
   REPO,
   childEnv,
-  cleanupAll,
   freeConsecutivePorts,
   needCoreBuilt,
   onCleanup,
@@ -24,16 +24,19 @@ import {
 } from "./helpers.mjs";
 
 const EXAMPLE = join(REPO, "examples", "pm2");
+const TEMPLATE = join(REPO, "deploy", "pm2", "ecosystem.config.cjs");
 const PM2_JS = join(KIT, "node_modules", "pm2", "bin", "pm2");
 const HAVE_PM2 = existsSync(PM2_JS);
+const NO_PM2_CI = "pm2 is not installed (run `npm ci` in tests/kit); CI=true, so this is a failure";
 const SKIP = !HAVE_PM2 && !CI ? "pm2 is not installed: run `npm ci` in tests/kit; skipped (it would fail under CI=true)" : false;
 
+/** Whether `pid` runs (a zombie awaiting its reaper counts as gone). */
 function alive(pid) {
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return err.code === "EPERM";
+    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return false;
   }
 }
 
@@ -42,59 +45,83 @@ async function get(url) {
   return { status: res.status, text: await res.text() };
 }
 
+/**
+ * A PM2 with its own PM2_HOME (a temp dir) and environment. `killEverything()` stops
+ * the daemon (only if one runs: `pm2 kill` would start one) and SIGKILLs every process
+ * it ever listed; it is also registered to run if this file's process is killed.
+ */
+function pm2Session(extraEnv, cwd) {
+  const home = tempDir("mw-kit-pm2-");
+  const env = childEnv({ PM2_HOME: home, ...extraEnv });
+  const pids = new Set();
+  const s = {
+    home,
+    env,
+    pm2: (...args) => run(process.execPath, [PM2_JS, ...args], { env, cwd, timeout: 60_000 }),
+    jlist() {
+      const r = s.pm2("jlist");
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      const list = JSON.parse(r.stdout.slice(r.stdout.indexOf("[")));
+      for (const p of list) if (p.pid) pids.add(p.pid);
+      return list;
+    },
+    daemonPid() {
+      const f = join(home, "pm2.pid");
+      return existsSync(f) ? Number(readFileSync(f, "utf8").trim()) : null;
+    },
+    /** Whether `pid` is a live process of this PM2 (its environment has our PM2_HOME). */
+    ours(pid) {
+      try {
+        return readFileSync(`/proc/${pid}/environ`, "latin1").split("\0").includes(`PM2_HOME=${home}`);
+      } catch {
+        return false;
+      }
+    },
+    killEverything() {
+      const god = s.daemonPid();
+      if (god && s.ours(god)) tryExec(process.execPath, [PM2_JS, "kill"], { env, cwd });
+      // Whatever survived (a hung daemon, orphaned workers): SIGKILL, but only processes
+      // that are still ours, never a recycled pid.
+      for (const pid of [...pids, god].filter(Boolean)) {
+        if (!s.ours(pid)) continue;
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {
+          // gone
+        }
+      }
+    },
+  };
+  onCleanup(() => s.killEverything());
+  return s;
+}
+
 describe("PM2 ecosystem example runs the unchanged app under the watchdog", { skip: SKIP, timeout: 180_000 }, () => {
-  let env;
   let appPort;
   let metricsPort;
-  let pm2Home;
-  const pids = new Set();
-
-  const pm2 = (...args) => run(process.execPath, [PM2_JS, ...args], { env, cwd: EXAMPLE, timeout: 60_000 });
-  const jlist = () => {
-    const r = pm2("jlist");
-    assert.equal(r.code, 0, r.stdout + r.stderr);
-    const list = JSON.parse(r.stdout.slice(r.stdout.indexOf("[")));
-    for (const p of list) if (p.pid) pids.add(p.pid);
-    return list;
-  };
-  const daemonPid = () => {
-    const f = join(pm2Home, "pm2.pid");
-    return existsSync(f) ? Number(readFileSync(f, "utf8").trim()) : null;
-  };
-  /** Kills the daemon and every app process we saw, whatever state they are in. */
-  const killEverything = () => {
-    // `pm2 kill` with no daemon would start one first: only ask a running daemon.
-    const god = pm2Home && daemonPid();
-    if (env && god && alive(god)) tryExec(process.execPath, [PM2_JS, "kill"], { env, cwd: EXAMPLE });
-    for (const pid of [...pids, god].filter(Boolean)) {
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        // gone
-      }
-    }
-  };
+  let session;
+  const pm2 = (...args) => session.pm2(...args);
+  const jlist = () => session.jlist();
 
   before(async () => {
-    if (!HAVE_PM2) throw new Error("pm2 is not installed (run `npm ci` in tests/kit); CI=true, so this is a failure");
+    if (!HAVE_PM2) throw new Error(NO_PM2_CI);
     needCoreBuilt();
-    pm2Home = tempDir("mw-kit-pm2-");
     appPort = await freeConsecutivePorts(2);
     metricsPort = await freeConsecutivePorts(3);
-    env = childEnv({
-      PM2_HOME: pm2Home,
-      PORT: String(appPort),
-      MEMWATCHDOG_PROMETHEUS_PORT: String(metricsPort),
-      MEMWATCHDOG_PROMETHEUS_HOST: "127.0.0.1",
-      MEMWATCHDOG_SNAPSHOT_DIR: join(pm2Home, "heapsnapshots"),
-    });
-    // Registered before the daemon exists: runs even if this file's process is killed.
-    onCleanup(killEverything);
+    const snapshots = tempDir("mw-kit-snap-");
+    session = pm2Session(
+      {
+        PORT: String(appPort),
+        MEMWATCHDOG_PROMETHEUS_PORT: String(metricsPort),
+        MEMWATCHDOG_PROMETHEUS_HOST: "127.0.0.1",
+        MEMWATCHDOG_SNAPSHOT_DIR: snapshots,
+      },
+      EXAMPLE,
+    );
   });
 
   after(() => {
-    killEverything();
-    cleanupAll();
+    session?.killEverything();
   });
 
   test("app.cjs knows nothing about MemWatchdog", () => {
@@ -152,8 +179,8 @@ describe("PM2 ecosystem example runs the unchanged app under the watchdog", { sk
   });
 
   test("pm2 kill stops the daemon and every app process", async () => {
-    const god = daemonPid();
-    assert.ok(god && alive(god), "the PM2 daemon runs");
+    const god = session.daemonPid();
+    assert.ok(god && session.ours(god), "the PM2 daemon runs");
     const appPids = jlist().map((p) => p.pid);
     assert.equal(appPids.length, 3);
     const r = pm2("kill");
@@ -163,5 +190,67 @@ describe("PM2 ecosystem example runs the unchanged app under the watchdog", { sk
     for (const port of [metricsPort, metricsPort + 1, metricsPort + 2, appPort, appPort + 1]) {
       await assert.rejects(get(`http://127.0.0.1:${port}/`), `port ${port} still answers`);
     }
+  });
+});
+
+describe("PM2 template deploy/pm2 with the package found through NODE_PATH", { skip: SKIP, timeout: 120_000 }, () => {
+  let session;
+  let dir;
+  let metricsPort;
+  let appPort;
+
+  before(async () => {
+    if (!HAVE_PM2) throw new Error(NO_PM2_CI);
+    needCoreBuilt();
+    // What a user does: the template next to their (unchanged) server.js, the package
+    // installed elsewhere and found through NODE_PATH (here a node_modules holding
+    // @memwatchdog/core as a link to packages/core).
+    dir = tempDir("mw-kit-pm2-app-");
+    const shared = join(dir, "shared", "node_modules");
+    mkdirSync(join(shared, "@memwatchdog"), { recursive: true });
+    symlinkSync(CORE, join(shared, "@memwatchdog", "core"), "dir");
+    const app = join(dir, "app");
+    mkdirSync(app);
+    copyFileSync(join(EXAMPLE, "app.cjs"), join(app, "server.js"));
+    metricsPort = await freeConsecutivePorts(1);
+    appPort = await freeConsecutivePorts(1);
+    // The template as a user adapts it: a free port, loopback, no Alertmanager here.
+    const template = readFileSync(TEMPLATE, "utf8");
+    const adapted = template
+      .replace('MEMWATCHDOG_PROMETHEUS_PORT: "9469"', `MEMWATCHDOG_PROMETHEUS_PORT: "${metricsPort}"`)
+      .replace('MEMWATCHDOG_PROMETHEUS_HOST: "0.0.0.0"', 'MEMWATCHDOG_PROMETHEUS_HOST: "127.0.0.1"')
+      .replace(/^\s*MEMWATCHDOG_ALERT_URL: .*$/m, "")
+      .replace('NODE_ENV: "production",', `NODE_ENV: "production", PORT: "${appPort}",`);
+    for (const needle of [String(metricsPort), "127.0.0.1", String(appPort)]) assert.ok(adapted.includes(needle), needle);
+    assert.doesNotMatch(adapted, /MEMWATCHDOG_ALERT_URL:/);
+    writeFileSync(join(app, "ecosystem.config.cjs"), adapted);
+    session = pm2Session({ NODE_PATH: shared }, app);
+  });
+
+  after(() => {
+    session?.killEverything();
+  });
+
+  test("the template's literal `-r @memwatchdog/core/register` starts the watchdog", async () => {
+    const r = session.pm2("start", "ecosystem.config.cjs");
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const [proc] = await waitFor("my-service online", 30_000, () => {
+      const list = session.jlist();
+      return list.length === 1 && list[0].pm2_env.status === "online" ? list : null;
+    });
+    assert.equal(proc.name, "my-service");
+    assert.equal(proc.pm2_env.node_args.join(" "), "-r @memwatchdog/core/register");
+    const hello = await waitFor("server.js answering", 20_000, () => get(`http://127.0.0.1:${appPort}/`).then((x) => x.status === 200 && x));
+    assert.equal(JSON.parse(hello.text).hello, "world");
+    const m = await waitFor(`/metrics on ${metricsPort}`, 30_000, async () => {
+      const x = await get(`http://127.0.0.1:${metricsPort}/metrics`);
+      return x.status === 200 && /memwatchdog_gc_total\{[^}]*kind="minor"\} [1-9]/.test(x.text) ? x.text : null;
+    });
+    assert.match(m, /^memwatchdog_info\{service="my-service",version="[^"]+"\} 1$/m);
+    // The snapshot directory of the template, relative to the app's directory, was prepared (0700).
+    assert.equal(statSync(join(dir, "app", "heapsnapshots")).mode & 0o777, 0o700);
+    const god = session.daemonPid();
+    assert.equal(session.pm2("kill").code, 0);
+    await waitFor("PM2 to exit", 15_000, () => !alive(god) && !alive(proc.pid));
   });
 });

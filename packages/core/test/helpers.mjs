@@ -52,7 +52,7 @@ export function runNode(args, { env = {}, cwd = PKG } = {}) {
   child.stderr.on("data", (chunk) => {
     proc.stderr += chunk;
   });
-  proc.exited = once(child, "exit").then(([code, signal]) => ({ code, signal }));
+  proc.exited = once(child, "close").then(([code, signal]) => ({ code, signal }));
   /** Resolves with the first event matching `pred` (already seen or future). */
   proc.waitFor = (pred, timeoutMs, what = "event") =>
     new Promise((resolve, reject) => {
@@ -81,6 +81,15 @@ export function runNode(args, { env = {}, cwd = PKG } = {}) {
         }, 200);
       });
     });
+  /** Resolves when stderr matches `re` (stderr and stdout are separate pipes: order between them is not kept). */
+  proc.waitForStderr = async (re, timeoutMs = 5000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!re.test(proc.stderr)) {
+      if (Date.now() > deadline) throw new Error(`stderr did not match ${re} within ${timeoutMs} ms:\n${proc.stderr}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return proc.stderr;
+  };
   proc.kill = () => {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   };

@@ -47,7 +47,7 @@ test("a leaking child gets a leak event, a snapshot pair, metrics and an alert",
       assert.ok(s.nodes > 1000);
     }
     assert.deepEqual(readdirSync(dir).sort(), [baseline.path, snap.path].map((x) => x.slice(dir.length + 1)).sort());
-    assert.match(p.stderr, /\[memwatchdog\] wrote heap snapshot \S+-leak\.heapsnapshot \(\d+(\.\d)? MB, \d+\.\d s, \d+ objects\)/);
+    await p.waitForStderr(/\[memwatchdog\] wrote heap snapshot \S+-leak\.heapsnapshot \(\d+(\.\d)? MB, \d+\.\d s, \d+ objects\)/);
 
     const m = (await scrape(started.port)).text;
     assert.match(m, /^memwatchdog_leak_alert_total\{service="leaky"\} 1$/m);
@@ -96,7 +96,7 @@ test("snapshots are refused when the memory limit leaves no headroom", async (t)
     const refused = await p.waitFor((e) => e.event === "snapshotRefused" && e.kind === "leak", 60_000, "the refusal");
     assert.equal(refused.reason, "memory_headroom");
     assert.match(refused.message, /^memory headroom too small: writing needs ~.* but only 0 B is available \(snapshot\.memoryLimitBytes minus RSS\)/);
-    assert.match(p.stderr, /\[memwatchdog\] heap snapshot \(leak\) refused: memory headroom too small/);
+    await p.waitForStderr(/\[memwatchdog\] heap snapshot \(leak\) refused: memory headroom too small/);
     assert.deepEqual(readdirSync(dir), []);
     const m = (await scrape(started.port)).text;
     assert.match(m, /^memwatchdog_snapshot_refused_total\{service="tight",reason="memory_headroom"\} 2$/m);

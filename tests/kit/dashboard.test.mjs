@@ -244,7 +244,7 @@ describe("dashboard and rules on a real Prometheus scraping real watched process
     }
   });
 
-  test("a leaking process: the panels show it and MemWatchdogLeaking fires", async () => {
+  test("a leaking process: the panels show it and MemWatchdogLeaking fires", async (t) => {
     const sel = `job="${JOB}", instance="${leaky.target}"`;
     await leaky.waitEvent("the leaky app's heap leak", 150_000, (e) => e.event === "state" && e.signal === "heap" && e.state === "leaking");
     await waitFor("the leak in Prometheus", 30_000, async () => (await vector(`memwatchdog_detector_state{${sel}, signal="heap"} == 2`)).length > 0);
@@ -279,6 +279,7 @@ describe("dashboard and rules on a real Prometheus scraping real watched process
     assert.equal(firing.value, "2e+00");
     assert.equal(firing.annotations.summary, `kit-leaky on ${leaky.target} is leaking JS heap memory`);
     // The description's query templates found the live floor and growth rate.
+    t.diagnostic(`firing: ${JSON.stringify(firing.annotations)}`);
     assert.match(firing.annotations.description, /Heap floor now \d+(\.\d+)?[kMG]iB, growing \d+(\.\d+)?[kMG]iB\/s\./);
 
     // The healthy neighbour raised no alert at all.

@@ -10,6 +10,7 @@
 import { chmodSync, mkdirSync, readdirSync, renameSync, statSync, statfsSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { getHeapStatistics, writeHeapSnapshot } from "node:v8";
+import { isMainThread } from "node:worker_threads";
 import type { NativeWatchdog } from "./binding.js";
 import { binding } from "./binding.js";
 import type { ResolvedOptions } from "./options.js";
@@ -100,7 +101,9 @@ export class SnapshotTaker {
     const path = join(this.opts.dir, `${safeName(this.service)}-${process.pid}-${isoForFile(new Date())}-${kind}.heapsnapshot`);
     const partial = `${path}.partial`;
     const started = performance.now();
-    const oldUmask = process.umask(0o077);
+    // The file must never exist with a looser mode, even briefly (umask is per process;
+    // workers cannot change it and rely on the chmod below).
+    const oldUmask = isMainThread ? process.umask(0o077) : null;
     try {
       writeHeapSnapshot(partial);
       chmodSync(partial, 0o600);
@@ -113,7 +116,7 @@ export class SnapshotTaker {
       }
       return this.refuse(kind, "error", `writing ${path} failed: ${(err as Error).message}`, true);
     } finally {
-      process.umask(oldUmask);
+      if (oldUmask !== null) process.umask(oldUmask);
     }
     const durationMs = performance.now() - started;
     const bytes = statSync(path).size;

@@ -60,7 +60,7 @@ describe("dashboard JSON structure", () => {
       assert.equal(v.type, "query");
       assert.deepEqual(v.datasource, { type: "prometheus", uid: "${datasource}" }, v.name);
       assert.match(v.definition, /^label_values\(/);
-      assert.equal(v.query.query, v.definition);
+      assert.equal(v.query, v.definition, `${v.name}: the query is the classic label_values() string`);
     }
     const panels = allPanels(dashboard);
     const ids = panels.map((p) => p.id);

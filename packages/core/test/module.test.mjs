@@ -62,3 +62,12 @@ test("MEMWATCHDOG_DISABLED=1 keeps register from starting", async () => {
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.events.find((e) => e.event === "app").running, false);
 });
+
+test("without a loadable addon, importing works and register only logs", async () => {
+  const r = await runToEnd(["-r", "@memwatchdog/core/register", join(FIXTURES, "app.cjs")], {
+    env: { NAPI_RS_NATIVE_LIBRARY_PATH: "/nonexistent/memwatchdog.node" },
+  });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /\[memwatchdog\] not started: MemWatchdog: the native addon for \w+-\w+ \(Node [\d.]+\) could not be loaded; build it with `npm run build`/);
+  assert.equal(r.events.find((e) => e.event === "app").running, false);
+});

@@ -126,7 +126,7 @@ export class SnapshotTaker {
       this.baseline = { at: performance.now(), heapUsed };
     }
     this.log(
-      `wrote heap snapshot ${path} (${binding.formatBytes(bytes)}, ${(durationMs / 1000).toFixed(1)} s${
+      `wrote heap snapshot ${path} (${binding().formatBytes(bytes)}, ${(durationMs / 1000).toFixed(1)} s${
         nodes === null ? "" : `, ${nodes} objects`
       })`,
     );

@@ -119,7 +119,7 @@ export class MemWatchdogController extends EventEmitter<MemWatchdogEvents> {
       }
       return this;
     }
-    const native = new binding.NativeWatchdog(
+    const native = new (binding().NativeWatchdog)(
       {
         threshold: resolved.threshold,
         prometheusPort: resolved.prometheus?.port,
@@ -266,7 +266,7 @@ export class MemWatchdogController extends EventEmitter<MemWatchdogEvents> {
           at: new Date(),
         };
         this.log(
-          `${ev.signal}: ${ev.from} -> ${ev.state} (slope ${ev.slopeBytesPerMs.toFixed(1)} B/ms, threshold ${ev.thresholdBytesPerMs.toFixed(1)} B/ms, heap ${binding.formatBytes(ev.heapUsedBytes)})`,
+          `${ev.signal}: ${ev.from} -> ${ev.state} (slope ${ev.slopeBytesPerMs.toFixed(1)} B/ms, threshold ${ev.thresholdBytesPerMs.toFixed(1)} B/ms, heap ${binding().formatBytes(ev.heapUsedBytes)})`,
         );
         this.safeEmit("state", ev);
         if (ev.state === "leaking") {

@@ -65,7 +65,8 @@ function outcome(run) {
   const secs = run.seconds == null ? '?' : run.seconds.toFixed(0);
   const err = run.err ?? '';
   if (run.status === 0) return 'ok';
-  if (run.status === 124) return `timeout: killed after ${run.limit ?? secs} s`;
+  const hitLimit = run.limit && run.seconds != null && run.seconds >= Number(run.limit) - 1;
+  if (run.status === 124 || (run.status === 137 && hitLimit)) return `timeout: stopped after ${run.limit ?? secs} s`;
   if (/heap out of memory|Reached heap limit|invalid table size|Invalid array length|Invalid string length/i.test(err)) {
     return `OOM after ${secs} s (${(err.match(/(JavaScript heap out of memory|invalid table size|Invalid array length|Invalid string length)/i) ?? ['V8 heap limit'])[0]})`;
   }
@@ -159,14 +160,15 @@ function main() {
   L.push('  and maximum resident set size of the process tree. memlab gets a time limit (`timeout`, 30 min by');
   L.push('  default); a run that hits it or runs out of memory is recorded as such, with the time it took to fail.');
   L.push('- **Page cache: warm.** Before each timed run the three files are read once (`cat > /dev/null`), so both');
-  L.push('  tools read from memory; the files fit in RAM. Cold-cache (first read from disk) times were not measured;');
-  L.push('  they add the disk read time of ~3x the file size to both tools.');
+  L.push('  tools read from memory (all three files fit in RAM, even for the 4g set). Cold-cache times (first read');
+  L.push('  from disk) were not measured: they add the time to read the three files from disk to either tool.');
   L.push('- One run per cell, the tools one after the other; nothing is averaged. The 1-minute load average before');
   L.push('  and after each run is recorded: on a 2-core machine shared with other work (builds, test suites) a');
   L.push('  load above ~1 means the tool waited for a core, which inflates wall time but hardly CPU time. Compare');
   L.push('  CPU times when the load column shows contention; rerun `make bench` on an idle machine for wall times.');
-  L.push('- Reproduce: `make bench` (= `bash bench/run.sh`); the 4 GB set: `bash bench/run.sh --huge` (mw only:');
-  L.push('  memlab cannot load it). Raw `time -v` reports and tool output stay in `.bench/results/`.');
+  L.push('- Reproduce: `make bench` (= `bash bench/run.sh`: the 160m and 1g sets); the 4 GB set: `bash bench/run.sh --huge`');
+  L.push('  (mw only by default: making the set needs ~15 GiB of RAM and memlab several times the file size;');
+  L.push('  `--memlab-4g` adds memlab). Raw `time -v` reports and tool output stay in `.bench/results/`.');
   L.push('');
   L.push('## Machine');
   L.push('');

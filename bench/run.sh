@@ -2,9 +2,10 @@
 # Analyzer benchmark: `mw analyze` against memlab on the same real, large heap snapshots.
 #
 #   bash bench/run.sh                 160m and 1g snapshot sets: mw and memlab on each
-#   bash bench/run.sh --huge          also the 4g set (mw only; memlab cannot load it)
+#   bash bench/run.sh --huge          also the 4g set (mw only by default; writing it needs ~15 GiB RAM)
 #   bash bench/run.sh --sizes "160m"  only these sets (any of 160m 1g 4g; memlab is skipped on 4g)
 #   options: --regen (remake snapshots) --no-memlab --no-mw --memlab-timeout SECS (default 1800)
+#            --memlab-4g (memlab on the 4g set too; it needs ~3.5x the file size in RAM and minutes)
 #            --mw PATH (default target/release/mw)
 #
 # Steps: bench/setup.sh (Node 22, typescript@5, memlab, GNU time into .bench/), then per set:
@@ -24,6 +25,7 @@ SIZES="160m 1g"
 REGEN=0
 RUN_MEMLAB=1
 RUN_MW=1
+MEMLAB_4G=0
 MEMLAB_TIMEOUT=1800
 MEMLAB_HEAP_MB=8000
 MW="$ROOT/target/release/mw"
@@ -34,9 +36,10 @@ while [ $# -gt 0 ]; do
     --regen) REGEN=1 ;;
     --no-memlab) RUN_MEMLAB=0 ;;
     --no-mw) RUN_MW=0 ;;
+    --memlab-4g) MEMLAB_4G=1 ;;
     --memlab-timeout) MEMLAB_TIMEOUT="$2"; shift ;;
     --mw) MW="$2"; shift ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -102,7 +105,7 @@ for size in $SIZES; do
       echo "run.sh: $MW has no working 'analyze' yet (cargo build --release -p memwatchdog-cli); skipping mw" >&2
     fi
   fi
-  if [ "$RUN_MEMLAB" = 1 ] && [ "$size" != 4g ]; then
+  if [ "$RUN_MEMLAB" = 1 ] && { [ "$size" != 4g ] || [ "$MEMLAB_4G" = 1 ]; }; then
     work="$(mktemp -d)"
     warm_cache "$dir"
     measure "$size.memlab" "$MEMLAB_TIMEOUT" "$NODE22" --max-old-space-size="$MEMLAB_HEAP_MB" "$MEMLAB_JS" find-leaks \

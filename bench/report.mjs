@@ -29,6 +29,21 @@ function sh(cmd, args) {
   }
 }
 
+function mwVersions() {
+  // One line per binary used, with the sets it measured (the binary may be rebuilt between runs).
+  if (!fs.existsSync(results)) return 'not run';
+  const bySet = new Map();
+  for (const f of fs.readdirSync(results)) {
+    const m = f.match(/^(.+)\.mw\.version$/);
+    if (!m) continue;
+    const v = read(path.join(results, f)).trim();
+    bySet.set(v, [...(bySet.get(v) ?? []), m[1]]);
+  }
+  if (bySet.size === 0) return 'not run';
+  const order = (x) => SET_ORDER.indexOf(x);
+  return [...bySet.entries()].map(([v, sets]) => `${v}: ${sets.sort((a, b) => order(a) - order(b)).join(', ')}`).join('<br>');
+}
+
 function machine() {
   const cpuinfo = read('/proc/cpuinfo') ?? '';
   const meminfo = read('/proc/meminfo') ?? '';
@@ -44,7 +59,7 @@ function machine() {
     kernel: sh('uname', ['-sr']) ?? os.release(),
     nodeSystem: sh('node', ['--version']) ?? 'none',
     node22: process.version,
-    mw: (read(path.join(results, 'mw.version')) ?? '').trim() || 'not run',
+    mw: mwVersions(),
     memlab: pkg('memlab'),
     typescript: pkg('typescript'),
   };

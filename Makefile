@@ -4,17 +4,30 @@ SHELL := /bin/bash
 CARGO ?= cargo
 MW := target/release/mw
 
-.PHONY: build test test-rust test-node check fmt clippy demo bench bench-huge fixtures clean
+.PHONY: build build-rust build-node test test-rust test-node test-kit check fmt clippy demo bench bench-huge fixtures clean
+NPM_CI := npm ci --no-audit --no-fund --loglevel=error
 
-## build: the mw binary (target/release/mw)
-build:
+## build: the mw binary (target/release/mw) and @memwatchdog/core (addon + JS, in packages/core)
+build: build-rust build-node
+
+build-rust:
 	$(CARGO) build --release --workspace
 
-## test: every test (Rust unit + integration tests on real Node programs)
-test: build test-rust
+build-node:
+	cd packages/core && $(NPM_CI) && npm run build
+
+## test: every test — Rust unit/integration tests, the Node package's tests, and the
+## observability kit (real Prometheus, promtool, amtool, Alertmanager, pm2)
+test: build test-rust test-node test-kit
 
 test-rust:
 	$(CARGO) test --release --workspace
+
+test-node: build-node
+	cd packages/core && npm test
+
+test-kit: build-node
+	cd tests/kit && $(NPM_CI) && node --test
 
 ## check: formatting, clippy (pedantic, warnings are errors), then every test
 check: fmt clippy test

@@ -109,3 +109,28 @@ export async function scrape(port, path = "/metrics") {
   const res = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(5000) });
   return { status: res.status, type: res.headers.get("content-type"), text: await res.text() };
 }
+
+/** `count` consecutive TCP ports that are free on 127.0.0.1 right now; returns the first. */
+export async function freeConsecutivePorts(count) {
+  const { createServer } = await import("node:net");
+  const listen = (port) =>
+    new Promise((resolve) => {
+      const s = createServer();
+      s.once("error", () => resolve(null));
+      s.listen(port, "127.0.0.1", () => resolve(s));
+    });
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const first = await listen(0);
+    const base = first.address().port;
+    const servers = [first];
+    let ok = base + count - 1 <= 65535;
+    for (let i = 1; ok && i < count; i++) {
+      const s = await listen(base + i);
+      if (s) servers.push(s);
+      else ok = false;
+    }
+    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+    if (ok) return base;
+  }
+  throw new Error(`no ${count} consecutive free ports found`);
+}

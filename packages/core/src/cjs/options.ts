@@ -18,7 +18,11 @@ export interface DetectionOptions {
 
 /** The Prometheus `/metrics` endpoint, served from a Rust thread. */
 export interface PrometheusOptions {
-  /** Port (default 9469; 0 picks a free port; `false` disables the endpoint). */
+  /**
+   * Port (default 9469; 0 picks a free port; `false` disables the endpoint). Without it,
+   * `MEMWATCHDOG_PROMETHEUS_PORT_BASE` + the PM2 instance number, or
+   * `MEMWATCHDOG_PROMETHEUS_PORT`, applies.
+   */
   port?: number | false;
   /** Address to listen on (default `0.0.0.0`: Prometheus scrapes from another host). */
   host?: string;
@@ -118,6 +122,7 @@ export const DEFAULT_RESEND_INTERVAL_MS = 60_000;
 export const ENV_VARS = [
   "MEMWATCHDOG_THRESHOLD",
   "MEMWATCHDOG_PROMETHEUS_PORT",
+  "MEMWATCHDOG_PROMETHEUS_PORT_BASE",
   "MEMWATCHDOG_PROMETHEUS_HOST",
   "MEMWATCHDOG_ALERT_URL",
   "MEMWATCHDOG_ALERT_SEVERITY",
@@ -225,8 +230,86 @@ function objectOrEmpty<T extends object>(name: string, value: T | false | undefi
   return value;
 }
 
+/**
+ * The name of the variable holding this process's PM2 instance number: PM2's
+ * `PM2_PROCESS_INSTANCE_VAR` or the app's `instance_var` when set, else `NODE_APP_INSTANCE`
+ * (the order PM2 itself uses).
+ */
+export function instanceVar(env: Env): string {
+  for (const key of ["PM2_PROCESS_INSTANCE_VAR", "instance_var"]) {
+    const v = env[key]?.trim();
+    if (v) return v;
+  }
+  return "NODE_APP_INSTANCE";
+}
+
+/**
+ * `MEMWATCHDOG_PROMETHEUS_PORT_BASE` + the instance number (0 when the process has none),
+ * or `undefined` when no base is set.
+ */
+function instancePort(env: Env): number | undefined {
+  const baseRaw = pick("", undefined, "MEMWATCHDOG_PROMETHEUS_PORT_BASE", env);
+  if (!baseRaw) return undefined;
+  const base = toNumber(baseRaw, "a port number from 1 to 65535", (n) => Number.isInteger(n) && n >= 1 && n <= 65535);
+  const key = instanceVar(env);
+  const instRaw = pick("", undefined, key, env);
+  const instance = instRaw ? toNumber(instRaw, "a whole number of 0 or more (the PM2 instance number)", (n) => Number.isInteger(n) && n >= 0) : 0;
+  const port = base + instance;
+  if (port > 65535) {
+    throw new MemWatchdogConfigError(`MEMWATCHDOG_PROMETHEUS_PORT_BASE ${base} + ${key} ${instance} = ${port} is not a port number (at most 65535)`);
+  }
+  return port;
+}
+
+/** Whether `env` is that of a process PM2 started (PM2 sets `pm_id`). */
+function underPm2(env: Env): boolean {
+  return env["pm_id"] !== undefined && env["pm_id"] !== "";
+}
+
+/**
+ * The environment a process started by PM2 will have once PM2 has set it up, for a
+ * preload (`node -r @memwatchdog/core/register`) that runs before that.
+ *
+ * In cluster mode PM2 forks each worker with the app's settings packed into one JSON
+ * variable, `pm2_env` (its top-level keys, with the app's `env` merged in, and the
+ * instance number), and copies them into `process.env` only after the `-r` preloads ran.
+ * This returns `env` with those values on top, as PM2 will put them (the app's settings
+ * win over what the PM2 daemon's own environment holds); `env` itself when there is no
+ * `pm2_env` (fork mode and plain Node need nothing: the variables are already there).
+ * Throws when `pm2_env` is not a JSON object.
+ */
+export function pm2Environment(env: Env): Env {
+  const packed = env["pm2_env"];
+  if (packed === undefined || packed === "") return env;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(packed);
+  } catch (err) {
+    throw new Error(`cannot read PM2's pm2_env variable: ${(err as Error).message}`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new Error("cannot read PM2's pm2_env variable: it is not a JSON object");
+  }
+  const settings = parsed as Record<string, unknown>;
+  const out: Env = { ...env };
+  const copy = (from: Record<string, unknown>): void => {
+    for (const [key, value] of Object.entries(from)) {
+      if (value === null || value === undefined || typeof value === "object" || typeof value === "function") continue;
+      out[key] = String(value);
+    }
+  };
+  const appEnv = settings["env"];
+  if (typeof appEnv === "object" && appEnv !== null && !Array.isArray(appEnv)) copy(appEnv as Record<string, unknown>);
+  copy(settings); // PM2 sets the top-level keys last (they include the instance number)
+  delete out["pm2_env"];
+  return out;
+}
+
 /** The service name when none is configured. */
 export function defaultService(env: Env): string {
+  // Under PM2: the app's name (a cluster worker's script is PM2's own ProcessContainer).
+  const fromPm2 = underPm2(env) ? env["name"] : undefined;
+  if (fromPm2) return fromPm2;
   const fromNpm = env["npm_package_name"];
   if (fromNpm) return fromNpm;
   try {
@@ -259,9 +342,13 @@ export function resolveOptions(options: MemWatchdogOptions = {}): ResolvedOption
     const portRaw = pick("prometheus.port", prom.port, "MEMWATCHDOG_PROMETHEUS_PORT", env);
     const enabled = !(portRaw && isDisabled(portRaw.value));
     if (enabled) {
-      const port = portRaw
-        ? toNumber(portRaw, 'a port number from 0 to 65535 (0: any free port) or "false"', (n) => Number.isInteger(n) && n >= 0 && n <= 65535)
-        : DEFAULT_PORT;
+      // A per-instance port (PM2 cluster mode) wins over MEMWATCHDOG_PROMETHEUS_PORT, not over the option.
+      const basePort = prom.port === undefined ? instancePort(env) : undefined;
+      const port =
+        basePort ??
+        (portRaw
+          ? toNumber(portRaw, 'a port number from 0 to 65535 (0: any free port) or "false"', (n) => Number.isInteger(n) && n >= 0 && n <= 65535)
+          : DEFAULT_PORT);
       const hostRaw = pick("prometheus.host", prom.host, "MEMWATCHDOG_PROMETHEUS_HOST", env);
       const host = hostRaw ? toString(hostRaw) : DEFAULT_HOST;
       prometheus = { port, host };

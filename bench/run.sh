@@ -95,7 +95,7 @@ for size in $SIZES; do
   make_set "$size"
   if [ "$RUN_MW" = 1 ]; then
     if mw_ready; then
-      echo "$("$MW" --version 2>&1) (binary of $(date -u -r "$MW" +%Y-%m-%dT%H:%MZ), tree at commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown))" > "$RESULTS/$size.mw.version"
+      echo "$("$MW" --version 2>&1) (binary sha256 $(sha256sum "$MW" | cut -c1-12), built $(date -u -r "$MW" +%Y-%m-%dT%H:%MZ))" > "$RESULTS/$size.mw.version"
       warm_cache "$dir"
       measure "$size.mw" 3600 "$MW" analyze "$dir/base.heapsnapshot" "$dir/target.heapsnapshot" "$dir/final.heapsnapshot" --json --out /dev/null
       # Untimed second run, only to record what mw reported (its top suspects) next to the numbers.

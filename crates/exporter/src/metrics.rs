@@ -6,7 +6,10 @@
 //! (the JS thread does it ~40×/s, once per GC event), so a scrape can never wait on
 //! the caller and the caller never waits on a scrape. Only the rare snapshot
 //! failure/refusal counters, labelled by a free-form reason, sit behind a short
-//! mutex.
+//! mutex. Their known reasons ([`Metrics::SNAPSHOT_REFUSAL_REASONS`],
+//! [`Metrics::SNAPSHOT_FAILURE_REASONS`]) are exported at 0 from the start, so that
+//! `increase()` and `rate()` see the first event too (a series that first appears at 1
+//! has no earlier sample to increase from).
 //!
 //! Share it as `Arc<Metrics>` between the caller, [`MetricsServer`](crate::MetricsServer)
 //! and [`Alerter`](crate::Alerter).
@@ -92,6 +95,17 @@ impl Default for Metrics {
 }
 
 impl Metrics {
+    /// The `reason` values of `memwatchdog_snapshot_refused_total` that the addon produces,
+    /// exported at 0 from the start: the safety checks' refusals
+    /// (`memwatchdog_snapguard::Refusal::reason`).
+    pub const SNAPSHOT_REFUSAL_REASONS: &'static [&'static str] =
+        &["cooldown", "disk", "memory_headroom"];
+
+    /// The `reason` values of `memwatchdog_snapshot_failures_total` that the addon
+    /// produces, exported at 0 from the start: `io`, a snapshot that could not be written
+    /// (`snapshot.dir` unusable, or `v8.writeHeapSnapshot` failed).
+    pub const SNAPSHOT_FAILURE_REASONS: &'static [&'static str] = &["io"];
+
     /// Makes a registry; fails on an invalid or reserved constant label name.
     pub fn new(options: MetricsOptions) -> Result<Metrics, ExporterError> {
         check_label_names(options.const_labels.keys())?;
@@ -125,8 +139,8 @@ impl Metrics {
             detector_states: Signal::ALL.map(|_| AtomicU8::new(STATE_UNSET)),
             snapshots: AtomicU64::new(0),
             snapshot_duration_seconds: AtomicF64::unset(),
-            snapshot_failures: ReasonCounter::default(),
-            snapshot_refusals: ReasonCounter::default(),
+            snapshot_failures: ReasonCounter::with_reasons(Metrics::SNAPSHOT_FAILURE_REASONS),
+            snapshot_refusals: ReasonCounter::with_reasons(Metrics::SNAPSHOT_REFUSAL_REASONS),
             alerts_sent: AtomicU64::new(0),
             alert_send_failures: AtomicU64::new(0),
             alert_queue_dropped: AtomicU64::new(0),
@@ -205,13 +219,16 @@ impl Metrics {
     }
 
     /// Counts a snapshot attempt that failed (`memwatchdog_snapshot_failures_total{reason}`),
-    /// e.g. `io`, `timeout`. Keep reasons to a small fixed vocabulary.
+    /// e.g. `io`. Keep reasons to a small fixed vocabulary, and add new ones to
+    /// [`SNAPSHOT_FAILURE_REASONS`](Self::SNAPSHOT_FAILURE_REASONS) so that they are
+    /// exported at 0 before their first count.
     pub fn record_snapshot_failure(&self, reason: &str) {
         self.snapshot_failures.inc(reason);
     }
 
-    /// Counts a snapshot the safety checks refused (`memwatchdog_snapshot_refused_total{reason}`),
-    /// e.g. `cooldown`, `max_files`, `disk`, `memory_headroom`.
+    /// Counts a snapshot the safety checks refused (`memwatchdog_snapshot_refused_total{reason}`):
+    /// `cooldown`, `disk`, `memory_headroom` (see
+    /// [`SNAPSHOT_REFUSAL_REASONS`](Self::SNAPSHOT_REFUSAL_REASONS)).
     pub fn record_snapshot_refused(&self, reason: &str) {
         self.snapshot_refusals.inc(reason);
     }
@@ -270,6 +287,13 @@ impl Metrics {
 pub(crate) struct ReasonCounter(Mutex<BTreeMap<String, u64>>);
 
 impl ReasonCounter {
+    /// A counter with `reasons` already present at 0.
+    fn with_reasons(reasons: &[&str]) -> Self {
+        ReasonCounter(Mutex::new(
+            reasons.iter().map(|r| ((*r).to_owned(), 0)).collect(),
+        ))
+    }
+
     fn inc(&self, reason: &str) {
         let mut map = self
             .0
@@ -309,6 +333,51 @@ mod tests {
         assert_eq!(values.len(), MAX_REASONS + 1);
         assert!(values.contains(&("other".to_owned(), 5)));
         assert!(values.contains(&("r00".to_owned(), 2)));
+    }
+
+    #[test]
+    fn known_reasons_start_at_zero() {
+        let m = Metrics::default();
+        let zeros = |reasons: &[&str]| -> Vec<(String, u64)> {
+            reasons.iter().map(|r| ((*r).to_owned(), 0)).collect()
+        };
+        assert_eq!(
+            m.snapshot_refusals.values(),
+            zeros(Metrics::SNAPSHOT_REFUSAL_REASONS)
+        );
+        assert_eq!(
+            m.snapshot_failures.values(),
+            zeros(Metrics::SNAPSHOT_FAILURE_REASONS)
+        );
+
+        m.record_snapshot_refused("disk");
+        m.record_snapshot_failure("io");
+        m.record_snapshot_failure("unforeseen");
+        assert_eq!(
+            m.snapshot_refusals.values(),
+            [
+                ("cooldown".to_owned(), 0),
+                ("disk".to_owned(), 1),
+                ("memory_headroom".to_owned(), 0)
+            ]
+        );
+        assert_eq!(
+            m.snapshot_failures.values(),
+            [("io".to_owned(), 1), ("unforeseen".to_owned(), 1)]
+        );
+    }
+
+    #[test]
+    fn known_reasons_leave_room_for_others() {
+        let c = ReasonCounter::with_reasons(Metrics::SNAPSHOT_REFUSAL_REASONS);
+        for i in 0..MAX_REASONS {
+            c.inc(&format!("r{i:02}"));
+        }
+        let values = c.values();
+        // 3 known + 13 new reasons fill the 16 slots; the last 3 new ones count as `other`.
+        assert_eq!(values.len(), MAX_REASONS + 1);
+        assert!(values.contains(&("other".to_owned(), 3)));
+        assert!(values.contains(&("cooldown".to_owned(), 0)));
     }
 
     #[test]

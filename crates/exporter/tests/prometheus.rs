@@ -53,3 +53,74 @@ fn prometheus_scrapes_the_server() {
     .unwrap();
     assert!((minor - 1.0).abs() < f64::EPSILON);
 }
+
+/// `s` percent-encoded for a URL query value.
+fn query_escape(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// The known snapshot reasons are exported at 0 before their first count, so
+/// `increase()` over a window that holds the first refusal is above 0. (A series that
+/// first appears at 1 has no earlier sample: its increase stays 0.)
+#[test]
+fn the_first_snapshot_refusal_shows_in_increase() {
+    let metrics = Arc::new(Metrics::default());
+    let server = MetricsServer::start("127.0.0.1", 0, Arc::clone(&metrics)).unwrap();
+    let Some(prometheus) = common::prometheus(server.local_port()) else {
+        return;
+    };
+    let q = |expr: &str| query_value(&prometheus, &query_escape(expr));
+
+    // Every known reason is scraped at 0, several times, before anything happened.
+    common::wait_for(
+        "3 scrapes of the zero counters",
+        Duration::from_secs(30),
+        || {
+            q(r#"count_over_time(memwatchdog_snapshot_refused_total{reason="disk"}[1m])"#)
+                .filter(|n| *n >= 3.0)
+        },
+    );
+    for reason in Metrics::SNAPSHOT_REFUSAL_REASONS {
+        let v = q(&format!(
+            r#"memwatchdog_snapshot_refused_total{{reason="{reason}"}}"#
+        ));
+        assert_eq!(v, Some(0.0), "refused reason {reason}");
+    }
+    for reason in Metrics::SNAPSHOT_FAILURE_REASONS {
+        let v = q(&format!(
+            r#"memwatchdog_snapshot_failures_total{{reason="{reason}"}}"#
+        ));
+        assert_eq!(v, Some(0.0), "failure reason {reason}");
+    }
+
+    metrics.record_snapshot_refused("disk");
+    metrics.record_snapshot_failure("io");
+    let refused = common::wait_for(
+        "the first refusal in increase()",
+        Duration::from_secs(30),
+        || {
+            q(r#"increase(memwatchdog_snapshot_refused_total{reason="disk"}[1m])"#)
+                .filter(|v| *v > 0.0)
+        },
+    );
+    assert!(refused >= 1.0, "{refused}");
+    let failed = common::wait_for(
+        "the first failure in increase()",
+        Duration::from_secs(30),
+        || {
+            q(r#"increase(memwatchdog_snapshot_failures_total{reason="io"}[1m])"#)
+                .filter(|v| *v > 0.0)
+        },
+    );
+    assert!(failed >= 1.0, "{failed}");
+    let others = q(r#"sum(increase(memwatchdog_snapshot_refused_total{reason!="disk"}[1m]))"#);
+    assert_eq!(others, Some(0.0));
+}

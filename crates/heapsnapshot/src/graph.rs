@@ -202,7 +202,10 @@ impl GraphBuilder {
 
     /// Adds a named edge (context, property, internal, shortcut, weak).
     pub fn edge(&mut self, from: NodeIdx, kind: EdgeKind, name: &str, to: NodeIdx) {
-        assert!(!kind.name_is_index(), "use GraphBuilder::element for {kind:?}");
+        assert!(
+            !kind.name_is_index(),
+            "use GraphBuilder::element for {kind:?}"
+        );
         let name = self.graph.strings.intern(name).0;
         self.pending.push((from, kind, name, to));
     }

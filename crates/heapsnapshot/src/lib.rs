@@ -20,11 +20,11 @@ pub mod retention;
 mod source;
 mod strings;
 
+pub use class::{class_name, kind_class, kind_name};
 pub use distance::BASE_SYSTEM_DISTANCE;
 pub use ephemeron::{WeakMapEdgeName, parse_weak_map_edge_name};
 pub use error::{ParseError, ParseErrorKind, Section};
 pub use essential::EssentialEdges;
-pub use class::{class_name, kind_class, kind_name};
 pub use graph::{EdgeIdx, EdgeLabel, GraphBuilder, HeapGraph, Location, NodeIdx};
 pub use idset::IdSet;
 pub use kind::{EdgeKind, NodeKind};

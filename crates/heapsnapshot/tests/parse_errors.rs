@@ -427,12 +427,11 @@ fn string_indices_out_of_range() {
     let mut p = sample();
     p.edges[1][1] = 100;
     assert!(parse_str(&p.to_json()).is_ok());
-    // Also checked when edges are not kept.
+    // Not looked at when edges are skipped: NODES_ONLY only finds where the array ends.
     let mut p = sample();
     p.edges[6][1] = 100;
     let text = p.to_json();
-    let e = parse(text.as_bytes(), &ParseOptions::NODES_ONLY, &mut |_| {}).unwrap_err();
-    assert!(matches!(e, ParseError::StringIndex { .. }), "{e:?}");
+    assert!(parse(text.as_bytes(), &ParseOptions::NODES_ONLY, &mut |_| {}).is_ok());
 }
 
 #[test]

@@ -4,7 +4,7 @@
 mod parse_support;
 
 use memwatchdog_heapsnapshot::{
-    EdgeKind, EdgeLabel, HeapGraph, Location, NodeIdx, NodeKind, ParseOptions, parse,
+    EdgeKind, EdgeLabel, HeapGraph, Location, NodeIdx, NodeKind, ParseError, ParseOptions, parse,
 };
 use parse_support::{Parts, digest, parse_chunked, parse_str, rows_json};
 
@@ -314,11 +314,21 @@ fn nodes_only_keeps_nodes_and_drops_edges_and_locations() {
     let g = parse(text.as_bytes(), &edges_only, &mut |_| {}).unwrap();
     assert_eq!(g.edge_count(), 7);
     assert!(g.locations.is_empty());
-    // The edges are still validated when they are not kept.
+    // Skipped edges are not validated (only their end is looked for), kept ones are.
     let mut p = Parts::node20();
     p.edges[3][2] = 700;
     let text = p.to_json();
-    assert!(parse(text.as_bytes(), &ParseOptions::NODES_ONLY, &mut |_| {}).is_err());
+    assert!(parse(text.as_bytes(), &ParseOptions::NODES_ONLY, &mut |_| {}).is_ok());
+    assert!(parse(text.as_bytes(), &ParseOptions::FULL, &mut |_| {}).is_err());
+    // A skipped edges array that never ends is still truncation.
+    let cut = text.find("\"edges\"").unwrap() + 12;
+    let e = parse(
+        &text.as_bytes()[..cut],
+        &ParseOptions::NODES_ONLY,
+        &mut |_| {},
+    )
+    .unwrap_err();
+    assert!(matches!(e, ParseError::Truncated { .. }), "{e:?}");
 }
 
 #[test]

@@ -218,6 +218,9 @@ impl Assembler {
         if std::mem::replace(&mut self.edges_read, true) {
             return Err(duplicate("edges", key_offset));
         }
+        if !self.opts.edges {
+            return input.skip_uint_array(Section::Edges);
+        }
         let kinds = &self.layout.edge_kinds;
         let node_width = self.layout.node_roles.len() as u64;
         let node_count = u64::from(self.layout.node_count);

@@ -45,7 +45,8 @@ const HEADER_LIMIT: usize = 16 << 20;
 /// What to keep while parsing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ParseOptions {
-    /// Keep the edges. When `false` the `edges` array is still scanned and validated, but
+    /// Keep the edges. When `false` the `edges` array is skipped at memory speed (only
+    /// its end is looked for; its numbers are neither read nor validated),
     /// [`HeapGraph::first_edge`] is all zeros and the edge columns are empty: enough for a
     /// baseline snapshot of a diff, which needs only node ids, names and sizes.
     pub edges: bool,

@@ -38,6 +38,23 @@ impl<F: FnMut(u64, u64) -> Result<(), ParseError>> UintSink for F {
 }
 
 impl<R: Read> Input<'_, R> {
+    /// Skips a JSON array of unsigned integers without reading its numbers: an integer
+    /// array holds no nested `]`, so the first one ends it (found with memchr at memory
+    /// speed). Only a missing end is reported (as truncation).
+    pub(crate) fn skip_uint_array(&mut self, section: Section) -> Result<(), ParseError> {
+        self.expect(b'[', section, "'['")?;
+        loop {
+            if let Some(i) = memchr::memchr(b']', &self.buf[self.pos..self.end]) {
+                self.pos += i + 1;
+                return Ok(());
+            }
+            self.pos = self.end;
+            if !self.fill()? {
+                return Err(self.truncated(section));
+            }
+        }
+    }
+
     /// Reads a JSON array of unsigned integers (skipping whitespace before it), handing
     /// each element in order to `sink`.
     pub(crate) fn scan_uint_array<S: UintSink>(

@@ -20,8 +20,9 @@ build-node:
 ## observability kit (real Prometheus, promtool, amtool, Alertmanager, pm2)
 test: build test-rust test-node test-kit
 
+# The analyzer's fixture tests run under Node 20 (system), 22 and 24 (installed once from npm).
 test-rust:
-	$(CARGO) test --release --workspace
+	nodes="$$(bash scripts/node-versions.sh)" && MW_TEST_NODES="$$nodes" $(CARGO) test --release --workspace
 
 test-node: build-node
 	cd packages/core && npm test

@@ -46,11 +46,18 @@ fn names_class(suspect: &Value, class: &str) -> bool {
             .any(|h| h["class_name"] == class)
 }
 
+/// Runs the scenario under every Node version of the matrix (see `common::nodes`).
 fn check_scenario(name: &str) {
     if !common::have_node() {
         return;
     }
-    let dir = common::generate(name);
+    for node in common::nodes() {
+        check_scenario_with(&node, name);
+    }
+}
+
+fn check_scenario_with(node: &str, name: &str) {
+    let dir = common::generate_with(node, name);
     let expect: Value = serde_json::from_str(
         &std::fs::read_to_string(dir.path().join(name).join("expect.json")).unwrap(),
     )
@@ -70,13 +77,16 @@ fn check_scenario(name: &str) {
             let found = suspects.iter().find(|s| names_class(s, class));
             let Some(found) = found else {
                 panic!(
-                    "{name} ({} snapshots): {class} not in the top 3: {suspects:#?}",
+                    "{name} under {node} ({} snapshots): {class} not in the top 3: {suspects:#?}",
                     files.len()
                 );
             };
             let edges = edge_names(found);
             for edge in &want {
-                assert!(edges.contains(edge), "{name}: path {edges:?} lacks {edge}");
+                assert!(
+                    edges.contains(edge),
+                    "{name} under {node}: path {edges:?} lacks {edge}"
+                );
             }
             let min_bytes = leak["min_bytes"].as_u64().unwrap();
             assert!(
@@ -86,7 +96,7 @@ fn check_scenario(name: &str) {
             if files.len() == 3 {
                 assert_eq!(
                     found["rank"], 1,
-                    "{name}: the planted leak must rank first: {suspects:#?}"
+                    "{name} under {node}: the planted leak must rank first: {suspects:#?}"
                 );
             }
         }
@@ -95,7 +105,7 @@ fn check_scenario(name: &str) {
             for s in suspects {
                 assert!(
                     s["delta_bytes"].as_u64().unwrap() <= max,
-                    "healthy program reported {s:#}"
+                    "healthy program under {node} reported {s:#}"
                 );
             }
         }

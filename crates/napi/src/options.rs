@@ -43,6 +43,8 @@ pub struct NativeOptions {
     pub snapshot_cooldown_ms: f64,
     /// User-set memory limit that replaces the cgroup limit in the headroom check.
     pub snapshot_memory_limit_bytes: Option<f64>,
+    /// Largest leak snapshot analyzed in the background for the alert (bytes; 0: never).
+    pub snapshot_analyze_max_bytes: Option<f64>,
     /// Root of `/proc` and `/sys` for the headroom check (default `/`).
     pub system_root: Option<String>,
 }

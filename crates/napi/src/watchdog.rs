@@ -4,6 +4,7 @@
 // Arguments of `#[napi]` methods are converted from JS values into owned Rust values.
 #![allow(clippy::needless_pass_by_value)]
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,6 +17,7 @@ use napi::bindgen_prelude::Function;
 use napi_derive::napi;
 
 use crate::alerts::Alerts;
+use crate::analysis::{Analysis, Outcome};
 use crate::events::NativeEvent;
 use crate::log;
 use crate::options::{NativeOptions, bytes, invalid};
@@ -39,6 +41,9 @@ fn export_state(state: State) -> DetectorState {
     }
 }
 
+/// Default of `snapshot.analyzeMaxBytes`: leak snapshots up to 1 GiB are analyzed.
+const DEFAULT_ANALYZE_MAX_BYTES: u64 = 1 << 30;
+
 /// The native half of one `MemWatchdog.start()`.
 #[napi]
 pub struct NativeWatchdog {
@@ -49,6 +54,13 @@ pub struct NativeWatchdog {
     trace: Option<Trace>,
     trace_flushed_ms: f64,
     snapshots: SnapshotBook,
+    /// Path of this process's baseline snapshot, once written.
+    baseline_path: Option<String>,
+    /// Largest leak snapshot analyzed in the background (0: never).
+    analyze_max_bytes: u64,
+    system_root: PathBuf,
+    /// The background analysis of the last snapshot pair, while it runs.
+    analysis: Option<Analysis>,
     events: Vec<NativeEvent>,
     warmed_up: bool,
     log: LogFn,
@@ -110,6 +122,7 @@ impl NativeWatchdog {
             }
             None => None,
         };
+        let system_root = options.system_root.unwrap_or_else(|| "/".to_owned());
         Ok(NativeWatchdog {
             detector,
             metrics,
@@ -121,8 +134,14 @@ impl NativeWatchdog {
                 NativeOptions::snapshot_policy(),
                 bytes(options.snapshot_cooldown_ms),
                 options.snapshot_memory_limit_bytes.map(bytes),
-                options.system_root.unwrap_or_else(|| "/".to_owned()),
+                system_root.clone(),
             ),
+            baseline_path: None,
+            analyze_max_bytes: options
+                .snapshot_analyze_max_bytes
+                .map_or(DEFAULT_ANALYZE_MAX_BYTES, bytes),
+            system_root: PathBuf::from(system_root),
+            analysis: None,
             events: Vec::new(),
             warmed_up: false,
             log,
@@ -177,6 +196,10 @@ impl NativeWatchdog {
         for event in self.detector.push(&sample) {
             self.on_state_change(&event, &sample);
         }
+        if let Some(outcome) = self.analysis.as_mut().and_then(Analysis::take) {
+            self.analysis = None;
+            self.on_analysis(outcome, t_ms);
+        }
         if major {
             let status = self.detector.signal_status(Signal::Heap);
             let fitted = status.short.is_some() || status.long.is_some();
@@ -208,6 +231,28 @@ impl NativeWatchdog {
         }
         self.events
             .push(NativeEvent::state_change(event, sample.heap_used, value));
+    }
+
+    /// Puts the analysis outcome into the firing alerts, the log and the JS events.
+    fn on_analysis(&mut self, outcome: Outcome, t_ms: f64) {
+        let (state, detail) = match outcome {
+            Outcome::TopSuspect(line) => {
+                self.alerts.annotate("top_suspect", &line, "analysis_skipped");
+                (self.log)(&format!("snapshot pair analyzed: top suspect {line}"));
+                ("found", line)
+            }
+            Outcome::NothingFound => {
+                let line = "no object allocated after the baseline is retained".to_owned();
+                (self.log)(&format!("snapshot pair analyzed: {line}"));
+                ("nothing", line)
+            }
+            Outcome::Skipped(reason) => {
+                self.alerts.annotate("analysis_skipped", &reason, "top_suspect");
+                (self.log)(&format!("snapshot pair not analyzed: {reason}"));
+                ("skipped", reason)
+            }
+        };
+        self.events.push(NativeEvent::analysis(t_ms, state, detail));
     }
 
     fn write_trace(&mut self, sample: &Sample) {
@@ -307,6 +352,18 @@ impl NativeWatchdog {
         if written.kind == "leak" && self.alerts.any_firing() {
             self.alerts
                 .annotate("snapshot", &written.path, "snapshot_refused");
+        }
+        match (written.kind.as_str(), &self.baseline_path) {
+            ("baseline", _) => self.baseline_path = Some(written.path.clone()),
+            ("leak", Some(baseline)) if self.analyze_max_bytes > 0 && self.analysis.is_none() => {
+                self.analysis = Some(Analysis::start(
+                    PathBuf::from(baseline),
+                    PathBuf::from(&written.path),
+                    self.analyze_max_bytes,
+                    self.system_root.clone(),
+                ));
+            }
+            _ => {}
         }
         self.snapshots.previous_nodes().map(|n| n as f64)
     }

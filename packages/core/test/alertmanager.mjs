@@ -19,7 +19,12 @@ export async function freePort() {
 
 /** Starts Alertmanager; returns null when it is not installed. */
 export async function startAlertmanager() {
-  if (!existsSync(ALERTMANAGER)) return null;
+  if (!existsSync(ALERTMANAGER)) {
+    if (process.env.CI === "true") {
+      throw new Error(`${ALERTMANAGER} is missing: install it with apt-get install -y prometheus-alertmanager`);
+    }
+    return null;
+  }
   const dir = tempDir("mw-am-");
   const config = join(dir, "alertmanager.yml");
   writeFileSync(config, 'route:\n  receiver: "null"\nreceivers:\n  - name: "null"\n');

@@ -49,6 +49,12 @@ test("a leaking child gets a leak event, a snapshot pair, metrics and an alert",
     assert.deepEqual(readdirSync(dir).sort(), [baseline.path, snap.path].map((x) => x.slice(dir.length + 1)).sort());
     await p.waitForStderr(/\[memwatchdog\] wrote heap snapshot \S+-leak\.heapsnapshot \(\d+(\.\d)? MB, \d+\.\d s, \d+ objects\)/);
 
+    // The pair is analyzed on a Rust thread: the top suspect is the module's `leaked` array.
+    const analysis = await p.waitFor((e) => e.event === "analysis", 60_000, "the snapshot pair analysis");
+    assert.equal(analysis.outcome, "found", JSON.stringify(analysis));
+    assert.match(analysis.topSuspect, /^Array ×\d+ \(\+[\d.]+ [kMG]?B\) held by .*leaked > \[\] > Array$/);
+    await p.waitForStderr(/\[memwatchdog\] snapshot pair analyzed: top suspect Array/);
+
     const m = (await scrape(started.port)).text;
     assert.match(m, /^memwatchdog_leak_alert_total\{service="leaky"\} 1$/m);
     assert.match(m, /^memwatchdog_detector_state\{service="leaky",signal="heap"\} 2$/m);
@@ -61,11 +67,15 @@ test("a leaking child gets a leak event, a snapshot pair, metrics and an alert",
       const deadline = Date.now() + 20_000;
       while (!alert && Date.now() < deadline) {
         alert = (await am.alerts()).find(
-          (a) => a.labels.alertname === "MemoryLeak" && a.labels.service === "leaky" && a.annotations.snapshot === snap.path,
+          (a) =>
+            a.labels.alertname === "MemoryLeak" &&
+            a.labels.service === "leaky" &&
+            a.annotations.snapshot === snap.path &&
+            a.annotations.top_suspect === analysis.topSuspect,
         );
         if (!alert) await new Promise((r) => setTimeout(r, 500));
       }
-      assert.ok(alert, `no alert naming ${snap.path} in Alertmanager: ${JSON.stringify(await am.alerts())}`);
+      assert.ok(alert, `no alert naming ${snap.path} and the top suspect in Alertmanager: ${JSON.stringify(await am.alerts())}`);
       assert.equal(alert.labels.signal, "heap");
       assert.equal(alert.labels.severity, "warning");
       assert.match(alert.labels.instance, new RegExp(`:${started.pid}$`));

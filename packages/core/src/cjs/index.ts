@@ -13,7 +13,7 @@ import { MemWatchdogController } from "./watchdog.js";
 export const MemWatchdog: MemWatchdogController = new MemWatchdogController();
 
 export { MemWatchdogController } from "./watchdog.js";
-export type { DetectorState, MemWatchdogEvents, Signal, StateEvent } from "./watchdog.js";
+export type { AnalysisEvent, DetectorState, MemWatchdogEvents, Signal, StateEvent } from "./watchdog.js";
 export { ENV_VARS, MemWatchdogConfigError, resolveOptions } from "./options.js";
 export type {
   AlertOptions,

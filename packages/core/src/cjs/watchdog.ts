@@ -52,6 +52,20 @@ export interface MemWatchdogEvents {
   state: [StateEvent];
   snapshot: [SnapshotEvent];
   snapshotRefused: [SnapshotRefusedEvent];
+  analysis: [AnalysisEvent];
+}
+
+/**
+ * The baseline/leak snapshot pair was analyzed in the background (the same diff as
+ * `mw analyze BASELINE LEAK`). `outcome` is `found` (then `topSuspect` is set, e.g.
+ * `AuditEntry ×36609 (+16.4 MB) held by global > … > auditLog > [] > AuditEntry`),
+ * `nothing`, or `skipped` (then `reason` says why: too large, not enough memory, unreadable).
+ */
+export interface AnalysisEvent {
+  outcome: "found" | "nothing" | "skipped";
+  topSuspect?: string;
+  reason?: string;
+  at: Date;
 }
 
 const NODE_MAJOR = Number(process.versions.node.split(".")[0]);
@@ -134,6 +148,7 @@ export class MemWatchdogController extends EventEmitter<MemWatchdogEvents> {
         traceMaxBytes: resolved.trace?.maxBytes,
         snapshotCooldownMs: resolved.snapshot?.cooldownMs ?? 0,
         snapshotMemoryLimitBytes: resolved.snapshot?.memoryLimitBytes,
+        snapshotAnalyzeMaxBytes: resolved.snapshot?.analyzeMaxBytes,
       },
       (line: string) => log(line),
     );
@@ -250,6 +265,15 @@ export class MemWatchdogController extends EventEmitter<MemWatchdogEvents> {
       for (const e of events) {
         if (e.kind === "warmedUp") {
           if (this.snapshots && !this.snapshots.baselineTaken) this.snapshot("baseline");
+          continue;
+        }
+        if (e.kind === "analysis") {
+          const outcome = e.state as AnalysisEvent["outcome"];
+          this.safeEmit("analysis", {
+            outcome,
+            ...(outcome === "found" ? { topSuspect: e.detail ?? "" } : { reason: e.detail ?? "" }),
+            at: new Date(),
+          });
           continue;
         }
         const ev: StateEvent = {

@@ -42,7 +42,12 @@ pub(crate) struct Analysis {
 
 impl Analysis {
     /// Starts analyzing `baseline` against `leak` on a thread named `memwd-analyze`.
-    pub(crate) fn start(baseline: PathBuf, leak: PathBuf, max_bytes: u64, system_root: PathBuf) -> Analysis {
+    pub(crate) fn start(
+        baseline: PathBuf,
+        leak: PathBuf,
+        max_bytes: u64,
+        system_root: PathBuf,
+    ) -> Analysis {
         let done = Arc::new(AtomicBool::new(false));
         let outcome = Arc::new(Mutex::new(None));
         let (done_t, outcome_t) = (Arc::clone(&done), Arc::clone(&outcome));
@@ -50,16 +55,25 @@ impl Analysis {
             .name("memwd-analyze".to_owned())
             .spawn(move || {
                 let result = run(&baseline, &leak, max_bytes, &system_root);
-                *outcome_t.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(result);
+                *outcome_t
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(result);
                 done_t.store(true, Ordering::Release);
             })
             .ok();
         if thread.is_none() {
-            *outcome.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
-                Some(Outcome::Skipped("could not start the analysis thread".to_owned()));
+            *outcome
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Outcome::Skipped(
+                "could not start the analysis thread".to_owned(),
+            ));
             done.store(true, Ordering::Release);
         }
-        Analysis { done, outcome, thread }
+        Analysis {
+            done,
+            outcome,
+            thread,
+        }
     }
 
     /// The outcome once the thread has finished; `None` before (and after it was taken).
@@ -70,7 +84,10 @@ impl Analysis {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
-        self.outcome.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take()
+        self.outcome
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
     }
 }
 
@@ -90,7 +107,11 @@ fn run(baseline: &Path, leak: &Path, max_bytes: u64, system_root: &Path) -> Outc
     }
     let needed = (size as f64 * MEMORY_PER_FILE_BYTE) as u64;
     let memory = read_memory_info(system_root);
-    if let Some(available) = [memory.mem_available, memory.cgroup_headroom].into_iter().flatten().min() {
+    if let Some(available) = [memory.mem_available, memory.cgroup_headroom]
+        .into_iter()
+        .flatten()
+        .min()
+    {
         if available < needed {
             return Outcome::Skipped(format!(
                 "analyzing needs about {} of memory and {} is available; run `mw analyze {} {}` elsewhere",

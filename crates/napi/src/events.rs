@@ -62,29 +62,24 @@ impl NativeEvent {
 
     pub(crate) fn warmed_up(t_ms: f64, heap_used: u64) -> NativeEvent {
         NativeEvent {
-            kind: "warmedUp".to_owned(),
-            signal: "heap".to_owned(),
-            from: State::Normal.as_str().to_owned(),
-            state: State::Normal.as_str().to_owned(),
-            t_ms,
-            slope_bytes_per_ms: 0.0,
-            threshold_bytes_per_ms: 0.0,
-            adaptive: false,
-            p_value: 1.0,
-            growth_bytes: None,
             heap_used_bytes: heap_used as f64,
             value_bytes: heap_used as f64,
-            detail: None,
+            ..NativeEvent::notice("warmedUp", State::Normal.as_str(), t_ms, None)
         }
     }
 
     /// The background analysis of the snapshot pair finished: `state` is `found`,
     /// `nothing` or `skipped`, `detail` the top suspect or the reason.
     pub(crate) fn analysis(t_ms: f64, state: &str, detail: String) -> NativeEvent {
+        NativeEvent::notice("analysis", state, t_ms, Some(detail))
+    }
+
+    /// An event that is not a detector state change: no slope or trend figures.
+    fn notice(kind: &str, state: &str, t_ms: f64, detail: Option<String>) -> NativeEvent {
         NativeEvent {
-            kind: "analysis".to_owned(),
-            signal: "heap".to_owned(),
-            from: State::Leaking.as_str().to_owned(),
+            kind: kind.to_owned(),
+            signal: signal_name(Signal::Heap).to_owned(),
+            from: State::Normal.as_str().to_owned(),
             state: state.to_owned(),
             t_ms,
             slope_bytes_per_ms: 0.0,
@@ -94,7 +89,7 @@ impl NativeEvent {
             growth_bytes: None,
             heap_used_bytes: 0.0,
             value_bytes: 0.0,
-            detail: Some(detail),
+            detail,
         }
     }
 }

@@ -237,7 +237,8 @@ impl NativeWatchdog {
     fn on_analysis(&mut self, outcome: Outcome, t_ms: f64) {
         let (state, detail) = match outcome {
             Outcome::TopSuspect(line) => {
-                self.alerts.annotate("top_suspect", &line, "analysis_skipped");
+                self.alerts
+                    .annotate("top_suspect", &line, "analysis_skipped");
                 (self.log)(&format!("snapshot pair analyzed: top suspect {line}"));
                 ("found", line)
             }
@@ -247,7 +248,8 @@ impl NativeWatchdog {
                 ("nothing", line)
             }
             Outcome::Skipped(reason) => {
-                self.alerts.annotate("analysis_skipped", &reason, "top_suspect");
+                self.alerts
+                    .annotate("analysis_skipped", &reason, "top_suspect");
                 (self.log)(&format!("snapshot pair not analyzed: {reason}"));
                 ("skipped", reason)
             }

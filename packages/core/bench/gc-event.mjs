@@ -6,13 +6,19 @@
 // GC entries at 40 events/s of simulated time (16 minor : 1 major : 1 incremental, about
 // what a busy HTTP service shows) and reports nanoseconds of CPU per event.
 //
-//   node bench/gc-event.mjs [events]
+//   node bench/gc-event.mjs [events] [--json]
+//
+// --json: the figures as one JSON object on stdout (the table goes to stderr); used by
+// bench/overhead/run.sh.
 import { MemWatchdog } from "@memwatchdog/core";
 import { getHeapStatistics } from "node:v8";
 import { performance } from "node:perf_hooks";
 import { cpuUsage } from "node:process";
 
-const N = Number(process.argv[2] || 400_000);
+const JSON_OUT = process.argv.includes("--json");
+const N = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) || 400_000);
+const print = JSON_OUT ? (line) => process.stderr.write(`${line}\n`) : (line) => console.log(line);
+const results = {};
 const KINDS = [1, 1, 1, 1, 1, 1, 1, 1, 8, 4, 1, 1, 1, 1, 1, 1, 1, 1];
 
 function entries(n, t0) {
@@ -32,7 +38,8 @@ function measure(label, n, fn) {
   const c = cpuUsage(c0);
   const nsCpu = ((c.user + c.system) * 1000) / n;
   const nsWall = (wall * 1e6) / n;
-  console.log(`${label.padEnd(44)} ${nsCpu.toFixed(0).padStart(6)} ns CPU/event  (${nsWall.toFixed(0)} ns wall)`);
+  print(`${label.padEnd(44)} ${nsCpu.toFixed(0).padStart(6)} ns CPU/event  (${nsWall.toFixed(0)} ns wall)`);
+  results[label] = { nsCpu, nsWall };
   return nsCpu;
 }
 
@@ -41,7 +48,7 @@ MemWatchdog.start({ prometheus: { port: 0, host: "127.0.0.1" }, logger: false, e
 const onGc = MemWatchdog["onGc"].bind(MemWatchdog);
 const native = MemWatchdog["native"];
 
-console.log(`node ${process.version}, ${N} events`);
+print(`node ${process.version}, ${N} events`);
 measure("v8.getHeapStatistics()", N, (n) => {
   let s = 0;
   for (let i = 0; i < n; i++) s += getHeapStatistics().used_heap_size;
@@ -72,5 +79,8 @@ let k = 0;
 const total = measure("full observer callback per event", N, (n) => {
   for (let i = 0; i < n; i++) onGc(list[k++]);
 });
-console.log(`\nat 40 GC events/s: ${((total * 40) / 1e6).toFixed(3)} ms CPU per second = ${((total * 40) / 1e7).toFixed(4)} % of one core`);
+print(`\nat 40 GC events/s: ${((total * 40) / 1e6).toFixed(3)} ms CPU per second = ${((total * 40) / 1e7).toFixed(4)} % of one core`);
 MemWatchdog.stop();
+if (JSON_OUT) {
+  console.log(JSON.stringify({ node: process.version, events: N, perEventNsCpu: total, measurements: results }));
+}

@@ -22,7 +22,7 @@ test: build test-rust test-node test-kit
 
 # The analyzer's fixture tests run under Node 20 (system), 22 and 24 (installed once from npm).
 test-rust:
-	nodes="$$(bash scripts/node-versions.sh)" && MW_TEST_NODES="$$nodes" $(CARGO) test --release --workspace
+	nodes="$$(bash scripts/node-versions.sh)" && MW_TEST_NODES="$$nodes" $(CARGO) test --release --workspace --no-fail-fast
 
 test-node: build-node
 	cd packages/core && npm test

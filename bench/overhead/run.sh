@@ -7,7 +7,7 @@
 # and 2+ CPUs. Steps, all pinned: the server-side measurements on CPU $SERVER_CPU (1),
 # the load generator on CPU $CLIENT_CPU (0):
 #   1. packages/core/bench/gc-event.mjs, 3 times: the watchdog's CPU per GC event
-#   2. ab.mjs, 3 times: in-process A/B of the service's request work (none / an empty
+#   2. ab.mjs, 5 times: in-process A/B of the service's request work (none / an empty
 #      gc observer / the watchdog's observer), CPU per request
 #   3. profile.mjs: where the CPU goes under the watchdog (V8 sampling profiler)
 #   4. run.mjs: autocannon against server.cjs (none / memwatchdog / prom-client),
@@ -60,7 +60,7 @@ load() { cut -d' ' -f1-3 /proc/loadavg; }
   echo "  \"started\": \"$(date -u +%Y-%m-%dT%H:%M:%SZ)\","
   echo "  \"loadavgStart\": \"$(load)\","
   echo "  \"commit\": \"$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)\","
-  echo "  \"dirty\": $(if [ -n "$(git -C "$ROOT" status --porcelain -- packages/core crates bench/overhead 2>/dev/null)" ]; then echo true; else echo false; fi),"
+  echo "  \"dirty\": $(if [ -n "$(git -C "$ROOT" status --porcelain -- packages/core crates/napi crates/exporter crates/detect crates/snapguard bench/overhead 2>/dev/null)" ]; then echo true; else echo false; fi),"
   echo "  \"pinned\": $(if [ ${#PIN_SERVER[@]} -gt 0 ]; then echo true; else echo false; fi),"
   echo "  \"serverCpu\": \"$SERVER_CPU\", \"clientCpu\": \"$CLIENT_CPU\","
   echo "  \"quick\": $(if [ "$ROUNDS" = 2 ] && [ "$DURATION" = 5 ]; then echo true; else echo false; fi)"
@@ -72,8 +72,8 @@ for _ in $(seq "$REPEATS"); do
   (cd "$CORE" && "${PIN_SERVER[@]}" "$NODE" bench/gc-event.mjs --json) >> "$OUT/gc-event.jsonl"
 done
 
-echo "run.sh: 2/4 in-process A/B (ab.mjs) x$REPEATS, load $(load)" >&2
-for _ in $(seq "$REPEATS"); do
+echo "run.sh: 2/4 in-process A/B (ab.mjs) x$((REPEATS + 2)), load $(load)" >&2
+for _ in $(seq "$((REPEATS + 2))"); do
   "${PIN_SERVER[@]}" "$NODE" "$HERE/ab.mjs" --json >> "$OUT/ab.jsonl"
 done
 

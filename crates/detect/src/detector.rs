@@ -94,12 +94,20 @@ impl Detector {
             allowance_factor: 1.0,
             long_min_span_ms: config.long.min_span_ms,
             short: config.short,
+            fast_path: true,
+        };
+        let external = SignalRules {
+            allowance_factor: config.growth_allowance.external_factor,
+            ..plain
         };
         let rss = SignalRules {
             threshold_factor: config.rss.threshold_factor,
             allowance_factor: config.rss.allowance_factor,
             long_min_span_ms: config.rss.long_min_span_ms,
             short: config.rss.short,
+            // RSS is read once a second and drifts for minutes; its fast leaks show in the heap
+            // or off-heap memory first.
+            fast_path: false,
         };
         Ok(Self {
             z: normal::quantile(1.0 - config.alpha),
@@ -111,7 +119,7 @@ impl Detector {
             rss: None,
             heap_after_minor_min: None,
             heap: SignalTracker::new(Signal::Heap, &config, plain),
-            external: SignalTracker::new(Signal::External, &config, plain),
+            external: SignalTracker::new(Signal::External, &config, external),
             rss_tracker: SignalTracker::new(Signal::Rss, &config, rss),
             config,
         })
@@ -158,6 +166,11 @@ impl Detector {
             GcKind::Minor => {
                 let m = self.heap_after_minor_min.get_or_insert(sample.heap_used);
                 *m = (*m).min(sample.heap_used);
+                // Upper bounds of the live set: the fast path's baseline (O(1)).
+                self.heap.observe(t, sample.heap_used as f64);
+                if self.config.external_enabled {
+                    self.external.observe(t, sample.off_heap() as f64);
+                }
             }
             _ => {}
         }

@@ -11,6 +11,12 @@
 //!   `short.confirm_evaluations` evaluations **and** the floor has grown by more than the growth
 //!   allowance since the episode began; or the long window has exceeded at
 //!   `long.confirm_evaluations` evaluations (one per long bucket).
+//! - The fast path ([`crate::config::FastPathConfig`]): `Normal`/`Resolved`/`Suspect` →
+//!   `Leaking` at once when the newest short-window floor points form a run of steep rises that
+//!   covers `fast_path.min_span_ms` and the floor has grown by the whole growth allowance since
+//!   the lowest reading before the run. Readings after minor GCs (see [`SignalTracker::observe`])
+//!   only enter that baseline: each is an upper bound of the live set at its time, so a floor
+//!   above it proves growth.
 //! - `Leaking` → `Resolved` when every window has been *quiet* (recent slope below
 //!   `quiet_fraction` of its threshold, no exceedance) for `resolve_ms`.
 //! - `Resolved` → `Normal` after `resolved_hold_ms` without a new suspicion.
@@ -49,6 +55,31 @@ pub struct Evidence {
     pub growth_bytes: Option<f64>,
     /// Growth a short-window episode had to exceed (bytes).
     pub growth_allowance_bytes: Option<f64>,
+    /// The fast-path run at the deciding evaluation, for short-window decisions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fast_path: Option<FastRun>,
+}
+
+/// The fast path's view of the newest short-window floor points (see
+/// [`crate::config::FastPathConfig`]).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct FastRun {
+    /// Points in the run of steep rises, the first one included (1: no steep rise); the
+    /// baseline reading counts as the first point when the rise from it is steep too.
+    pub points: usize,
+    /// Time from the first to the newest point of the run (ms).
+    pub span_ms: f64,
+    /// Rate of the slowest step of the run (bytes/ms; 0 without a step).
+    pub slowest_step: f64,
+    /// Lowest reading, after a minor or a major GC, since the floor point before the run (bytes):
+    /// an upper bound of the live set at that time.
+    pub baseline_bytes: f64,
+    /// Newest floor point minus the baseline (bytes).
+    pub growth_bytes: f64,
+    /// The growth allowance for this baseline (bytes).
+    pub allowance_bytes: f64,
+    /// Whether the run has enough points, covers enough time and grew by the allowance.
+    pub qualifies: bool,
 }
 
 /// Where one signal stands now; what `mw detect --json` and the exporter publish.
@@ -77,6 +108,9 @@ pub struct SignalStatus {
     pub short: Option<Trend>,
     /// Latest long-window evaluation.
     pub long: Option<Trend>,
+    /// Latest fast-path run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fast_path: Option<FastRun>,
 }
 
 /// Per-signal scaling of the common configuration (RSS is stricter).
@@ -86,6 +120,7 @@ pub(crate) struct SignalRules {
     pub allowance_factor: f64,
     pub long_min_span_ms: f64,
     pub short: WindowConfig,
+    pub fast_path: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -96,6 +131,13 @@ struct Episode {
     clear_run: u32,
 }
 
+/// A window for the fast path: short-window buckets over `fast_path.max_span_ms`.
+fn fast_window(cfg: &Config, rules: &SignalRules) -> BucketWindow {
+    let span = cfg.fast_path.max_span_ms.max(rules.short.max_span_ms);
+    let points = (span / rules.short.bucket_ms).ceil() as usize + 2;
+    BucketWindow::new(rules.short.bucket_ms, points, span)
+}
+
 /// Tracks one signal; see the module docs.
 #[derive(Debug, Clone)]
 pub(crate) struct SignalTracker {
@@ -103,6 +145,15 @@ pub(crate) struct SignalTracker {
     rules: SignalRules,
     short: BucketWindow,
     long: BucketWindow,
+    /// Floor points for the fast path, bucketed like the short window but kept for
+    /// `fast_path.max_span_ms`.
+    fast_floors: BucketWindow,
+    /// Every reading (floors and readings after minor GCs), bucketed the same way: the fast
+    /// path's baseline.
+    lows: BucketWindow,
+    last_fast: Option<FastRun>,
+    /// Trend statistics over the latest fast-path run (when it has `fast_path.min_points`).
+    fast_trend: Option<Trend>,
     t_first: Option<f64>,
     warm: bool,
     settle_run: u32,
@@ -135,6 +186,10 @@ impl SignalTracker {
                 cfg.long.max_points,
                 cfg.long.max_span_ms,
             ),
+            fast_floors: fast_window(cfg, &rules),
+            lows: fast_window(cfg, &rules),
+            last_fast: None,
+            fast_trend: None,
             t_first: None,
             warm: false,
             settle_run: 0,
@@ -171,11 +226,23 @@ impl SignalTracker {
         }
     }
 
+    /// Notes a reading that is not a floor (after a minor GC): an upper bound of the live set
+    /// at time `t`, used only as the fast path's baseline. O(1) amortised.
+    pub(crate) fn observe(&mut self, t: f64, v: f64) {
+        if self.rules.fast_path {
+            self.lows.push(t, v);
+        }
+    }
+
     /// Adds one floor reading; appends the state changes it caused to `out`.
     pub(crate) fn add(&mut self, t: f64, v: f64, cfg: &Config, z: f64, out: &mut Vec<Event>) {
         let t_first = *self.t_first.get_or_insert(t);
         self.readings += 1;
         self.last_reading = Some(Point::new(t, v));
+        if self.rules.fast_path {
+            self.lows.push(t, v);
+            self.fast_floors.push(t, v);
+        }
 
         if self.short.push(t, v) == Pushed::Unchanged {
             // Same points as at the previous evaluation: nothing new to learn. The long window
@@ -194,6 +261,21 @@ impl SignalTracker {
         };
         self.last_short = Trend::evaluate(&self.buf, &params, &mut self.scratch);
         self.last_known = self.last_short.or(self.last_known);
+        self.last_fast = if self.rules.fast_path && cfg.fast_path.enabled {
+            self.fast_floors.collect(true, &mut self.buf);
+            // The short window's threshold; without a fit there (fewer than three points in
+            // its span), the fixed threshold or the adaptive minimum.
+            let threshold = self.last_short.map_or_else(
+                || match self.rule(cfg, WindowKind::Short) {
+                    ThresholdRule::Fixed(t) => t,
+                    ThresholdRule::Adaptive { min_rate, .. } => min_rate,
+                },
+                |s| s.threshold,
+            );
+            self.fast_run(cfg, threshold, z)
+        } else {
+            None
+        };
 
         if !self.warm {
             let settled = self.last_short.is_some_and(|s| {
@@ -230,6 +312,80 @@ impl SignalTracker {
         self.step(t, cfg, long_evaluated, out);
     }
 
+    /// The fast path's run over the floor points in `self.buf` (oldest first): the newest
+    /// points each higher than the one before by `rate_multiple` × `threshold` × Δt and by
+    /// `min_step_bytes`. The lowest reading since the point before the run is its baseline; when
+    /// it lies before the run's first point and the rise from it is steep as well, it extends
+    /// the run (it is an upper bound of the live set then, so the rise from it is real growth).
+    /// Also fits [`Self::fast_trend`] over the run when it is long enough. O(points) without a
+    /// fit, O(points²) with one.
+    fn fast_run(&mut self, cfg: &Config, threshold: f64, z: f64) -> Option<FastRun> {
+        let f = cfg.fast_path;
+        let steep = |a: Point, b: Point| {
+            let (dt, dv) = (b.t - a.t, b.v - a.v);
+            (dt > 0.0 && dv >= f.min_step_bytes && dv >= f.rate_multiple * threshold * dt)
+                .then(|| dv / dt)
+        };
+        let last = *self.buf.last()?;
+        let mut start = self.buf.len() - 1;
+        let mut slowest = f64::INFINITY;
+        while start > 0 {
+            let Some(rate) = steep(self.buf[start - 1], self.buf[start]) else {
+                break;
+            };
+            slowest = slowest.min(rate);
+            start -= 1;
+        }
+        let first = self.buf[start];
+        let before = if start > 0 {
+            self.buf[start - 1].t
+        } else {
+            f64::NEG_INFINITY
+        };
+        self.buf.drain(..start);
+        let low = self
+            .lows
+            .min_after(before)
+            .filter(|p| p.v < first.v)
+            .unwrap_or(first);
+        if low.t < first.t
+            && let Some(rate) = steep(low, first)
+        {
+            slowest = slowest.min(rate);
+            self.buf.insert(0, low);
+        }
+        let (points, span_ms) = (self.buf.len(), last.t - self.buf[0].t);
+        let growth = last.v - low.v;
+        let allowance = self.allowance(cfg, low.v);
+        self.fast_trend = if points >= f.min_points {
+            let params = TrendParams {
+                kind: WindowKind::Short,
+                alpha: cfg.alpha,
+                z,
+                min_points: f.min_points,
+                min_span_ms: f.min_span_ms,
+                threshold: ThresholdRule::Fixed(threshold),
+                autocorrelation: false,
+            };
+            Trend::evaluate(&self.buf, &params, &mut self.scratch)
+        } else {
+            None
+        };
+        let run = FastRun {
+            points,
+            span_ms,
+            slowest_step: if slowest.is_finite() { slowest } else { 0.0 },
+            baseline_bytes: low.v,
+            growth_bytes: growth,
+            allowance_bytes: allowance,
+            qualifies: points >= f.min_points
+                && span_ms >= f.min_span_ms
+                && growth >= allowance
+                && self.fast_trend.is_some(),
+        };
+        run.growth_bytes.is_finite().then_some(run)
+    }
+
     fn allowance(&self, cfg: &Config, base: f64) -> f64 {
         let a = cfg.growth_allowance;
         a.bytes.max(a.fraction * base.max(0.0)) * self.rules.allowance_factor
@@ -249,7 +405,8 @@ impl SignalTracker {
     fn step(&mut self, t: f64, cfg: &Config, long_evaluated: bool, out: &mut Vec<Event>) {
         let short_ex = self.last_short.is_some_and(|s| s.exceeds);
         let long_ex = self.long_exceeds(cfg);
-        let any = short_ex || long_ex;
+        let fast = self.last_fast.filter(|f| f.qualifies);
+        let any = short_ex || long_ex || fast.is_some();
 
         if any {
             let ep = self.episode.get_or_insert(Episode {
@@ -279,6 +436,10 @@ impl SignalTracker {
             (Some(base), Some(s)) => Some((s.floor_bytes - base, self.allowance(cfg, base))),
             _ => None,
         };
+        // A fast-path decision reports the fast path's growth and allowance.
+        let shown = fast
+            .map(|f| (f.growth_bytes, f.allowance_bytes))
+            .or(growth);
         // A short-window suspicion is voiced once the episode has grown by a share of the
         // allowance (all of it during warm-up, whose ramp is expected).
         let share = if self.warm {
@@ -286,38 +447,42 @@ impl SignalTracker {
         } else {
             1.0
         };
-        let suspicious = long_ex || (short_ex && growth.is_some_and(|(g, a)| g >= share * a));
+        let suspicious = long_ex
+            || fast.is_some()
+            || (short_ex && growth.is_some_and(|(g, a)| g >= share * a));
 
         if matches!(self.state, State::Normal | State::Resolved) && suspicious {
-            self.focus = if short_ex {
+            self.focus = if short_ex || fast.is_some() {
                 WindowKind::Short
             } else {
                 WindowKind::Long
             };
-            out.push(self.transition(t, State::Suspect, growth));
+            out.push(self.transition(t, State::Suspect, shown));
         }
         match self.state {
             State::Resolved => {
                 let since = self.since.unwrap_or(t);
                 if t - since >= cfg.hysteresis.resolved_hold_ms {
-                    out.push(self.transition(t, State::Normal, growth));
+                    out.push(self.transition(t, State::Normal, shown));
                 }
             }
             State::Normal => {}
             State::Suspect => {
                 let Some(ep) = self.episode else { return };
                 let grown = growth.is_some_and(|(g, a)| g >= a);
-                if short_ex && ep.short_hits >= self.rules.short.confirm_evaluations && grown {
+                let confirmed =
+                    short_ex && ep.short_hits >= self.rules.short.confirm_evaluations && grown;
+                if fast.is_some() || confirmed {
                     self.focus = WindowKind::Short;
                     self.quiet_since = None;
-                    out.push(self.transition(t, State::Leaking, growth));
+                    out.push(self.transition(t, State::Leaking, shown));
                 } else if long_ex && long_evaluated && ep.long_hits >= cfg.long.confirm_evaluations
                 {
                     self.focus = WindowKind::Long;
                     self.quiet_since = None;
-                    out.push(self.transition(t, State::Leaking, growth));
+                    out.push(self.transition(t, State::Leaking, shown));
                 } else if episode_over {
-                    out.push(self.transition(t, State::Normal, growth));
+                    out.push(self.transition(t, State::Normal, shown));
                 }
             }
             State::Leaking => {
@@ -329,7 +494,7 @@ impl SignalTracker {
                     if t - since >= cfg.hysteresis.resolve_ms {
                         self.episode = None;
                         self.quiet_since = None;
-                        out.push(self.transition(t, State::Resolved, growth));
+                        out.push(self.transition(t, State::Resolved, shown));
                     }
                 } else {
                     self.quiet_since = None;
@@ -343,7 +508,15 @@ impl SignalTracker {
 
     fn focus_trend(&self) -> Option<Trend> {
         match self.focus {
-            WindowKind::Short => self.last_short.or(self.last_long),
+            WindowKind::Short => {
+                // While the fast path's run qualifies, its fit is the evidence.
+                let fast = self
+                    .fast_trend
+                    .filter(|_| self.last_fast.is_some_and(|f| f.qualifies));
+                fast.or(self.last_short)
+                    .or(self.fast_trend)
+                    .or(self.last_long)
+            }
             WindowKind::Long => self.last_long.or(self.last_short),
         }
     }
@@ -370,6 +543,7 @@ impl SignalTracker {
                 trend,
                 growth_bytes: growth.filter(|_| short_decision).map(|g| g.0),
                 growth_allowance_bytes: growth.filter(|_| short_decision).map(|g| g.1),
+                fast_path: self.last_fast.filter(|_| short_decision),
             },
         }
     }
@@ -391,6 +565,7 @@ impl SignalTracker {
             readings: self.readings,
             short: self.last_short,
             long: self.last_long,
+            fast_path: self.last_fast,
         }
     }
 }

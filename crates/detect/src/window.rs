@@ -105,6 +105,20 @@ impl BucketWindow {
         }
     }
 
+    /// The lowest bucket minimum (the open bucket included) among buckets whose minimum was read
+    /// after `t0`, within `max_span_ms` of the newest bucket; the earliest of equal ones.
+    /// O(number of buckets).
+    #[must_use]
+    pub fn min_after(&self, t0: f64) -> Option<Point> {
+        let newest = self.open.map(|(_, p)| p.t)?;
+        self.closed
+            .iter()
+            .chain(self.open.as_ref().map(|(_, p)| p))
+            .filter(|p| p.t > t0 && newest - p.t <= self.max_span_ms)
+            .copied()
+            .reduce(|a, b| if b.v < a.v { b } else { a })
+    }
+
     /// Number of closed buckets held.
     #[must_use]
     pub fn len(&self) -> usize {

@@ -172,9 +172,11 @@ if (inServerHi < 1) {
     `${f(inServerLo, 2)} … ${f(inServerHi, 2)} %).`;
 }
 out(
-  `**Plain statement.** ${verdict} Nearly all of it is Node's own cost of producing and delivering \`gc\` performance entries, which an ` +
-    `empty observer pays too (${pct(median(abObs.pct), 2)} on the service's work, vs ${pct(median(abWd.pct), 2)} for the watchdog); the watchdog's own ` +
-    `callback is ${f(callbackPerReqPct, 3)} % by the deterministic figure. prom-client's default metrics observe GC the same way. ` +
+  `**Plain statement.** ${verdict} ${median(abObs.pct) >= 0.5 * median(abWd.pct) ? "Most" : "Part"} of it is Node's own cost of producing and delivering \`gc\` performance entries, which an ` +
+    `empty observer pays too (${pct(median(abObs.pct), 2)} on the service's work, vs ${pct(median(abWd.pct), 2)} for the watchdog; prom-client's default ` +
+    `metrics observe GC the same way). The watchdog's own callback is ${f(callbackPerReqPct, 3)} % of the server's CPU by the deterministic ` +
+    `(hot-loop, warm-cache) figure and at most ~${f(prof.categories.watchdog.sharePct, 2)} % of the service's CPU by the in-process profile (cold caches; a sampling profiler ` +
+    `over-attributes time right after a GC). ` +
     (wd
       ? httpShown
         ? "The end-to-end HTTP benchmark agrees."
@@ -291,7 +293,10 @@ ab.forEach((a, i) => {
 });
 out();
 out(
-  "An empty observer already costs most of it: the cost is Node's (V8 GC callbacks, a `PerformanceEntry` per GC, its delivery), not the watchdog's code. " +
+  (median(abObs.pct) >= 0.5 * median(abWd.pct)
+    ? "An empty observer already costs most of it: that part is Node's (V8 GC callbacks, a `PerformanceEntry` per GC, its delivery), not the watchdog's code. "
+    : "") +
+    "The runs differ from each other by more than their own intervals (other jobs on the machine). " +
     "The per-GC-event figures divide a block's extra CPU by its GC events; with ~1 GC event per block they carry the whole interval's uncertainty.",
 );
 out();

@@ -4,7 +4,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 MW := target/release/mw
 
-.PHONY: build build-rust build-node test test-rust test-node test-kit check fmt clippy demo bench bench-huge fixtures clean
+.PHONY: build build-rust build-node test test-rust test-node test-kit check fmt clippy demo bench bench-analyzer bench-overhead bench-huge fixtures clean
 NPM_CI := npm ci --no-audit --no-fund --loglevel=error
 
 ## build: the mw binary (target/release/mw) and @memwatchdog/core (addon + JS, in packages/core)
@@ -47,9 +47,15 @@ demo: build
 fixtures:
 	node fixtures/generate.mjs target/fixtures --check
 
-## bench: mw vs memlab on real 160 MB and 1 GB snapshots; writes docs/benchmarks.md
-bench: build
+## bench: mw vs memlab on real 160 MB and 1 GB snapshots (docs/benchmarks.md), and the
+## watchdog's overhead on an HTTP service (docs/benchmarks-overhead.md). Run on an idle machine.
+bench: bench-analyzer bench-overhead
+
+bench-analyzer: build
 	bash bench/run.sh
+
+bench-overhead: build
+	bash bench/overhead/run.sh
 
 ## bench-huge: also a 4 GB snapshot (mw only)
 bench-huge: build

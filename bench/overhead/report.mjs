@@ -124,7 +124,7 @@ out();
 if (meta.quick) out("> **Quick run** (`--quick`: 2 rounds of 5 s, one repeat of each micro-benchmark): a smoke test of the harness, not a result.\n");
 out("## Result");
 out();
-out(`Target: < 1 % throughput loss on an HTTP service (the overhead budget of @memwatchdog/core). Run ${http.started.slice(0, 16).replace("T", " ")} UTC, commit \`${meta.commit}\`${meta.dirty ? " (with uncommitted changes)" : ""}.`);
+out(`Target: < 1 % throughput loss on an HTTP service (the overhead budget of @memwatchdog/core). Run ${http.started.slice(0, 16).replace("T", " ")} UTC, commit \`${meta.commit}\`${meta.dirty ? " (the working tree had uncommitted changes in the sources the addon or the benchmark is built from: packages/core, crates/{napi,exporter,detect,snapguard} or bench/overhead)" : ""}.`);
 out();
 if (wd) {
   out(

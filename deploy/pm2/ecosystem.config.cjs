@@ -10,7 +10,8 @@
 // else, point NODE_PATH at the node_modules directory that holds it
 // (`env: { NODE_PATH: "/opt/shared/node_modules" }`), or give `-r` the absolute path of
 // its dist/cjs/register.js. A runnable copy of this set-up, including PM2 cluster mode
-// (which needs a small preload, memwatchdog-cluster.cjs), is in examples/pm2/.
+// (same `-r`; give each worker its port with MEMWATCHDOG_PROMETHEUS_PORT_BASE or
+// increment_var), is in examples/pm2/.
 module.exports = {
   apps: [
     {

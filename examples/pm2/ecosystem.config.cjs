@@ -63,16 +63,15 @@ module.exports = {
       // Cluster mode: every worker is its own process with its own watchdog, so each needs
       // its own metrics port: `increment_var` gives the workers consecutive ports (9470,
       // 9471 by default here); list them all as Prometheus targets. The workers share
-      // PORT + 1. PM2 applies a cluster worker's env only after the preloads ran, so the
-      // preload is memwatchdog-cluster.cjs (next to this file; copy it into your project),
-      // which picks the MEMWATCHDOG_* settings out of PM2's pm2_env first.
+      // PORT + 1. PM2 applies a cluster worker's env only after the preloads ran; the
+      // register entry reads the MEMWATCHDOG_* settings out of PM2's pm2_env itself.
       name: "hello-cluster",
       script: path.join(__dirname, "app.cjs"),
       cwd: __dirname,
       exec_mode: "cluster",
       instances: 2,
       increment_var: "MEMWATCHDOG_PROMETHEUS_PORT",
-      node_args: ["-r", path.join(__dirname, "memwatchdog-cluster.cjs")],
+      node_args: ["-r", register()],
       env: {
         PORT: String(Number(env.PORT || 3000) + 1),
         MEMWATCHDOG_SERVICE: "hello-cluster",

@@ -24,8 +24,9 @@ test: build test-rust test-node test-kit
 test-rust:
 	nodes="$$(bash scripts/node-versions.sh)" && MW_TEST_NODES="$$nodes" $(CARGO) test --release --workspace --no-fail-fast
 
+# The Node package's tests under Node 20 (system), 22 and 24.
 test-node: build-node
-	cd packages/core && npm test
+	cd packages/core && bash test/matrix.sh
 
 test-kit: build-node
 	cd tests/kit && $(NPM_CI) && node --test

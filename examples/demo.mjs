@@ -178,10 +178,7 @@ while (true) {
   }
   await sleep(500);
 }
-running = false;
-await load;
-
-// 4. What the user sees.
+// 4. What the user sees (the load goes on meanwhile, as a real service's would).
 const slope = await metric('memwatchdog_heap_slope_bytes_per_ms');
 say(`/metrics: memwatchdog_heap_slope_bytes_per_ms ${slope.toFixed(1)}, memwatchdog_leak_alert_total ${await metric('memwatchdog_leak_alert_total')}`);
 if (prometheusUrl) {
@@ -195,16 +192,21 @@ if (prometheusUrl) {
   say(`Prometheus: memwatchdog_heap_growth_bytes_per_second = ${value} (query it at ${prometheusUrl}/graph)`);
 }
 if (alertmanagerUrl) {
+  // The alert fires at once; the watchdog re-sends it with the snapshot path, then with the
+  // top suspect once its Rust thread has analyzed the snapshot pair (a few seconds).
   let alert;
-  for (let i = 0; i < 40 && !alert; i++) {
+  const complete = (a) => a.annotations.top_suspect || a.annotations.analysis_skipped;
+  for (let i = 0; i < 120 && !(alert && complete(alert)); i++) {
     const alerts = await (await fetch(`${alertmanagerUrl}/api/v2/alerts`)).json();
-    alert = alerts.find((a) => a.labels.service === 'leaky-service');
-    if (!alert) await sleep(500);
+    alert = alerts.find((a) => a.labels.service === 'leaky-service') ?? alert;
+    if (!(alert && complete(alert))) await sleep(500);
   }
   if (!alert) throw new Error(`no alert arrived in Alertmanager; service log:\n${service.log()}`);
   say(`Alertmanager received: ${alert.labels.alertname} {${Object.entries(alert.labels).map(([k, v]) => `${k}="${v}"`).join(', ')}}`);
   for (const [k, v] of Object.entries(alert.annotations)) process.stdout.write(`      ${k}: ${v}\n`);
 }
+running = false;
+await load;
 stopAll();
 const files = snapshots();
 const baseline = join(snapshotDir, files.find((f) => f.includes('-baseline')));

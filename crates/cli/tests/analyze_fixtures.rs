@@ -184,7 +184,10 @@ fn devtools_protocol_snapshots() {
             .arg(dir.path())
             .status()
             .expect("run fixtures/devtools-protocol.mjs");
-        assert!(status.success(), "devtools-protocol.mjs failed under {node}");
+        assert!(
+            status.success(),
+            "devtools-protocol.mjs failed under {node}"
+        );
         let report = analyze_json(&[
             &dir.path().join("base.heapsnapshot"),
             &dir.path().join("target.heapsnapshot"),
@@ -192,6 +195,9 @@ fn devtools_protocol_snapshots() {
         let top = &report["suspects"][0];
         assert_eq!(top["class_name"], "DevtoolsLeak", "under {node}: {top:#}");
         assert_eq!(top["delta_count"], 5000, "under {node}");
-        assert!(edge_names(top).contains(&"devtoolsRetained"), "under {node}: {top:#}");
+        assert!(
+            edge_names(top).contains(&"devtoolsRetained"),
+            "under {node}: {top:#}"
+        );
     }
 }

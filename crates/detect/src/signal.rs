@@ -437,9 +437,7 @@ impl SignalTracker {
             _ => None,
         };
         // A fast-path decision reports the fast path's growth and allowance.
-        let shown = fast
-            .map(|f| (f.growth_bytes, f.allowance_bytes))
-            .or(growth);
+        let shown = fast.map(|f| (f.growth_bytes, f.allowance_bytes)).or(growth);
         // A short-window suspicion is voiced once the episode has grown by a share of the
         // allowance (all of it during warm-up, whose ramp is expected).
         let share = if self.warm {
@@ -447,9 +445,8 @@ impl SignalTracker {
         } else {
             1.0
         };
-        let suspicious = long_ex
-            || fast.is_some()
-            || (short_ex && growth.is_some_and(|(g, a)| g >= share * a));
+        let suspicious =
+            long_ex || fast.is_some() || (short_ex && growth.is_some_and(|(g, a)| g >= share * a));
 
         if matches!(self.state, State::Normal | State::Resolved) && suspicious {
             self.focus = if short_ex || fast.is_some() {

@@ -83,7 +83,7 @@ fn main() {
                         e.from,
                         e.state,
                         e.slope,
-                        t.slope_lower_bound.map(|v| v.round()),
+                        t.slope_lower_bound.map(f64::round),
                         t.recent_slope,
                         t.threshold,
                         t.points,

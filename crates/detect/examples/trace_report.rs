@@ -2,21 +2,31 @@
 //! in both threshold modes and prints the markdown table used in `docs/detection.md`: when each
 //! leaking trace is declared, and every `suspect`/`leaking` event of the healthy ones.
 //!
-//! `cargo run --release -p memwatchdog-detect --example trace_report [-v] [FILE.csv ...]`
+//! `cargo run --release -p memwatchdog-detect --example trace_report [-v] [--before] [FILE.csv ...]`
+//!
+//! `--before` replays with the fast path off and the off-heap allowance at 1× (the detector as it
+//! was before both existed), for comparison.
 //!
 //! A trace whose name contains `leak` is expected to leak (`external` in the name: the
 //! `external` signal, otherwise `heap`); every other trace is healthy. `-v` also prints every
 //! event with its evidence.
 
 use memwatchdog_detect::trace::read_trace;
-use memwatchdog_detect::{Config, Detector, GcKind, Sample, Signal, State};
+use memwatchdog_detect::{Config, Detector, GcKind, Sample, State};
 use std::path::{Path, PathBuf};
 
-fn modes() -> [(&'static str, Config); 2] {
-    [
+fn modes(before: bool) -> [(&'static str, Config); 2] {
+    let mut modes = [
         ("fixed 256 B/ms", Config::with_threshold(256.0)),
         ("adaptive", Config::default()),
-    ]
+    ];
+    if before {
+        for (_, c) in &mut modes {
+            c.fast_path.enabled = false;
+            c.growth_allowance.external_factor = 1.0;
+        }
+    }
+    modes
 }
 
 fn secs(ms: f64) -> String {
@@ -25,10 +35,13 @@ fn secs(ms: f64) -> String {
 
 fn main() {
     let mut verbose = false;
+    let mut before = false;
     let mut files: Vec<PathBuf> = Vec::new();
     for arg in std::env::args().skip(1) {
         if arg == "-v" {
             verbose = true;
+        } else if arg == "--before" {
+            before = true;
         } else {
             files.push(arg.into());
         }
@@ -55,7 +68,7 @@ fn main() {
         let majors = samples.iter().filter(|s| s.gc_kind == GcKind::Major);
         let majors_60 = majors.clone().filter(|s| s.t_ms <= 60_000.0).count();
         let minutes = samples.last().map_or(0.0, |s| s.t_ms / 60_000.0);
-        for (mode, config) in modes() {
+        for (mode, config) in modes(before) {
             let mut d = Detector::new(config).unwrap();
             let events = d.push_all(&samples);
             let leaking: Vec<String> = events
@@ -94,6 +107,5 @@ fn main() {
                 }
             }
         }
-        let _ = Signal::Heap;
     }
 }

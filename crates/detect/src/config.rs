@@ -162,7 +162,7 @@ impl Default for FastPathConfig {
         Self {
             enabled: true,
             min_points: 3,
-            min_span_ms: 20_000.0,
+            min_span_ms: 15_000.0,
             rate_multiple: 3.0,
             min_step_bytes: 1024.0 * 1024.0,
             max_span_ms: 120_000.0,

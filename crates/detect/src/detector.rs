@@ -246,6 +246,105 @@ mod tests {
         assert_eq!(st.rejected_samples, 2);
     }
 
+    const MB: u64 = 1_000_000;
+
+    fn leaking_at(d: &mut Detector, samples: &[(f64, GcKind, u64)]) -> Option<Event> {
+        samples
+            .iter()
+            .flat_map(|&(t, kind, heap)| d.push(&Sample::new(t, kind, heap)))
+            .find(|e| e.state == State::Leaking)
+    }
+
+    #[test]
+    fn fast_path_declares_a_leak_from_four_sparse_majors() {
+        // Too few points for the short-window rule (5), and no confirmations; but every step
+        // rises ~2.5 MB/s, over more than 15 s, and by more than 64 MiB in all.
+        let mut d = Detector::new(Config::with_threshold(256.0)).unwrap();
+        let e = leaking_at(
+            &mut d,
+            &[
+                (100.0, GcKind::Minor, 5 * MB),
+                (1_000.0, GcKind::Major, 10 * MB),
+                (8_000.0, GcKind::Major, 30 * MB),
+                (18_000.0, GcKind::Major, 55 * MB),
+                (30_000.0, GcKind::Major, 85 * MB),
+            ],
+        )
+        .expect("declared");
+        assert!((e.t_ms - 30_000.0).abs() < 1e-9, "{e:#?}");
+        let run = e.evidence.fast_path.unwrap();
+        assert!(run.qualifies && run.points == 5, "{run:#?}");
+        assert!((run.baseline_bytes - 5e6).abs() < 1.0);
+        assert!((e.evidence.growth_bytes.unwrap() - 80e6).abs() < 1.0);
+        assert!(e.slope > 2_000.0 && e.slope < 3_500.0, "{e:#?}");
+        assert_eq!(d.state(Signal::Heap), State::Leaking);
+    }
+
+    #[test]
+    fn a_reading_after_a_minor_gc_is_the_baseline_of_a_run() {
+        // The minor GC at 0.1 s proves the live set was at most 5 MB then: with it the run is
+        // declared at the second major, without it only at the third.
+        let majors = [
+            (20_000.0, GcKind::Major, 60 * MB),
+            (35_000.0, GcKind::Major, 95 * MB),
+            (50_000.0, GcKind::Major, 130 * MB),
+        ];
+        let mut with = vec![(100.0, GcKind::Minor, 5 * MB)];
+        with.extend(majors);
+        let mut d = Detector::new(Config::with_threshold(256.0)).unwrap();
+        let t = leaking_at(&mut d, &with).unwrap().t_ms;
+        assert!((t - 35_000.0).abs() < 1e-9, "{t}");
+        let mut d = Detector::new(Config::with_threshold(256.0)).unwrap();
+        let t = leaking_at(&mut d, &majors).unwrap().t_ms;
+        assert!((t - 50_000.0).abs() < 1e-9, "{t}");
+    }
+
+    #[test]
+    fn fast_path_ignores_a_short_burst_and_a_sawtooth() {
+        // 70 MB loaded in 4 s at start-up, then flat; between majors the heap climbs 40 MB of
+        // garbage that each major removes.
+        let mut d = Detector::new(Config::with_threshold(256.0)).unwrap();
+        let mut samples = vec![
+            (100.0, GcKind::Minor, 5 * MB),
+            (1_000.0, GcKind::Major, 10 * MB),
+            (3_000.0, GcKind::Major, 45 * MB),
+            (5_000.0, GcKind::Major, 80 * MB),
+        ];
+        for i in 1..200_u32 {
+            let t = 5_000.0 + f64::from(i) * 10_000.0;
+            for k in 1..10_u32 {
+                samples.push((
+                    t - 10_000.0 + f64::from(k) * 1_000.0,
+                    GcKind::Minor,
+                    (80 + 4 * u64::from(k)) * MB,
+                ));
+            }
+            samples.push((t, GcKind::Major, 80 * MB + u64::from(i % 3) * MB / 2));
+        }
+        assert!(leaking_at(&mut d, &samples).is_none());
+        let run = d.signal_status(Signal::Heap).fast_path.unwrap();
+        assert!(!run.qualifies && run.points <= 2, "{run:#?}");
+    }
+
+    #[test]
+    fn fast_path_can_be_turned_off() {
+        let mut config = Config::with_threshold(256.0);
+        config.fast_path.enabled = false;
+        let mut d = Detector::new(config).unwrap();
+        let e = leaking_at(
+            &mut d,
+            &[
+                (100.0, GcKind::Minor, 5 * MB),
+                (1_000.0, GcKind::Major, 10 * MB),
+                (8_000.0, GcKind::Major, 30 * MB),
+                (18_000.0, GcKind::Major, 55 * MB),
+                (30_000.0, GcKind::Major, 85 * MB),
+            ],
+        );
+        assert!(e.is_none(), "{e:#?}");
+        assert!(d.signal_status(Signal::Heap).fast_path.is_none());
+    }
+
     #[test]
     fn flat_heap_stays_normal() {
         let mut d = Detector::new(Config::with_threshold(1.0)).unwrap();

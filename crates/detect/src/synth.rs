@@ -119,6 +119,11 @@ pub struct Cadence {
     pub major_max_ms: f64,
     /// Probability that a major is followed by a second one 0.1 s later.
     pub pair_probability: f64,
+    /// V8-like limit-driven majors instead of a timetable: after a major at floor `F`, the next
+    /// one comes when floor plus promoted garbage reach `F × g`, `g` uniform in this range (V8
+    /// sets its old-generation limit from the live size), or `major_max_ms` after the last one.
+    /// A fast leak then sees majors at growing intervals (measured: 0.4, 2.8, 5, 10, 51 s).
+    pub limit_growth: Option<(f64, f64)>,
 }
 
 /// Noise on the floor.
@@ -190,6 +195,7 @@ impl Scenario {
                 major_min_ms: 2_000.0,
                 major_max_ms: 10_000.0,
                 pair_probability: 0.3,
+                limit_growth: None,
             },
             base_heap: 12.0 * MB,
             heap_ramps: vec![warmup()],
@@ -224,6 +230,13 @@ impl Scenario {
         let next_change = self
             .load
             .map_or(f64::INFINITY, |l| rng.exp(l.mean_dwell_ms));
+        let (first_major, limit) = match self.cadence.limit_growth {
+            Some((lo, hi)) => (
+                self.cadence.major_max_ms,
+                self.base_heap * rng.uniform(lo, hi),
+            ),
+            None => (first_major, f64::INFINITY),
+        };
         Samples {
             s: self,
             rng,
@@ -237,6 +250,7 @@ impl Scenario {
             level_to: f64::from(first_level),
             change_at: -1.0,
             next_change,
+            limit,
             done: false,
         }
     }
@@ -273,6 +287,8 @@ pub struct Samples<'a> {
     level_to: f64,
     change_at: f64,
     next_change: f64,
+    /// Old-generation limit that triggers the next major (limit-driven cadence).
+    limit: f64,
     done: bool,
 }
 
@@ -368,9 +384,18 @@ impl Iterator for Samples<'_> {
                 self.done = true;
                 return None;
             }
-            self.t = t;
-            self.next_minor = t + self.rng.uniform(0.5, 1.5) * c.minor_ms;
-            return Some(self.make(t, GcKind::Minor));
+            let at_limit = self.limit.is_finite() && {
+                let load = self.load_level(t);
+                self.s.floor(t, load) + self.s.promotion_rate * (t - self.last_major) >= self.limit
+            };
+            if at_limit {
+                // The old generation reached its limit: a major instead of this minor.
+                self.next_major = t;
+            } else {
+                self.t = t;
+                self.next_minor = t + self.rng.uniform(0.5, 1.5) * c.minor_ms;
+                return Some(self.make(t, GcKind::Minor));
+            }
         }
         let t = self.next_major;
         if t > self.s.duration_ms {
@@ -391,7 +416,14 @@ impl Iterator for Samples<'_> {
         out.push(self.make(last_t + 1.0, GcKind::WeakCallbacks));
         out.reverse();
         self.pending = out;
-        self.next_major = last_t + self.rng.uniform(c.major_min_ms, c.major_max_ms);
+        self.next_major = match c.limit_growth {
+            Some((lo, hi)) => {
+                let load = self.load_level(last_t);
+                self.limit = self.s.floor(last_t, load) * self.rng.uniform(lo, hi);
+                last_t + c.major_max_ms
+            }
+            None => last_t + self.rng.uniform(c.major_min_ms, c.major_max_ms),
+        };
         self.next_minor = self.next_minor.max(last_t + 2.0);
         self.pending.pop()
     }
@@ -512,6 +544,14 @@ pub fn healthy_corpus(duration_ms: f64) -> Vec<Scenario> {
     v.push(s);
 
     let mut s = base(
+        "sparse_majors",
+        "majors only when the old generation reaches 1.5–3× the last floor (V8-like; every 30–90 s here), 1.5 MB/s promoted",
+    );
+    s.cadence.limit_growth = Some((1.5, 3.0));
+    s.cadence.major_max_ms = 120_000.0;
+    v.push(s);
+
+    let mut s = base(
         "heavy_churn",
         "minors every 20 ms, majors every 0.7–3 s, 3x the floor noise, 20 MB/s promoted",
     );
@@ -520,6 +560,7 @@ pub fn healthy_corpus(duration_ms: f64) -> Vec<Scenario> {
         major_min_ms: 700.0,
         major_max_ms: 3_000.0,
         pair_probability: 0.5,
+        limit_growth: None,
     };
     s.noise.live_sd *= 3.0;
     s.noise.read_median *= 3.0;
@@ -584,6 +625,22 @@ pub fn leak_corpus() -> Vec<LeakCase> {
         minutes(5.0),
     );
     s.heap_ramps.push(Ramp::leak(2_500.0, 0.0, minutes(5.0)));
+    v.push(LeakCase {
+        scenario: s,
+        signal: Signal::Heap,
+        leak_start_ms: 0.0,
+        leak_stop_ms: None,
+    });
+
+    let mut s = Scenario::healthy(
+        "fast_leak_sparse",
+        "2 MB/s heap leak from the start; majors only when the old generation reaches 1.5–2.5× the last floor (V8-like), so they thin out as the heap grows",
+        minutes(5.0),
+    );
+    s.heap_ramps.push(Ramp::leak(2_000.0, 0.0, minutes(5.0)));
+    s.cadence.limit_growth = Some((1.5, 2.5));
+    s.cadence.major_max_ms = 120_000.0;
+    s.promotion_rate = 300.0;
     v.push(LeakCase {
         scenario: s,
         signal: Signal::Heap,

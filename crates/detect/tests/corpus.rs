@@ -111,6 +111,11 @@ fn long_gaps_without_major_gc_never_fire() {
 }
 
 #[test]
+fn sparse_limit_driven_majors_never_fire() {
+    assert_healthy(&healthy("sparse_majors"));
+}
+
+#[test]
 fn heavy_churn_never_fires() {
     assert_healthy(&healthy("heavy_churn"));
 }
@@ -166,6 +171,30 @@ fn fast_leak_is_declared_within_60_s_of_start() {
 }
 
 #[test]
+fn fast_leak_with_v8_like_sparse_majors_is_declared_within_60_s_of_start() {
+    // 2 MB/s with majors only when the old generation reaches 1.5-2.5x the last floor: the
+    // majors thin out as the heap grows, as in the recorded traces. All seeds are declared, and
+    // all but one in 50 within 60 s: in seed 21, V8-like scheduling runs no major between 20.3 s
+    // (floor 67.0 MB above the baseline, 0.1 MB short of the 64 MiB allowance) and 62.6 s.
+    let case = leak("fast_leak_sparse");
+    let seeds = seeds();
+    for (mode, config) in modes() {
+        let results = delays(&case, &config, seeds);
+        let late: Vec<f64> = results
+            .iter()
+            .map(|r| r.0)
+            .filter(|&d| d > 60_000.0)
+            .collect();
+        assert!(late.len() as u64 * 50 <= seeds, "{mode}: late {late:?}");
+        for (seed, (delay, events)) in results.iter().enumerate() {
+            assert!(*delay <= 150_000.0, "{mode} seed {seed}: {delay} ms");
+            let leaking = events.iter().find(|e| e.state == State::Leaking).unwrap();
+            assert!(leaking.evidence.fast_path.is_some(), "{leaking:#?}");
+        }
+    }
+}
+
+#[test]
 fn fast_leak_after_hours_of_normal_running_is_declared_quickly() {
     // Within 60 s with the fixed threshold; the adaptive short-window threshold can sit a little
     // higher after hours of history, so allow it 90 s.
@@ -215,7 +244,7 @@ fn external_memory_leak_with_a_flat_heap_is_found() {
     let case = leak("external_leak");
     for (mode, config) in modes() {
         for (delay, events) in delays(&case, &config, leak_seeds()) {
-            assert!(delay <= 120_000.0, "{mode}: {delay} ms");
+            assert!(delay <= 60_000.0, "{mode}: {delay} ms");
             assert!(
                 events
                     .iter()

@@ -54,8 +54,13 @@ pub struct DetectArgs {
     /// CSV trace (header line, one row per GC event; format in docs/detection.md).
     pub trace: PathBuf,
     /// Fixed leak threshold in bytes/ms (the watchdog's `native.threshold`); adaptive when omitted.
+    /// Overrides `threshold` in `--config`.
     #[arg(long, value_name = "BYTES_PER_MS")]
     pub threshold: Option<f64>,
+    /// Detector settings as JSON: any subset of the settings in docs/detection.md, e.g.
+    /// `{"growth_allowance": {"bytes": 8388608}}`.
+    #[arg(long, value_name = "FILE.json")]
+    pub config: Option<PathBuf>,
     /// Print one JSON object per state change (schema in docs/cli.md).
     #[arg(long)]
     pub json: bool,

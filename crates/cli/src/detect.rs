@@ -35,17 +35,51 @@ pub enum DetectError {
         /// Why, with the line number.
         source: TraceError,
     },
+    /// The `--config` file could not be read.
+    #[error("cannot read the detector settings {path}")]
+    ConfigOpen {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The `--config` file is not valid JSON of detector settings.
+    #[error("{path} is not valid detector settings (docs/detection.md lists them)")]
+    ConfigJson {
+        /// The file.
+        path: PathBuf,
+        /// Why, with line and column.
+        source: serde_json::Error,
+    },
     /// The detector settings are invalid.
     #[error("invalid detector settings")]
     Config(#[source] memwatchdog_detect::ConfigError),
 }
 
+/// The defaults, overlaid with `--config` and then `--threshold`.
+fn config(args: &DetectArgs) -> Result<Config, DetectError> {
+    let mut config = match &args.config {
+        None => Config::default(),
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|source| DetectError::ConfigOpen {
+                path: path.clone(),
+                source,
+            })?;
+            serde_json::from_str(&text).map_err(|source| DetectError::ConfigJson {
+                path: path.clone(),
+                source,
+            })?
+        }
+    };
+    if args.threshold.is_some() {
+        config.threshold = args.threshold;
+    }
+    Ok(config)
+}
+
 /// Runs `mw detect`.
 pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
-    let config = args
-        .threshold
-        .map_or_else(Config::default, Config::with_threshold);
-    let mut detector = Detector::new(config).map_err(DetectError::Config)?;
+    let mut detector = Detector::new(config(args)?).map_err(DetectError::Config)?;
     let file = std::fs::File::open(&args.trace).map_err(|source| DetectError::Open {
         path: args.trace.clone(),
         source,

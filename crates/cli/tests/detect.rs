@@ -104,3 +104,56 @@ fn bad_rows_name_the_line_and_column() {
     let out = detect(&[dir.path().join("missing.csv").as_os_str()]);
     assert_eq!(out.status.code(), Some(3));
 }
+
+#[test]
+fn config_file_changes_the_settings_and_bad_ones_are_exit_3() {
+    let dir = tempfile::tempdir().unwrap();
+    // A real recorded healthy service: its floor drifts up ~8 MiB after warm-up.
+    let trace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/traces/steady_http.csv");
+    let out = detect(&[trace.as_os_str()]);
+    assert_eq!(out.status.code(), Some(0), "defaults: no leak");
+
+    // An allowance of 4 MiB and a threshold of 8 B/ms are too tight for it.
+    let tight = dir.path().join("tight.json");
+    std::fs::write(
+        &tight,
+        r#"{"threshold": 8, "growth_allowance": {"bytes": 4194304, "fraction": 0.05}}"#,
+    )
+    .unwrap();
+    let out = detect(&[trace.as_os_str(), OsStr::new("--config"), tight.as_os_str()]);
+    assert_eq!(out.status.code(), Some(6), "tight settings declare it");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("threshold 8 B/ms"), "{text}");
+
+    // --threshold overrides the file's threshold.
+    let out = detect(&[
+        trace.as_os_str(),
+        OsStr::new("--config"),
+        tight.as_os_str(),
+        OsStr::new("--threshold"),
+        OsStr::new("100000"),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+
+    for (name, json, expected) in [
+        ("typo.json", r#"{"growth_alowance": {}}"#, "growth_alowance"),
+        ("syntax.json", "{", "line 1"),
+        ("invalid.json", r#"{"alpha": 2}"#, "alpha"),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, json).unwrap();
+        let out = detect(&[trace.as_os_str(), OsStr::new("--config"), path.as_os_str()]);
+        assert_eq!(out.status.code(), Some(3), "{name}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            err.contains(expected) && !err.contains("panicked"),
+            "{name}: {err}"
+        );
+    }
+    let out = detect(&[
+        trace.as_os_str(),
+        OsStr::new("--config"),
+        dir.path().join("missing.json").as_os_str(),
+    ]);
+    assert_eq!(out.status.code(), Some(3));
+}

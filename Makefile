@@ -4,7 +4,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 MW := target/release/mw
 
-.PHONY: build build-rust build-node test test-rust test-node test-kit check fmt clippy demo bench bench-analyzer bench-overhead bench-huge fixtures clean
+.PHONY: build build-rust build-node test test-rust test-node test-kit test-replay check fmt clippy demo bench bench-analyzer bench-overhead bench-huge fixtures clean
 NPM_CI := npm ci --no-audit --no-fund --loglevel=error
 
 ## build: the mw binary (target/release/mw) and @memwatchdog/core (addon + JS, in packages/core)
@@ -19,9 +19,9 @@ build-rust:
 build-node:
 	cd packages/core && $(NPM_CI) && CARGO_CACHE_RUSTC_INFO=0 npm run build </dev/null
 
-## test: every test — Rust unit/integration tests, the Node package's tests, and the
-## observability kit (real Prometheus, promtool, amtool, Alertmanager, pm2)
-test: build test-rust test-node test-kit
+## test: every test — Rust unit/integration tests, the Node package's tests, the
+## observability kit (real Prometheus, promtool, amtool, Alertmanager, pm2) and live-recorded traces
+test: build test-rust test-node test-kit test-replay
 
 # The analyzer's fixture tests run under Node 20 (system), 22 and 24 (installed once from npm).
 test-rust:
@@ -33,6 +33,11 @@ test-node: build-node
 
 test-kit: build-node
 	cd tests/kit && $(NPM_CI) && node --test
+
+# The detector on traces recorded live from real programs (about two minutes, nothing else
+# running): a fast and an off-heap leak are declared, a steady service is not.
+test-replay: build
+	node --test tests/replay/
 
 ## check: formatting, clippy (pedantic, warnings are errors), then every test
 check: fmt clippy test

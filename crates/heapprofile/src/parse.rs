@@ -1,0 +1,379 @@
+//! [`parse`]: `.heapprofile` JSON → [`HeapProfile`].
+//!
+//! Profiles are small (a call tree of at most a few thousand nodes), so the input is read
+//! whole and decoded with serde. V8 records at most 128 frames per stack, and each frame
+//! nests two JSON levels, which is past `serde_json`'s default recursion limit: the nesting
+//! depth is checked by a plain scan first ([`MAX_DEPTH`]), then serde runs without its limit
+//! and so can never overflow the stack.
+
+use std::collections::HashMap;
+use std::io::Read;
+
+use serde::Deserialize;
+use serde_json::error::Category;
+
+use crate::error::ProfileError;
+use crate::profile::{CallFrame, FrameIdx, HeapProfile, Node, NodeIdx};
+use crate::sniff::{FileKind, sniff};
+
+/// The deepest JSON nesting [`parse`] accepts: more than twice what V8's 128-frame limit produces.
+pub const MAX_DEPTH: usize = 600;
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+#[derive(Deserialize)]
+struct RawProfile {
+    head: Option<RawNode>,
+    samples: Option<Vec<RawSample>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawNode {
+    call_frame: RawFrame,
+    self_size: f64,
+    id: u64,
+    #[serde(default)]
+    children: Vec<RawNode>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawFrame {
+    function_name: String,
+    url: String,
+    line_number: i64,
+    column_number: i64,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawSample {
+    node_id: u64,
+}
+
+/// Reads a whole sampling heap profile from `reader`.
+///
+/// Errors say what the input is instead when it is not a profile: empty, gzip, a heap
+/// snapshot, not JSON (with the byte offset), truncated (with the length), a JSON document
+/// without `head`, or fields of the wrong type.
+pub fn parse<R: Read>(mut reader: R) -> Result<HeapProfile, ProfileError> {
+    let mut bytes = Vec::new();
+    reader.read_to_end(&mut bytes)?;
+    from_bytes(&bytes)
+}
+
+fn from_bytes(bytes: &[u8]) -> Result<HeapProfile, ProfileError> {
+    let skipped = if bytes.starts_with(BOM) { BOM.len() } else { 0 };
+    let body = &bytes[skipped..];
+    let Some(start) = body.iter().position(|b| !b.is_ascii_whitespace()) else {
+        return Err(ProfileError::Empty);
+    };
+    if body[start..].starts_with(&[0x1f, 0x8b]) {
+        return Err(ProfileError::Gzip);
+    }
+    if sniff(body) == FileKind::HeapSnapshot {
+        return Err(ProfileError::HeapSnapshot);
+    }
+    if body[start] != b'{' {
+        let found = String::from_utf8_lossy(&body[start..body.len().min(start + 4)])
+            .chars()
+            .next()
+            .unwrap_or('\u{fffd}');
+        return Err(ProfileError::NotProfile {
+            offset: (skipped + start) as u64,
+            found,
+        });
+    }
+    check_depth(body).map_err(|(depth, at)| ProfileError::TooDeep {
+        depth,
+        offset: (skipped + at) as u64,
+        limit: MAX_DEPTH,
+    })?;
+    let mut de = serde_json::Deserializer::from_slice(body);
+    de.disable_recursion_limit();
+    let raw = RawProfile::deserialize(&mut de)
+        .and_then(|raw| de.end().map(|()| raw))
+        .map_err(|e| json_error(&e, bytes, skipped))?;
+    let head = raw.head.ok_or(ProfileError::MissingHead)?;
+    build(head, raw.samples.as_deref())
+}
+
+/// Finds the first place where `{`/`[` nesting (outside strings) exceeds [`MAX_DEPTH`].
+fn check_depth(body: &[u8]) -> Result<(), (usize, usize)> {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for (at, &b) in body.iter().enumerate() {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err((depth, at));
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn json_error(e: &serde_json::Error, bytes: &[u8], skipped: usize) -> ProfileError {
+    let offset = offset_of(&bytes[skipped..], e.line(), e.column()) + skipped as u64;
+    let message = strip_position(&e.to_string());
+    match e.classify() {
+        Category::Eof => ProfileError::Truncated {
+            offset: bytes.len() as u64,
+        },
+        Category::Syntax | Category::Io => ProfileError::NotJson {
+            offset,
+            line: e.line(),
+            column: e.column(),
+            message,
+        },
+        Category::Data => ProfileError::WrongType {
+            offset,
+            line: e.line(),
+            column: e.column(),
+            message,
+        },
+    }
+}
+
+/// `serde_json`'s message without its own " at line L column C" suffix (we report the offset).
+fn strip_position(message: &str) -> String {
+    message
+        .rfind(" at line ")
+        .map_or(message, |cut| &message[..cut])
+        .to_owned()
+}
+
+/// Byte offset of `serde_json`'s 1-based (line, column).
+fn offset_of(body: &[u8], line: usize, column: usize) -> u64 {
+    let line_start = if line <= 1 {
+        0
+    } else {
+        body.iter()
+            .enumerate()
+            .filter(|&(_, &b)| b == b'\n')
+            .nth(line - 2)
+            .map_or(body.len(), |(i, _)| i + 1)
+    };
+    (line_start + column.saturating_sub(1)).min(body.len()) as u64
+}
+
+/// Flattens the raw tree into pre-order nodes without recursion, interning frames.
+fn build(head: RawNode, samples: Option<&[RawSample]>) -> Result<HeapProfile, ProfileError> {
+    let mut frames = Vec::new();
+    let mut frame_ids: HashMap<CallFrame, FrameIdx> = HashMap::new();
+    let mut nodes = Vec::new();
+    let mut stack = vec![(head, None)];
+    while let Some((mut raw, parent)) = stack.pop() {
+        let self_size = size(raw.self_size).ok_or(ProfileError::InvalidSize {
+            node_id: raw.id,
+            value: raw.self_size,
+        })?;
+        let frame = CallFrame {
+            function_name: raw.call_frame.function_name,
+            url: raw.call_frame.url,
+            line: raw.call_frame.line_number,
+            column: raw.call_frame.column_number,
+        };
+        let frame = *frame_ids.entry(frame).or_insert_with_key(|frame| {
+            frames.push(frame.clone());
+            FrameIdx((frames.len() - 1) as u32)
+        });
+        let idx = NodeIdx(nodes.len() as u32);
+        nodes.push(Node {
+            frame,
+            parent,
+            self_size,
+            samples: 0,
+            id: raw.id,
+        });
+        let children = std::mem::take(&mut raw.children);
+        stack.extend(children.into_iter().rev().map(|c| (c, Some(idx))));
+    }
+    if let Some(samples) = samples {
+        let by_id: HashMap<u64, usize> = nodes.iter().enumerate().map(|(i, n)| (n.id, i)).collect();
+        for sample in samples {
+            if let Some(&i) = by_id.get(&sample.node_id) {
+                nodes[i].samples += 1;
+            }
+        }
+    }
+    Ok(HeapProfile {
+        frames,
+        nodes,
+        has_samples: samples.is_some(),
+        sampling_interval: None,
+    })
+}
+
+/// A byte count from JSON's number: finite, not negative.
+fn size(value: f64) -> Option<u64> {
+    (value.is_finite() && value >= 0.0).then(|| value.round() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(name: &str, url: &str, line: i64) -> String {
+        format!(
+            r#"{{"functionName":"{name}","scriptId":"3","url":"{url}","lineNumber":{line},"columnNumber":4}}"#
+        )
+    }
+
+    fn node(id: u64, name: &str, size: u64, children: &[String]) -> String {
+        format!(
+            r#"{{"callFrame":{},"selfSize":{size},"id":{id},"children":[{}]}}"#,
+            frame(name, "/app.js", 3),
+            children.join(",")
+        )
+    }
+
+    fn err(input: &[u8]) -> ProfileError {
+        parse(input).expect_err("must fail")
+    }
+
+    #[test]
+    fn flattens_in_pre_order_and_counts_samples() {
+        let tree = node(
+            1,
+            "(root)",
+            0,
+            &[
+                node(2, "a", 10, &[node(3, "b", 30, &[])]),
+                node(4, "c", 40, &[]),
+            ],
+        );
+        let json = format!(
+            r#"{{"head":{tree},"samples":[{{"size":1,"nodeId":3,"ordinal":1}},{{"size":1,"nodeId":3,"ordinal":2}},{{"size":1,"nodeId":99,"ordinal":3}}]}}"#
+        );
+        let p = parse(json.as_bytes()).unwrap();
+        let names: Vec<&str> = p
+            .nodes()
+            .iter()
+            .map(|n| p.frame(n.frame).function_name.as_str())
+            .collect();
+        assert_eq!(names, ["(root)", "a", "b", "c"]);
+        let parents: Vec<Option<u32>> = p.nodes().iter().map(|n| n.parent.map(|x| x.0)).collect();
+        assert_eq!(parents, [None, Some(0), Some(1), Some(0)]);
+        assert_eq!(p.total_bytes(), 80);
+        assert_eq!(p.nodes()[2].samples, 2);
+        assert_eq!(p.sample_count(), Some(2));
+        assert_eq!(p.frames().len(), 4);
+    }
+
+    #[test]
+    fn samples_are_optional_and_a_bom_is_skipped() {
+        let json = format!("\u{feff}\n{{\"head\":{}}}", node(1, "(root)", 5, &[]));
+        let p = parse(json.as_bytes()).unwrap();
+        assert_eq!(p.sample_count(), None);
+        assert_eq!(p.total_bytes(), 5);
+    }
+
+    #[test]
+    fn says_what_the_input_is_instead() {
+        assert!(matches!(err(b""), ProfileError::Empty));
+        assert!(matches!(err(b" \n"), ProfileError::Empty));
+        assert!(matches!(err(&[0x1f, 0x8b, 8, 0]), ProfileError::Gzip));
+        assert!(matches!(
+            err(br#"{"snapshot":{"meta":{}},"nodes":[]}"#),
+            ProfileError::HeapSnapshot
+        ));
+        assert!(matches!(
+            err(b"  hello"),
+            ProfileError::NotProfile {
+                offset: 2,
+                found: 'h'
+            }
+        ));
+        assert!(matches!(
+            err(br#"{"name":"pkg"}"#),
+            ProfileError::MissingHead
+        ));
+        match err(b"{\"head\": nope}") {
+            // serde_json stops at the first byte that cannot continue a value ("nope" at 9)
+            ProfileError::NotJson { offset, line, .. } => {
+                assert!((9..=10).contains(&offset) && line == 1, "{offset} {line}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn truncation_reports_the_length() {
+        let json = format!(
+            "{{\"head\":{}}}",
+            node(1, "(root)", 0, &[node(2, "a", 1, &[])])
+        );
+        for cut in [1, 9, json.len() / 2, json.len() - 1] {
+            match err(&json.as_bytes()[..cut]) {
+                ProfileError::Truncated { offset } => assert_eq!(offset, cut as u64),
+                other => panic!("cut {cut}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn wrong_types_name_the_place() {
+        let bad = r#"{"head":{"callFrame":{"functionName":"x","url":"","lineNumber":"7","columnNumber":0},"selfSize":0,"id":1,"children":[]}}"#;
+        match err(bad.as_bytes()) {
+            ProfileError::WrongType {
+                offset, message, ..
+            } => {
+                assert!(message.contains("invalid type"), "{message}");
+                assert!(bad[..offset as usize].ends_with("\"7"), "{offset}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let missing = r#"{"head":{"selfSize":0,"id":1,"children":[]}}"#;
+        assert!(
+            matches!(err(missing.as_bytes()), ProfileError::WrongType { message, .. } if message.contains("callFrame"))
+        );
+        let negative = format!(
+            r#"{{"head":{{"callFrame":{},"selfSize":-5,"id":7,"children":[]}}}}"#,
+            frame("x", "", 0)
+        );
+        assert!(matches!(
+            err(negative.as_bytes()),
+            ProfileError::InvalidSize { node_id: 7, .. }
+        ));
+    }
+
+    #[test]
+    fn deep_trees_parse_and_absurd_nesting_is_refused() {
+        // 280 frames: past `serde_json`'s default limit, within ours.
+        let mut tree = node(1000, "leaf", 8, &[]);
+        for id in (1..280).rev() {
+            tree = node(id, "f", 0, &[tree]);
+        }
+        let json = format!("{{\"head\":{tree}}}");
+        // Run where the stack is of a default Rust thread (2 MiB).
+        let p = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || parse(json.as_bytes()))
+            .unwrap()
+            .join()
+            .unwrap()
+            .unwrap();
+        assert_eq!(p.nodes().len(), 280);
+        assert_eq!(p.total_bytes(), 8);
+        let deep = "[".repeat(MAX_DEPTH + 1);
+        assert!(matches!(
+            err(format!("{{\"head\":{deep}").as_bytes()),
+            ProfileError::TooDeep { .. }
+        ));
+    }
+}

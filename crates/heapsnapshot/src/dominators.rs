@@ -12,8 +12,10 @@
 //! need many passes (quadratic) on large heaps. This module implements the same simple
 //! Lengauer–Tarjan: `O(m log n)` whatever the graph's shape, no recursion (a 10-million
 //! node chain is fine), and about 28 bytes per node plus 4 per essential edge of
-//! temporary memory (predecessor lists by DFS number, a 16-byte record per node for the
-//! forest, three `u32` columns), all freed on return. The DFS and the semidominator
+//! temporary memory (predecessor lists by node, a 16-byte record per node for the
+//! forest, three `u32` columns), all freed on return. The predecessor lists are sized
+//! from retainer counts taken while the edges are classified and filled by the DFS as
+//! it scans each edge, so no pass over the edges is made just for them. The DFS and the semidominator
 //! loop touch memory at random on graphs without locality: a random 10M-node,
 //! 50M-edge graph takes tens of seconds, a real 4M-node Node snapshot well under one.
 //! Semi-NCA was rejected: its NCA walk is quadratic on a long chain whose tail has many
@@ -35,7 +37,7 @@
 
 use crate::bitset::BitSet;
 use crate::essential::EssentialEdges;
-use crate::{EdgeIdx, HeapGraph};
+use crate::{EdgeIdx, HeapGraph, NodeIdx};
 
 /// "No node" in `u32` columns.
 const NONE: u32 = u32::MAX;
@@ -53,8 +55,9 @@ pub(crate) struct Dominators {
 }
 
 impl Dominators {
-    /// Computes the dominator tree of `g` over `essential` edges (see the module docs).
-    pub(crate) fn compute(g: &HeapGraph, essential: &EssentialEdges) -> Self {
+    /// Computes the dominator tree of `g` over its [essential edges](crate::essential)
+    /// (see the module docs).
+    pub(crate) fn compute(g: &HeapGraph) -> Self {
         let n = g.node_count();
         assert!(n < NONE as usize, "too many nodes for u32 indices");
         if n == 0 {
@@ -64,14 +67,14 @@ impl Dominators {
                 root_reachable: 0,
             };
         }
+        let (essential, retainer_counts) = EssentialEdges::compute_with_retainer_counts(g);
         let mut has_retainer = BitSet::new(n);
-        for (e, to) in g.edge_to.iter().enumerate() {
-            if essential.contains(EdgeIdx(e as u32)) {
-                has_retainer.insert(to.ix());
-            }
+        for (v, _) in retainer_counts.iter().enumerate().filter(|(_, c)| **c > 0) {
+            has_retainer.insert(v);
         }
+        let mut preds = Predecessors::with_counts(retainer_counts);
         let mut dfs = Dfs::new(n);
-        dfs.run(g, essential, HeapGraph::ROOT.0, 0);
+        dfs.run(g, &essential, &mut preds, HeapGraph::ROOT.0, 0);
         let root_reachable = dfs.vertex.len();
         // Nodes whose only retainer is the virtual root edge: orphans (DFS into what
         // they keep), then whatever is left, one by one.
@@ -80,28 +83,35 @@ impl Dominators {
             for v in 0..n as u32 {
                 if !dfs.visited.contains(v as usize) && !has_retainer.contains(v as usize) {
                     virtual_root.insert(dfs.vertex.len());
-                    dfs.run(g, essential, v, 0);
+                    dfs.run(g, &essential, &mut preds, v, 0);
                 }
             }
+            let leftover = dfs.vertex.len();
             for v in 0..n as u32 {
                 if !dfs.visited.contains(v as usize) {
                     virtual_root.insert(dfs.vertex.len());
                     dfs.visit(g, v, 0);
                 }
             }
+            // The searches scanned the edges of every node they numbered but these.
+            for k in leftover..dfs.vertex.len() {
+                for e in g.edges(NodeIdx(dfs.vertex[k])) {
+                    if essential.contains(e) {
+                        preds.push(g.to(e), k as u32);
+                    }
+                }
+            }
         }
-        drop(has_retainer);
+        drop((has_retainer, essential));
         let Dfs {
-            pre,
             vertex,
             parent,
             cursor,
             visited,
         } = dfs;
         drop((cursor, visited));
-        let preds = Predecessors::build(g, essential, &pre);
-        drop(pre);
-        let dom = lengauer_tarjan(&preds, parent, &virtual_root);
+        let preds = preds.finish();
+        let dom = lengauer_tarjan(&preds, &vertex, parent, &virtual_root);
         drop(preds);
         let mut idom = vec![0u32; n];
         for (&v, &d) in vertex.iter().zip(&dom) {
@@ -115,69 +125,73 @@ impl Dominators {
     }
 }
 
-/// Essential predecessors of every node by preorder number, in CSR form (4 bytes per
-/// essential edge); the Lengauer–Tarjan loop then reads it front to back.
+/// Essential predecessors of every node, as preorder numbers, in CSR form by node (4
+/// bytes per essential edge). Sized from the retainer counts before the search, filled
+/// by the search itself as it scans each essential edge (when the source's preorder
+/// number is known), so no extra pass over the edges is needed.
 struct Predecessors {
-    /// `first[w]..first[w + 1]` indexes `from` for preorder number `w`.
+    /// While filling, `first[v]` is the next free slot of `v`; once finished,
+    /// `first[v]..first[v + 1]` indexes `from` for node `v`.
     first: Vec<u32>,
     /// Preorder number of the source of each essential edge, grouped by target.
     from: Vec<u32>,
 }
 
 impl Predecessors {
-    fn build(g: &HeapGraph, essential: &EssentialEdges, pre: &[u32]) -> Self {
-        let n = g.node_count();
-        let mut first = vec![0u32; n + 1];
-        for (e, to) in g.edge_to.iter().enumerate() {
-            if essential.contains(EdgeIdx(e as u32)) {
-                first[pre[to.ix()] as usize + 1] += 1;
-            }
+    /// Empty lists with room for `counts[v]` predecessors of each node `v`.
+    fn with_counts(mut first: Vec<u32>) -> Self {
+        let mut sum = 0u32;
+        for slot in &mut first {
+            let count = *slot;
+            *slot = sum;
+            sum += count;
         }
-        for w in 0..n {
-            first[w + 1] += first[w];
+        first.push(sum);
+        Self {
+            first,
+            from: vec![0; sum as usize],
         }
-        let mut from = vec![0u32; first[n] as usize];
-        // Fill using `first[w]` as the cursor of `w`; afterwards `first[w]` holds the
-        // start of `w + 1`, so shift everything back by one slot.
-        for src in g.nodes() {
-            let src_pre = pre[src.ix()];
-            for e in g.edges(src) {
-                if essential.contains(e) {
-                    let slot = &mut first[pre[g.to(e).ix()] as usize];
-                    from[*slot as usize] = src_pre;
-                    *slot += 1;
-                }
-            }
-        }
-        first.copy_within(0..n, 1);
-        first[0] = 0;
-        Self { first, from }
     }
 
-    fn of(&self, w: usize) -> &[u32] {
-        &self.from[self.first[w] as usize..self.first[w + 1] as usize]
+    /// Records the essential edge from preorder number `src_pre` into `to`.
+    #[inline]
+    fn push(&mut self, to: NodeIdx, src_pre: u32) {
+        let slot = &mut self.first[to.ix()];
+        self.from[*slot as usize] = src_pre;
+        *slot += 1;
+    }
+
+    /// Ends filling: each cursor now holds the start of the next node's list, so shift
+    /// everything back by one slot.
+    fn finish(mut self) -> Self {
+        let n = self.first.len() - 1;
+        self.first.copy_within(0..n, 1);
+        self.first[0] = 0;
+        self
+    }
+
+    fn of(&self, v: u32) -> &[u32] {
+        let v = v as usize;
+        &self.from[self.first[v] as usize..self.first[v + 1] as usize]
     }
 }
 
 /// Iterative DFS numbering; no stack: it backtracks through `parent` and resumes each
 /// node's edge scan from `cursor` (both indexed by preorder number).
 struct Dfs {
-    /// Node -> preorder number (meaningful once visited).
-    pre: Vec<u32>,
     /// Preorder number -> node.
     vertex: Vec<u32>,
     /// Preorder number -> parent's preorder number (the root's is 0).
     parent: Vec<u32>,
     /// Preorder number -> next edge to scan.
     cursor: Vec<u32>,
-    /// Nodes numbered so far (a bit per node stays in cache where `pre` would not).
+    /// Nodes numbered so far (a bit per node stays in cache).
     visited: BitSet,
 }
 
 impl Dfs {
     fn new(n: usize) -> Self {
         Self {
-            pre: vec![NONE; n],
             vertex: Vec::with_capacity(n),
             parent: Vec::with_capacity(n),
             cursor: Vec::with_capacity(n),
@@ -189,15 +203,22 @@ impl Dfs {
     fn visit(&mut self, g: &HeapGraph, v: u32, parent: u32) -> u32 {
         let k = self.vertex.len() as u32;
         self.visited.insert(v as usize);
-        self.pre[v as usize] = k;
         self.vertex.push(v);
         self.parent.push(parent);
         self.cursor.push(g.first_edge[v as usize]);
         k
     }
 
-    /// Depth-first search from `start` along essential edges.
-    fn run(&mut self, g: &HeapGraph, essential: &EssentialEdges, start: u32, parent: u32) {
+    /// Depth-first search from `start` along essential edges, recording every essential
+    /// edge it scans in `preds`.
+    fn run(
+        &mut self,
+        g: &HeapGraph,
+        essential: &EssentialEdges,
+        preds: &mut Predecessors,
+        start: u32,
+        parent: u32,
+    ) {
         let top = self.visit(g, start, parent);
         let mut cur = top;
         loop {
@@ -210,9 +231,10 @@ impl Dfs {
                 if !essential.contains(EdgeIdx(e)) {
                     continue;
                 }
-                let w = g.edge_to[e as usize].0;
-                if !self.visited.contains(w as usize) {
-                    next = Some(self.visit(g, w, cur));
+                let w = g.edge_to[e as usize];
+                preds.push(w, cur);
+                if !self.visited.contains(w.ix()) {
+                    next = Some(self.visit(g, w.0, cur));
                     break;
                 }
             }
@@ -248,7 +270,12 @@ const DEFERRED: u32 = 1 << 31;
 
 /// Lengauer–Tarjan on preorder numbers (the root is 0), given DFS parents. Returns the
 /// immediate dominator of every preorder number.
-fn lengauer_tarjan(preds: &Predecessors, parent: Vec<u32>, virtual_root: &BitSet) -> Vec<u32> {
+fn lengauer_tarjan(
+    preds: &Predecessors,
+    vertex: &[u32],
+    parent: Vec<u32>,
+    virtual_root: &BitSet,
+) -> Vec<u32> {
     let n = parent.len();
     assert!(n < DEFERRED as usize, "too many nodes");
     let mut t: Vec<Slot> = parent
@@ -269,7 +296,7 @@ fn lengauer_tarjan(preds: &Predecessors, parent: Vec<u32>, virtual_root: &BitSet
         // The DFS parent is a predecessor (or the root, for virtual edges).
         let mut semi = if virtual_root.contains(w) { 0 } else { parent };
         if semi > 0 {
-            for &v in preds.of(w) {
+            for &v in preds.of(vertex[w]) {
                 // An unprocessed `v` (numbered before `w`) is its own semidominator.
                 let candidate = if v < w as u32 {
                     v
@@ -343,11 +370,10 @@ fn eval(v: u32, linked: u32, t: &mut [Slot], stack: &mut Vec<u32>) -> (u32, u32)
 #[cfg(test)]
 mod tests {
     use super::Dominators;
-    use crate::essential::EssentialEdges;
     use crate::{EdgeKind, GraphBuilder, HeapGraph, NodeKind};
 
     fn idoms(g: &HeapGraph) -> Vec<u32> {
-        Dominators::compute(g, &EssentialEdges::compute(g)).idom
+        Dominators::compute(g).idom
     }
 
     #[test]

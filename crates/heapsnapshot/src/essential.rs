@@ -44,6 +44,19 @@ impl EssentialEdges {
     /// Classifies every edge of `g` (see the module docs).
     #[must_use]
     pub fn compute(g: &HeapGraph) -> Self {
+        Self::classify(g, None)
+    }
+
+    /// [`EssentialEdges::compute`], also counting each node's essential retainers
+    /// (self edges excluded, as they are not essential): the dominator search sizes its
+    /// predecessor lists with them, and this pass already looks at every edge.
+    pub(crate) fn compute_with_retainer_counts(g: &HeapGraph) -> (Self, Vec<u32>) {
+        let mut counts = vec![0u32; g.node_count()];
+        let essential = Self::classify(g, Some(&mut counts));
+        (essential, counts)
+    }
+
+    fn classify(g: &HeapGraph, mut counts: Option<&mut [u32]>) -> Self {
         let page_owned = page_owned_nodes(g);
         let mut names = EphemeronNames::new(g);
         let mut bits = BitSet::new(g.edge_count());
@@ -68,6 +81,9 @@ impl EssentialEdges {
                 };
                 if essential {
                     bits.insert(e.ix());
+                    if let Some(counts) = counts.as_deref_mut() {
+                        counts[to.ix()] += 1;
+                    }
                 }
             }
         }

@@ -42,7 +42,6 @@
 use crate::bitset::BitSet;
 use crate::distance::{Distances, NONE};
 use crate::dominators::Dominators;
-use crate::essential::EssentialEdges;
 use crate::{EdgeIdx, HeapGraph, NodeIdx};
 
 /// Dominators, retained sizes, distances and retainer paths of one [`HeapGraph`].
@@ -70,9 +69,7 @@ impl Retention {
         std::thread::scope(|scope| {
             let distances = scope.spawn(|| Distances::compute(g));
             let n = g.node_count();
-            let essential = EssentialEdges::compute(g);
-            let dom = Dominators::compute(g, &essential);
-            drop(essential);
+            let dom = Dominators::compute(g);
             let mut reachable = BitSet::new(n);
             for &v in &dom.preorder[..dom.root_reachable] {
                 reachable.insert(v as usize);

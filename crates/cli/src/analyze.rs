@@ -1,18 +1,23 @@
-//! `mw analyze`: load the snapshots, diff them, print the report.
+//! `mw analyze`: tell snapshots from profiles, load and diff them, print the report.
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use memwatchdog_heapsnapshot::{AnalyzeOptions, analyze};
+use serde::Serialize;
 
 use crate::cli::AnalyzeArgs;
+use crate::inputs::{Inputs, classify};
 use crate::load::{Job, load_all};
 use crate::output::write_report;
 use crate::table::render;
 
-/// Runs `mw analyze`.
+/// Runs `mw analyze`: heap profiles go to [`crate::profile_diff`], snapshots are diffed here.
 pub fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
+    if classify(&args.inputs())? == Inputs::Profiles {
+        return crate::profile_diff::run(args);
+    }
     let three = args.last.is_some();
     let mut jobs = vec![
         Job {
@@ -48,15 +53,24 @@ pub fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
     if let Some(spinner) = spinner {
         spinner.finish_and_clear();
     }
-    let report = report?;
+    emit(args, &report?, render)
+}
+
+/// Prints `report` as `--json` asks (JSON, else text from `render`, coloured on a terminal
+/// without `NO_COLOR`) to standard output or `--out`.
+pub fn emit<R: Serialize>(
+    args: &AnalyzeArgs,
+    report: &R,
+    render: impl FnOnce(&R, bool) -> String,
+) -> anyhow::Result<ExitCode> {
     let text = if args.json {
-        let mut json = serde_json::to_string_pretty(&report).context("serialising the report")?;
+        let mut json = serde_json::to_string_pretty(report).context("serialising the report")?;
         json.push('\n');
         json
     } else {
         let color = args.out.is_none()
             && anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never;
-        render(&report, color)
+        render(report, color)
     };
     write_report(args.out.as_deref(), &text)?;
     Ok(ExitCode::SUCCESS)

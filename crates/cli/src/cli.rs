@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-/// Explain Node.js memory leaks from V8 heap snapshots.
+/// Explain Node.js memory leaks from V8 heap snapshots and sampling heap profiles.
 #[derive(Debug, Parser)]
 #[command(name = "mw", version, about, long_about = None)]
 pub struct Cli {
@@ -14,10 +14,16 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Diff heap snapshots of one process and rank the leak suspects by retained-size growth.
+    /// Diff heap snapshots (or sampling heap profiles) of one process and rank what grew.
+    ///
+    /// Heap snapshots (.heapsnapshot): leak suspects ranked by retained-size growth, with the
+    /// retainer path that holds them. Sampling heap profiles (.heapprofile, DevTools'
+    /// "Allocation sampling" or HeapProfiler.getSamplingProfile): the allocation sites (call
+    /// stacks) whose live sampled bytes grew, and the functions that allocated them. Files are
+    /// told apart by content; all of one run must be of one kind.
     ///
     /// BASE is taken before the suspected leak, TARGET after it; with FINAL (taken later
-    /// still) only objects that are still alive in FINAL are reported, like memlab.
+    /// still) only what is still alive in FINAL is reported, like memlab.
     Analyze(AnalyzeArgs),
     /// Replay a recorded CSV trace of GC samples through the leak detector the watchdog runs.
     ///
@@ -28,11 +34,11 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct AnalyzeArgs {
-    /// Snapshot taken before the leak (.heapsnapshot).
+    /// Snapshot or heap profile taken before the leak (.heapsnapshot or .heapprofile).
     pub base: PathBuf,
-    /// Snapshot taken after the leak grew.
+    /// Snapshot or heap profile taken after the leak grew.
     pub target: PathBuf,
-    /// Optional later snapshot: report only objects still alive in it.
+    /// Optional later snapshot or profile: report only what is still alive in it.
     #[arg(value_name = "FINAL")]
     pub last: Option<PathBuf>,
     /// Print the report as JSON (schema in docs/cli.md).
@@ -41,12 +47,21 @@ pub struct AnalyzeArgs {
     /// Write the report to FILE instead of standard output.
     #[arg(long, short, value_name = "FILE")]
     pub out: Option<PathBuf>,
-    /// Number of suspects and constructor rows to show.
+    /// Number of suspects and constructor rows (profiles: sites and functions) to show.
     #[arg(long, default_value_t = 10, value_name = "N")]
     pub top: usize,
     /// Never draw a progress bar, even on a terminal.
     #[arg(long)]
     pub no_progress: bool,
+}
+
+impl AnalyzeArgs {
+    /// The input files in order: base, target, and final when given.
+    pub fn inputs(&self) -> Vec<&std::path::Path> {
+        let mut inputs = vec![self.base.as_path(), self.target.as_path()];
+        inputs.extend(self.last.as_deref());
+        inputs
+    }
 }
 
 #[derive(Debug, Args)]

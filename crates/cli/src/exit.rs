@@ -3,12 +3,14 @@
 use memwatchdog_heapsnapshot::DiffError;
 
 use crate::detect::DetectError;
+use crate::inputs::InputError;
 use crate::load::LoadError;
 use crate::output::OutputError;
 
 /// Something went wrong that is not covered below (a bug: please report it).
 pub const INTERNAL: u8 = 1;
-/// An input file is missing, unreadable, not a heap snapshot, truncated or corrupt.
+/// An input file is missing, unreadable, not a heap snapshot or heap profile, truncated or
+/// corrupt, or snapshots and profiles were mixed.
 pub const BAD_INPUT: u8 = 3;
 /// The snapshots cannot be compared (e.g. they come from different processes).
 pub const INCOMPATIBLE: u8 = 4;
@@ -19,7 +21,10 @@ pub const LEAK_DECLARED: u8 = 6;
 
 /// The exit code for an error chain.
 pub fn code_for(err: &anyhow::Error) -> u8 {
-    if err.downcast_ref::<LoadError>().is_some() || err.downcast_ref::<DetectError>().is_some() {
+    if err.downcast_ref::<LoadError>().is_some()
+        || err.downcast_ref::<InputError>().is_some()
+        || err.downcast_ref::<DetectError>().is_some()
+    {
         BAD_INPUT
     } else if err.downcast_ref::<DiffError>().is_some() {
         INCOMPATIBLE
@@ -33,8 +38,18 @@ pub fn code_for(err: &anyhow::Error) -> u8 {
 /// A line telling the user what to do next, when the error message does not already.
 pub fn hint_for(err: &anyhow::Error) -> Option<&'static str> {
     match err.downcast_ref::<LoadError>() {
-        Some(LoadError::Open { .. }) => {
-            Some("check the path; snapshots are written by v8.writeHeapSnapshot() or DevTools")
+        Some(LoadError::Open { .. }) => Some(
+            "check the path; snapshots are written by v8.writeHeapSnapshot() or DevTools, heap \
+             profiles by DevTools' Allocation sampling or HeapProfiler.getSamplingProfile",
+        ),
+        _ if matches!(
+            err.downcast_ref::<InputError>(),
+            Some(InputError::Mixed { .. })
+        ) =>
+        {
+            Some(
+                "pass only heap snapshots or only sampling heap profiles of one process (mw tells them apart by content)",
+            )
         }
         _ if err.downcast_ref::<DiffError>().is_some() => Some(
             "write all snapshots from one process, e.g. with v8.writeHeapSnapshot() at intervals",

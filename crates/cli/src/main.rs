@@ -1,7 +1,8 @@
 //! `mw`: the MemWatchdog command line.
 //!
 //! `mw analyze BASE TARGET [FINAL]` diffs V8 heap snapshots and names the retainer paths
-//! that hold the leaked objects; `mw detect TRACE.csv` replays recorded GC samples through
+//! that hold the leaked objects, or diffs sampling heap profiles and names the call stacks
+//! that allocated what grew; `mw detect TRACE.csv` replays recorded GC samples through
 //! the watchdog's leak detector. The binary only wires the library crates together:
 //! argument parsing, files, progress and output formatting live here, nothing else.
 
@@ -10,8 +11,12 @@ mod cli;
 mod detect;
 mod exit;
 mod format;
+mod inputs;
 mod load;
 mod output;
+mod profile_diff;
+mod profile_table;
+mod style;
 mod table;
 
 use std::process::ExitCode;

@@ -6,36 +6,10 @@
 use std::fmt::Write;
 
 use memwatchdog_heapsnapshot::report::{LeakReport, Suspect};
-use owo_colors::{OwoColorize, Style};
+use owo_colors::OwoColorize;
 
 use crate::format::{bytes, count, signed_bytes, signed_count};
-
-struct Styles {
-    heading: Style,
-    grow: Style,
-    dim: Style,
-    path: Style,
-}
-
-impl Styles {
-    fn new(color: bool) -> Self {
-        if color {
-            Self {
-                heading: Style::new().bold(),
-                grow: Style::new().red().bold(),
-                dim: Style::new().dimmed(),
-                path: Style::new().cyan(),
-            }
-        } else {
-            Self {
-                heading: Style::new(),
-                grow: Style::new(),
-                dim: Style::new(),
-                path: Style::new(),
-            }
-        }
-    }
-}
+use crate::style::Styles;
 
 /// Renders the whole report.
 pub fn render(report: &LeakReport, color: bool) -> String {

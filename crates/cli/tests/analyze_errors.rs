@@ -3,20 +3,10 @@
 
 mod common;
 
+use common::{analyze, stderr};
+
 use std::ffi::OsStr;
-use std::path::Path;
 use std::process::Output;
-
-fn analyze(files: &[&Path], extra: &[&str]) -> Output {
-    let mut args: Vec<&OsStr> = vec![OsStr::new("analyze")];
-    args.extend(extra.iter().map(OsStr::new));
-    args.extend(files.iter().map(|p| p.as_os_str()));
-    common::mw(&args)
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
 
 fn assert_no_panic(out: &Output) {
     assert!(

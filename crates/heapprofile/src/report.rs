@@ -101,7 +101,8 @@ impl AllocationSite {
 
     /// The stack as one line of at most `max_chars` characters, starting at the user frame:
     /// `pushEntry (server.js:41:18) via repeat < handle (server.js:80:3) < …`. Frames inside
-    /// the user frame (builtins, Node internals) follow `via`; outer frames are cut first.
+    /// the user frame (builtins, Node internals) follow `via`, the innermost two by name;
+    /// outer frames are cut first.
     #[must_use]
     pub fn stack_line(&self, max_chars: usize) -> String {
         if self.frames.is_empty() {
@@ -110,10 +111,15 @@ impl AllocationSite {
         let at = self.user_frame.unwrap_or(0);
         let mut first = self.frames[at].to_string();
         if at > 0 {
-            let inner: Vec<&str> = self.frames[..at]
+            // The innermost two name what allocated; more would crowd out the callers.
+            let mut inner: Vec<&str> = self.frames[..at]
                 .iter()
+                .take(2)
                 .map(|f| f.function.as_str())
                 .collect();
+            if at > 2 {
+                inner.push("…");
+            }
             first = format!("{first} via {}", inner.join(", "));
         }
         let mut line = truncate(&first, max_chars);
@@ -204,6 +210,20 @@ mod tests {
         let line = long_name.summary();
         assert_eq!(line.chars().count(), SUMMARY_MAX_CHARS);
         assert!(line.ends_with('…'));
+    }
+
+    #[test]
+    fn many_inner_frames_are_abbreviated() {
+        let s = site(vec![
+            frame("onwrite", "node:internal/streams/writable", 600),
+            frame("_write", "node:internal/streams/writable", 300),
+            frame("write", "node:internal/streams/writable", 400),
+            frame("log", "/srv/app.js", 9),
+        ]);
+        assert_eq!(
+            s.stack_line(100),
+            "log (app.js:10:3) via onwrite, _write, …"
+        );
     }
 
     #[test]

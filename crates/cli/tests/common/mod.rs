@@ -54,10 +54,21 @@ pub fn generate(name: &str) -> tempfile::TempDir {
 /// Runs the fixture generator for one scenario under `node` into a fresh temporary
 /// directory and returns it (the scenario's files are in `dir/NAME/`).
 pub fn generate_with(node: &str, name: &str) -> tempfile::TempDir {
+    run_generator(node, name, &[])
+}
+
+/// Runs the generator for one sampling heap profile scenario (`fixtures/profiles/NAME.cjs`)
+/// under `node`; the profiles are in `dir/NAME/` (see [`profiles`]).
+pub fn generate_profiles_with(node: &str, name: &str) -> tempfile::TempDir {
+    run_generator(node, name, &["--profiles"])
+}
+
+fn run_generator(node: &str, name: &str, extra: &[&str]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = Command::new("node")
         .arg(repo_root().join("fixtures/generate.mjs"))
         .arg(dir.path())
+        .args(extra)
         .args(["--only", name, "--node", node])
         .output()
         .expect("run fixtures/generate.mjs");
@@ -67,6 +78,19 @@ pub fn generate_with(node: &str, name: &str) -> tempfile::TempDir {
         String::from_utf8_lossy(&out.stderr)
     );
     dir
+}
+
+/// Runs `mw analyze` with `extra` options on `files`.
+pub fn analyze(files: &[&Path], extra: &[&str]) -> Output {
+    let mut args: Vec<&std::ffi::OsStr> = vec![std::ffi::OsStr::new("analyze")];
+    args.extend(extra.iter().map(std::ffi::OsStr::new));
+    args.extend(files.iter().map(|p| p.as_os_str()));
+    mw(&args)
+}
+
+/// A run's standard error as text.
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 /// Runs the real `mw` binary.
@@ -81,4 +105,9 @@ pub fn mw(args: &[&std::ffi::OsStr]) -> Output {
 /// The three snapshot paths of a generated scenario.
 pub fn snapshots(dir: &Path, name: &str) -> [PathBuf; 3] {
     ["base", "target", "final"].map(|s| dir.join(name).join(format!("{s}.heapsnapshot")))
+}
+
+/// The three profile paths of a generated profile scenario.
+pub fn profiles(dir: &Path, name: &str) -> [PathBuf; 3] {
+    ["base", "leak", "final"].map(|s| dir.join(name).join(format!("{s}.heapprofile")))
 }

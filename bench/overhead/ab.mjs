@@ -13,11 +13,17 @@
 //                blocks only its observer is disconnected, so the detector sees one long
 //                run, as in a service (starting and stopping the whole watchdog per block
 //                would time its set-up instead)
+// With --heap-profile 8192,32768,... the modes are instead `none` and one
+// `heap-profile-<interval>` per interval: V8's sampling heap profiler (what
+// @memwatchdog/core's `profile` option runs, through a same-process `node:inspector`
+// session) is started with that sampling interval before the block and stopped after it,
+// outside the measured time, so the figure is its steady cost on the request work.
 // CPU time per block comes from process.cpuUsage() (all threads). Each mode is compared
 // with the `none` block of the same rotation (paired), which cancels slow drift; the
 // result is the median paired difference with a bootstrap 95% interval.
 //
-//   node ab.mjs [--rotations 150] [--requests 400] [--json]
+//   node ab.mjs [--rotations 150] [--requests 400] [--heap-profile 8192,32768] [--json]
+import { Session } from "node:inspector";
 import { createRequire } from "node:module";
 import { PerformanceObserver } from "node:perf_hooks";
 import { dirname, join } from "node:path";
@@ -33,12 +39,14 @@ const { values: args } = parseArgs({
   options: {
     rotations: { type: "string", default: "150" },
     requests: { type: "string", default: "400" },
+    "heap-profile": { type: "string" },
     json: { type: "boolean", default: false },
   },
 });
 const ROTATIONS = Number(args.rotations);
 const REQUESTS = Number(args.requests);
-const MODES = ["none", "gc-observer", "memwatchdog"];
+const INTERVALS = args["heap-profile"] ? args["heap-profile"].split(",").map(Number) : [];
+const MODES = INTERVALS.length ? ["none", ...INTERVALS.map((i) => `heap-profile-${i}`)] : ["none", "gc-observer", "memwatchdog"];
 
 let sink = 0;
 async function block() {
@@ -49,17 +57,28 @@ async function block() {
 }
 
 const empty = new PerformanceObserver(() => {});
-MemWatchdog.start({ prometheus: { port: 0, host: "127.0.0.1" }, logger: false, env: false });
+// The watchdog's own heap profiler stays off here: the heap-profile modes measure it.
+MemWatchdog.start({ prometheus: { port: 0, host: "127.0.0.1" }, profile: false, logger: false, env: false });
 const watchdogObserver = MemWatchdog["observer"]; // the PerformanceObserver start() connected
 watchdogObserver.disconnect();
+const inspector = new Session();
+inspector.connect();
+/** A same-process inspector call (its callback runs synchronously); throws on error. */
+function post(method, params) {
+  inspector.post(method, params, (err) => {
+    if (err) throw err;
+  });
+}
 function enter(mode) {
   if (mode === "gc-observer") empty.observe({ entryTypes: ["gc"] });
   if (mode === "memwatchdog") watchdogObserver.observe({ entryTypes: ["gc"] });
+  if (mode.startsWith("heap-profile-")) post("HeapProfiler.startSampling", { samplingInterval: Number(mode.slice(13)) });
 }
 async function leave(mode) {
   await new Promise((r) => setImmediate(r)); // let pending observer callbacks run
   if (mode === "gc-observer") empty.disconnect();
   if (mode === "memwatchdog") watchdogObserver.disconnect();
+  if (mode.startsWith("heap-profile-")) post("HeapProfiler.stopSampling", {});
 }
 
 async function timed(mode) {
@@ -86,7 +105,7 @@ function bootstrap(a, n = 2000) {
 }
 
 // Warm up: JIT, heap sizing, the addon loaded.
-for (let i = 0; i < 20; i++) await timed(MODES[i % 3]);
+for (let i = 0; i < 20; i++) await timed(MODES[i % MODES.length]);
 
 const ms = Object.fromEntries(MODES.map((m) => [m, []]));
 for (let r = 0; r < ROTATIONS; r++) {
@@ -109,11 +128,15 @@ const gcPerBlock = gcs / 20;
 
 const watched = MemWatchdog.metrics();
 MemWatchdog.stop();
+inspector.disconnect();
 const base = median(ms.none);
 const result = {
   node: process.version,
+  finished: new Date().toISOString(),
+  loadavg: (await import("node:os")).loadavg()[0],
   rotations: ROTATIONS,
   requestsPerBlock: REQUESTS,
+  heapProfileIntervals: INTERVALS,
   gcEventsPerBlock: gcPerBlock,
   usPerRequestNone: (base * 1000) / REQUESTS,
   modes: {},

@@ -1,8 +1,9 @@
 // Renders docs/benchmarks-overhead.md (to stdout) from what bench/overhead/run.sh left
-// in .bench/overhead/: meta.json, gc-event.jsonl, ab.jsonl, profile.json, http.json.
+// in .bench/overhead/: meta.json, gc-event.jsonl, ab.jsonl, profile.json, http.json, and
+// heap-profile.jsonl (ab.mjs --heap-profile) when present.
 //
 //   node report.mjs [.bench/overhead] > docs/benchmarks-overhead.md
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -23,6 +24,7 @@ const gcEvent = readJsonl("gc-event.jsonl");
 const ab = readJsonl("ab.jsonl");
 const prof = readJson("profile.json");
 const http = readJson("http.json");
+const heapProfile = existsSync(join(DIR, "heap-profile.jsonl")) ? readJsonl("heap-profile.jsonl") : [];
 
 const median = (a) => {
   const s = [...a].sort((x, y) => x - y);
@@ -300,6 +302,31 @@ out(
     "The per-GC-event figures divide a block's extra CPU by its GC events; with ~1 GC event per block they carry the whole interval's uncertainty.",
 );
 out();
+if (heapProfile.length) {
+  out("## V8's sampling heap profiler (allocation profiles) by sampling interval");
+  out();
+  out(
+    `\`ab.mjs --heap-profile\`: the same in-process A/B with V8's sampling heap profiler (what the \`profile\` option runs) ` +
+      `started before and stopped after each of its blocks, ${heapProfile[0].rotations} rotations per run, ${heapProfile.length} run(s), pinned. ` +
+      `Service work alone: ${f(median(heapProfile.map((a) => a.usPerRequestNone)), 1)} µs CPU per request, ~25 kB allocated per request ` +
+      "(an allocation-heavy service: the profiler's cost grows with the allocation rate and shrinks with the interval). " +
+      `Runs finished ${heapProfile.map((a) => a.finished?.slice(0, 16).replace("T", " ") ?? "?").join(", ")} UTC on ${heapProfile[0].node}, ` +
+      `load average (1 min) at their ends ${heapProfile.map((a) => f(a.loadavg, 2)).join(", ")}: on this 2-CPU machine shared with other jobs, ` +
+      "a load above ~1 means the pinned CPU also ran other work, which widens the intervals; the runs' spread is the honest error bar.",
+  );
+  out();
+  const modes = Object.keys(heapProfile[0].modes);
+  out(`| sampling interval | CPU per request: median of runs | runs (95 % interval each) |`);
+  out("| ---: | ---: | --- |");
+  for (const m of modes) {
+    const runs = heapProfile.map((a) => a.modes[m]);
+    out(
+      `| ${Number(m.slice("heap-profile-".length)).toLocaleString("en")} B | ${pct(median(runs.map((r) => r.overheadPct)), 2)} | ` +
+        `${runs.map((r) => `${pct(r.overheadPct, 2)} (${pct(r.overheadPct95[0], 2)} … ${pct(r.overheadPct95[1], 2)})`).join("; ")} |`,
+    );
+  }
+  out();
+}
 out("## Where the CPU goes (sampling profile under the watchdog)");
 out();
 out(`${f(prof.seconds, 0)} s of request work, ${prof.gcEvents} GC events (${f(prof.gcEventsPerSec, 0)}/s), profiler interval ${prof.intervalUs} µs:`);

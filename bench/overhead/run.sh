@@ -9,6 +9,8 @@
 #   1. packages/core/bench/gc-event.mjs, 3 times: the watchdog's CPU per GC event
 #   2. ab.mjs, 5 times: in-process A/B of the service's request work (none / an empty
 #      gc observer / the watchdog's observer), CPU per request
+#      and again with --heap-profile: V8's sampling heap profiler (the `profile` option)
+#      at several sampling intervals
 #   3. profile.mjs: where the CPU goes under the watchdog (V8 sampling profiler)
 #   4. run.mjs: autocannon against server.cjs (none / memwatchdog / prom-client),
 #      interleaved rounds
@@ -27,6 +29,7 @@ ROUNDS=5
 DURATION=20
 WARMUP=5
 REPEATS=3
+HEAP_PROFILE_INTERVALS="${HEAP_PROFILE_INTERVALS:-32768,131072,524288,1048576}"
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) ROUNDS="$2"; shift 2 ;;
@@ -75,6 +78,11 @@ done
 echo "run.sh: 2/4 in-process A/B (ab.mjs) x$((REPEATS + 2)), load $(load)" >&2
 for _ in $(seq "$((REPEATS + 2))"); do
   "${PIN_SERVER[@]}" "$NODE" "$HERE/ab.mjs" --json >> "$OUT/ab.jsonl"
+done
+
+echo "run.sh: 2/4 sampling heap profiler (ab.mjs --heap-profile $HEAP_PROFILE_INTERVALS) x$((REPEATS + 2)), load $(load)" >&2
+for _ in $(seq "$((REPEATS + 2))"); do
+  "${PIN_SERVER[@]}" "$NODE" "$HERE/ab.mjs" --heap-profile "$HEAP_PROFILE_INTERVALS" --json >> "$OUT/heap-profile.jsonl"
 done
 
 echo "run.sh: 3/4 CPU profile under the watchdog (profile.mjs), load $(load)" >&2

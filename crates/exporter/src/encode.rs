@@ -158,6 +158,16 @@ fn snapshots(w: &mut Writer, m: &Metrics) {
         "Heap snapshots refused by the safety checks (cooldown, disk, memory headroom...), by reason.",
         &m.snapshot_refusals.values(),
     );
+    w.counter(
+        "memwatchdog_heap_profile_total",
+        "Sampling heap profiles taken (baseline, suspect and leak allocation profiles).",
+        m.heap_profiles.load(std::sync::atomic::Ordering::Relaxed),
+    );
+    w.reasons(
+        "memwatchdog_heap_profile_failures_total",
+        "Allocation profiling failures (inspector, io, disk_full, diff), by reason.",
+        &m.heap_profile_failures.values(),
+    );
 }
 
 /// The alert sender's counters.

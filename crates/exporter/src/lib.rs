@@ -47,6 +47,8 @@
 //! | `memwatchdog_snapshot_duration_seconds` | gauge (last snapshot) | — |
 //! | `memwatchdog_snapshot_failures_total` | counter | `reason` |
 //! | `memwatchdog_snapshot_refused_total` | counter | `reason` |
+//! | `memwatchdog_heap_profile_total` | counter | — |
+//! | `memwatchdog_heap_profile_failures_total` | counter | `reason` |
 //! | `memwatchdog_alerts_sent_total` | counter | — |
 //! | `memwatchdog_alert_send_failures_total` | counter | — |
 //! | `memwatchdog_alert_queue_dropped_total` | counter | — |

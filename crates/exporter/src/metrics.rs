@@ -83,6 +83,8 @@ pub struct Metrics {
     pub(crate) snapshot_duration_seconds: AtomicF64,
     pub(crate) snapshot_failures: ReasonCounter,
     pub(crate) snapshot_refusals: ReasonCounter,
+    pub(crate) heap_profiles: AtomicU64,
+    pub(crate) heap_profile_failures: ReasonCounter,
     pub(crate) alerts_sent: AtomicU64,
     pub(crate) alert_send_failures: AtomicU64,
     pub(crate) alert_queue_dropped: AtomicU64,
@@ -105,6 +107,13 @@ impl Metrics {
     /// produces, exported at 0 from the start: `io`, a snapshot that could not be written
     /// (`snapshot.dir` unusable, or `v8.writeHeapSnapshot` failed).
     pub const SNAPSHOT_FAILURE_REASONS: &'static [&'static str] = &["io"];
+
+    /// The `reason` values of `memwatchdog_heap_profile_failures_total`, exported at 0
+    /// from the start: `inspector` (the sampling heap profiler could not be started or
+    /// read, e.g. another inspector session stopped it), `io` and `disk_full` (a profile or
+    /// report could not be written), `diff` (a profile could not be parsed or diffed).
+    pub const HEAP_PROFILE_FAILURE_REASONS: &'static [&'static str] =
+        &["diff", "disk_full", "inspector", "io"];
 
     /// Makes a registry; fails on an invalid or reserved constant label name.
     pub fn new(options: MetricsOptions) -> Result<Metrics, ExporterError> {
@@ -141,6 +150,10 @@ impl Metrics {
             snapshot_duration_seconds: AtomicF64::unset(),
             snapshot_failures: ReasonCounter::with_reasons(Metrics::SNAPSHOT_FAILURE_REASONS),
             snapshot_refusals: ReasonCounter::with_reasons(Metrics::SNAPSHOT_REFUSAL_REASONS),
+            heap_profiles: AtomicU64::new(0),
+            heap_profile_failures: ReasonCounter::with_reasons(
+                Metrics::HEAP_PROFILE_FAILURE_REASONS,
+            ),
             alerts_sent: AtomicU64::new(0),
             alert_send_failures: AtomicU64::new(0),
             alert_queue_dropped: AtomicU64::new(0),
@@ -231,6 +244,17 @@ impl Metrics {
     /// [`SNAPSHOT_REFUSAL_REASONS`](Self::SNAPSHOT_REFUSAL_REASONS)).
     pub fn record_snapshot_refused(&self, reason: &str) {
         self.snapshot_refusals.inc(reason);
+    }
+
+    /// Counts a sampling heap profile taken (`memwatchdog_heap_profile_total`).
+    pub fn inc_heap_profile(&self) {
+        self.heap_profiles.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts an allocation-profiling failure (`memwatchdog_heap_profile_failures_total{reason}`),
+    /// one of [`HEAP_PROFILE_FAILURE_REASONS`](Self::HEAP_PROFILE_FAILURE_REASONS).
+    pub fn record_heap_profile_failure(&self, reason: &str) {
+        self.heap_profile_failures.inc(reason);
     }
 
     /// Counts alerts delivered to Alertmanager (each alert in each accepted POST).

@@ -15,6 +15,9 @@ pub(crate) struct Alerts {
     alerter: Option<Alerter>,
     service: String,
     firing: [Option<BTreeMap<String, String>>; 3],
+    /// Annotations that also go on alerts fired later (the allocation profile's findings,
+    /// which may come from the `suspect` state before the alert fires).
+    sticky: BTreeMap<String, String>,
 }
 
 fn index(signal: Signal) -> usize {
@@ -37,6 +40,7 @@ impl Alerts {
             alerter,
             service,
             firing: [None, None, None],
+            sticky: BTreeMap::new(),
         }
     }
 
@@ -80,6 +84,7 @@ impl Alerts {
         );
         a.insert("heap_used_bytes".to_owned(), heap_used.to_string());
         a.insert(format!("{signal}_bytes"), value.to_string());
+        a.extend(self.sticky.clone());
         if let Some(alerter) = &self.alerter {
             alerter.fire(signal, a.clone());
         }
@@ -99,9 +104,19 @@ impl Alerts {
         }
     }
 
+    /// Adds an annotation to every firing alert (re-sending them) and to the alerts that
+    /// fire later, until every alert has resolved.
+    pub(crate) fn annotate_sticky(&mut self, name: &str, value: &str) {
+        self.sticky.insert(name.to_owned(), value.to_owned());
+        self.annotate(name, value, "");
+    }
+
     /// Resolves the alert of `signal`, if it fires.
     pub(crate) fn resolve(&mut self, signal: Signal) {
         if self.firing[index(signal)].take().is_some() {
+            if !self.any_firing() {
+                self.sticky.clear();
+            }
             if let Some(alerter) = &self.alerter {
                 alerter.resolve(signal.as_str());
             }

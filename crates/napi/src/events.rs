@@ -3,19 +3,23 @@
 use memwatchdog_detect::{Event, Signal, State};
 use napi_derive::napi;
 
-/// A detector state change, the one-off `warmedUp` notice, or the outcome of the
-/// background analysis of a snapshot pair (`analysis`).
+use crate::profile::{NativeAllocationSite, ProfileDone};
+
+/// A detector state change, the one-off `warmedUp` notice, the outcome of the
+/// background analysis of a snapshot pair (`analysis`), or a sampling heap profile stored
+/// and diffed (`profile`).
 #[napi(object)]
 #[derive(Debug, Clone)]
 pub struct NativeEvent {
-    /// `state` (a signal changed state) or `warmedUp` (the heap signal left warm-up: time
-    /// for the baseline snapshot).
+    /// `state` (a signal changed state), `warmedUp` (the heap signal left warm-up: time
+    /// for the baseline snapshot), `analysis` or `profile`.
     pub kind: String,
     /// `heap`, `external` or `rss`.
     pub signal: String,
     /// State before (`normal`, `suspect`, `leaking`, `resolved`).
     pub from: String,
-    /// State after.
+    /// State after (`analysis`: `found`, `nothing` or `skipped`; `profile`: the kind,
+    /// `baseline`, `suspect` or `leak`).
     pub state: String,
     /// Sample time (ms, `performance.now()` clock).
     pub t_ms: f64,
@@ -33,8 +37,15 @@ pub struct NativeEvent {
     pub heap_used_bytes: f64,
     /// The signal's value in that sample (bytes).
     pub value_bytes: f64,
-    /// `analysis` only: the top suspect of the snapshot pair, or why there is none.
+    /// `analysis`: the top suspect of the snapshot pair, or why there is none;
+    /// `profile`: what failed, if anything did.
     pub detail: Option<String>,
+    /// `profile` only: the `.heapprofile` file written.
+    pub profile_path: Option<String>,
+    /// `profile` only: the JSON allocation report written.
+    pub report_path: Option<String>,
+    /// `profile` only: the allocation sites that grew since the baseline, most first.
+    pub sites: Option<Vec<NativeAllocationSite>>,
 }
 
 pub(crate) fn signal_name(signal: Signal) -> &'static str {
@@ -57,6 +68,9 @@ impl NativeEvent {
             heap_used_bytes: heap_used as f64,
             value_bytes: value as f64,
             detail: None,
+            profile_path: None,
+            report_path: None,
+            sites: None,
         }
     }
 
@@ -72,6 +86,16 @@ impl NativeEvent {
     /// `nothing` or `skipped`, `detail` the top suspect or the reason.
     pub(crate) fn analysis(t_ms: f64, state: &str, detail: String) -> NativeEvent {
         NativeEvent::notice("analysis", state, t_ms, Some(detail))
+    }
+
+    /// A profile was stored and, unless it is the baseline, diffed.
+    pub(crate) fn profile(t_ms: f64, done: ProfileDone) -> NativeEvent {
+        NativeEvent {
+            profile_path: done.path,
+            report_path: done.report_path,
+            sites: Some(done.sites),
+            ..NativeEvent::notice("profile", &done.kind, t_ms, done.error.map(|(_, m)| m))
+        }
     }
 
     /// An event that is not a detector state change: no slope or trend figures.
@@ -90,6 +114,9 @@ impl NativeEvent {
             heap_used_bytes: 0.0,
             value_bytes: 0.0,
             detail,
+            profile_path: None,
+            report_path: None,
+            sites: None,
         }
     }
 }

@@ -4,7 +4,9 @@
 //! - [`memwatchdog_detect`]: the pure leak detector, run synchronously on every GC sample;
 //! - [`memwatchdog_exporter`]: the metrics registry, the `/metrics` thread and the
 //!   Alertmanager client thread;
-//! - [`memwatchdog_snapguard`]: whether a heap snapshot may be written now.
+//! - [`memwatchdog_snapguard`]: whether a heap snapshot may be written now;
+//! - `memwatchdog_heapprofile` and [`memwatchdog_profstore`]: the sampling heap profiles
+//!   JS takes, diffed and stored on a background thread (`profile.rs`).
 //!
 //! JS makes one [`NativeWatchdog`] per `MemWatchdog.start()`. Its hot path is
 //! [`NativeWatchdog::sample`]: eight plain numbers per GC event in, the number of pending
@@ -26,11 +28,13 @@ mod analysis;
 mod events;
 mod log;
 mod options;
+mod profile;
 mod snapshot;
 mod trace;
 mod watchdog;
 
 pub use events::NativeEvent;
 pub use options::NativeOptions;
+pub use profile::{NativeAllocationSite, NativeFrame, ProfileTaken};
 pub use snapshot::{SnapshotCheck, SnapshotVerdict, SnapshotWritten};
 pub use watchdog::{NativeWatchdog, format_bytes};

@@ -21,6 +21,7 @@ use crate::analysis::{Analysis, Outcome};
 use crate::events::NativeEvent;
 use crate::log;
 use crate::options::{NativeOptions, bytes, invalid};
+use crate::profile::{ProfileDone, ProfileTaken, Profiles};
 use crate::snapshot::{SnapshotBook, SnapshotCheck, SnapshotVerdict, SnapshotWritten, human};
 use crate::trace::{Trace, TraceStop};
 
@@ -61,6 +62,8 @@ pub struct NativeWatchdog {
     system_root: PathBuf,
     /// The background analysis of the last snapshot pair, while it runs.
     analysis: Option<Analysis>,
+    /// Sampling heap profiles being stored and diffed in the background.
+    profiles: Profiles,
     events: Vec<NativeEvent>,
     warmed_up: bool,
     log: LogFn,
@@ -142,6 +145,7 @@ impl NativeWatchdog {
                 .map_or(DEFAULT_ANALYZE_MAX_BYTES, bytes),
             system_root: PathBuf::from(system_root),
             analysis: None,
+            profiles: Profiles::default(),
             events: Vec::new(),
             warmed_up: false,
             log,
@@ -200,6 +204,9 @@ impl NativeWatchdog {
             self.analysis = None;
             self.on_analysis(outcome, t_ms);
         }
+        for done in self.profiles.take() {
+            self.on_profile(done, t_ms);
+        }
         if major {
             let status = self.detector.signal_status(Signal::Heap);
             let fitted = status.short.is_some() || status.long.is_some();
@@ -255,6 +262,38 @@ impl NativeWatchdog {
             }
         };
         self.events.push(NativeEvent::analysis(t_ms, state, detail));
+    }
+
+    /// Puts a stored (and diffed) profile into the metrics, the log, the firing alerts
+    /// (`top_allocation_site`, `allocation_profile`) and the JS events.
+    fn on_profile(&mut self, done: ProfileDone, t_ms: f64) {
+        for path in &done.deleted {
+            (self.log)(&format!("deleted old heap profile {}", path.display()));
+        }
+        if let Some((reason, message)) = &done.error {
+            self.metrics.record_heap_profile_failure(reason);
+            (self.log)(&format!("heap profile ({}): {message}", done.kind));
+        }
+        if let Some(path) = &done.path {
+            (self.log)(&format!("wrote heap profile {path}"));
+        }
+        if let Some(top) = done.sites.first() {
+            (self.log)(&format!(
+                "allocation profile ({}): top allocation site {}",
+                done.kind, top.summary
+            ));
+            self.alerts
+                .annotate_sticky("top_allocation_site", &top.summary);
+            if let Some(report) = &done.report_path {
+                self.alerts.annotate_sticky("allocation_profile", report);
+            }
+        } else if done.kind != "baseline" && done.error.is_none() {
+            (self.log)(&format!(
+                "allocation profile ({}): no allocation site grew since the baseline",
+                done.kind
+            ));
+        }
+        self.events.push(NativeEvent::profile(t_ms, done));
     }
 
     fn write_trace(&mut self, sample: &Sample) {
@@ -370,6 +409,24 @@ impl NativeWatchdog {
         self.snapshots.previous_nodes().map(|n| n as f64)
     }
 
+    /// A sampling heap profile JS took: counted, then written, rotated and (unless it is
+    /// the baseline) diffed against the baseline on the `memwd-profile` thread; the outcome
+    /// comes back as a `profile` event on a later [`sample`](Self::sample).
+    #[napi]
+    pub fn profile_taken(&mut self, taken: ProfileTaken) {
+        if self.stopped {
+            return;
+        }
+        self.metrics.inc_heap_profile();
+        self.profiles.submit(taken);
+    }
+
+    /// Counts an allocation-profiling failure on the JS side (`inspector`).
+    #[napi]
+    pub fn profile_failed(&mut self, reason: String) {
+        self.metrics.record_heap_profile_failure(&reason);
+    }
+
     /// Counts a snapshot that failed (`memwatchdog_snapshot_failures_total{reason}`).
     #[napi]
     pub fn snapshot_failed(&mut self, reason: String) {
@@ -386,6 +443,7 @@ impl NativeWatchdog {
         }
         self.server = None;
         self.alerts.stop();
+        self.profiles.stop();
         if let Some(trace) = &mut self.trace {
             let _ = trace.flush();
         }

@@ -6,6 +6,9 @@ import { readdirSync, statSync } from "node:fs";
 import { test } from "node:test";
 import { join } from "node:path";
 import { FIXTURES, runNode, runToEnd, scrape, tempDir, PKG } from "./helpers.mjs";
+
+/** The heap snapshots in `dir` (allocation profiles share the directory by default). */
+const snapshotsIn = (dir) => readdirSync(dir).filter((f) => f.endsWith(".heapsnapshot") || f.endsWith(".partial"));
 import { startAlertmanager } from "./alertmanager.mjs";
 
 // The fixture forces a major GC every second (as a busy service has them); see service.cjs.
@@ -46,7 +49,7 @@ test("a leaking child gets a leak event, a snapshot pair, metrics and an alert",
       assert.equal(st.size, s.bytes);
       assert.ok(s.nodes > 1000);
     }
-    assert.deepEqual(readdirSync(dir).sort(), [baseline.path, snap.path].map((x) => x.slice(dir.length + 1)).sort());
+    assert.deepEqual(snapshotsIn(dir).sort(), [baseline.path, snap.path].map((x) => x.slice(dir.length + 1)).sort());
     await p.waitForStderr(/\[memwatchdog\] wrote heap snapshot \S+-leak\.heapsnapshot \(\d+(\.\d)? MB, \d+\.\d s, \d+ objects\)/);
 
     // The pair is analyzed on a Rust thread: the top suspect is the module's `leaked` array.
@@ -107,7 +110,7 @@ test("snapshots are refused when the memory limit leaves no headroom", async (t)
     assert.equal(refused.reason, "memory_headroom");
     assert.match(refused.message, /^memory headroom too small: writing needs ~.* but only 0 B is available \(snapshot\.memoryLimitBytes minus RSS\)/);
     await p.waitForStderr(/\[memwatchdog\] heap snapshot \(leak\) refused: memory headroom too small/);
-    assert.deepEqual(readdirSync(dir), []);
+    assert.deepEqual(snapshotsIn(dir), []);
     const m = (await scrape(started.port)).text;
     assert.match(m, /^memwatchdog_snapshot_refused_total\{service="tight",reason="memory_headroom"\} 2$/m);
     assert.match(m, /^memwatchdog_snapshot_total\{service="tight"\} 0$/m);
@@ -154,7 +157,7 @@ test("writeSnapshot() obeys the guard and the cooldown; maxFiles keeps the newes
   assert.match(ev.second.message, /^cooldown: the previous snapshot is recent, next allowed in \d+s/);
   assert.match(ev.metrics.text, /memwatchdog_snapshot_refused_total\{service="[^"]+",reason="cooldown"\} 1/);
   // maxFiles 2: leak0 was deleted when leak2 was written; "first" then deleted leak1.
-  const files = readdirSync(dir).sort();
+  const files = snapshotsIn(dir).sort();
   assert.deepEqual(files, [ev.leak2.path, ev.first.path].map((x) => x.slice(dir.length + 1)).sort());
   assert.match(r.stderr, /deleted old heap snapshot .*-leak\.heapsnapshot \(snapshot\.maxFiles = 2\)/);
 });

@@ -20,10 +20,12 @@ export type {
   DetectionOptions,
   LabelOptions,
   MemWatchdogOptions,
+  ProfileOptions,
   PrometheusOptions,
   ResolvedOptions,
   SnapshotOptions,
   TraceOptions,
 } from "./options.js";
 export type { SnapshotEvent, SnapshotKind, SnapshotRefusedEvent } from "./snapshots.js";
+export type { AllocationFrame, AllocationProfileEvent, AllocationSite, ProfileKind } from "./profiles.js";
 export default MemWatchdog;

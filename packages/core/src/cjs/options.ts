@@ -64,6 +64,32 @@ export interface SnapshotOptions {
   nearHeapLimit?: boolean;
 }
 
+/**
+ * Allocation profiling: V8's sampling heap profiler runs in this process (through a
+ * same-process `node:inspector` session, no port); a baseline profile is taken when
+ * warm-up ends and another on `suspect`/`leaking`, and the allocation sites whose live
+ * sampled bytes grew go into the alert, the `leak` event and a JSON report.
+ */
+export interface ProfileOptions {
+  /** Run the sampling heap profiler (default `true`). */
+  enabled?: boolean;
+  /**
+   * Average bytes allocated between two samples (default 1 MiB). Smaller is finer and
+   * costs more CPU: see docs/benchmarks-overhead.md. V8's own default is 32768.
+   */
+  samplingInterval?: number;
+  /**
+   * Directory for the `.heapprofile` files and the JSON reports (created with mode 0700).
+   * Default: `snapshot.dir`. Without either, profiles are still taken and diffed (the
+   * alert and the events get the allocation sites) but no file is written.
+   */
+  dir?: string;
+  /** Most `.heapprofile` files kept in `dir`; the oldest go first, with their reports (default 10). */
+  maxFiles?: number;
+  /** Minimum time between two profiles taken on `suspect`/`leaking`, in ms (default 60000). */
+  cooldownMs?: number;
+}
+
 /** Labels identifying this process in metrics and alerts. */
 export interface LabelOptions {
   /** Service name (default: `npm_package_name`, the `name` in `./package.json`, or the script name). */
@@ -86,6 +112,7 @@ export interface MemWatchdogOptions {
   prometheus?: PrometheusOptions | false;
   alert?: AlertOptions;
   snapshot?: SnapshotOptions | false;
+  profile?: ProfileOptions | false;
   labels?: LabelOptions;
   trace?: TraceOptions | false;
   /** Where log lines go (default: stderr, prefixed `[memwatchdog]`); `false` silences them. */
@@ -107,6 +134,13 @@ export interface ResolvedOptions {
     analyzeMaxBytes: number | undefined;
     nearHeapLimit: boolean;
   } | null;
+  profile: {
+    samplingInterval: number;
+    /** Where files go; `null`: nowhere (the diff still reaches the alert and the events). */
+    dir: string | null;
+    maxFiles: number;
+    cooldownMs: number;
+  } | null;
   labels: { service: string; instance: string };
   trace: { path: string; maxBytes: number } | null;
 }
@@ -125,6 +159,9 @@ export const DEFAULT_MAX_FILES = 10;
 export const DEFAULT_COOLDOWN_MS = 15 * 60_000;
 export const DEFAULT_TRACE_MAX_BYTES = 100 * 1024 * 1024;
 export const DEFAULT_RESEND_INTERVAL_MS = 60_000;
+/** Chosen from the overhead benchmark (docs/benchmarks-overhead.md). */
+export const DEFAULT_SAMPLING_INTERVAL = 1024 * 1024;
+export const DEFAULT_PROFILE_COOLDOWN_MS = 60_000;
 
 /** Every environment variable read, for the README and the tests. */
 export const ENV_VARS = [
@@ -142,6 +179,11 @@ export const ENV_VARS = [
   "MEMWATCHDOG_SNAPSHOT_MEMORY_LIMIT",
   "MEMWATCHDOG_SNAPSHOT_ANALYZE_MAX_BYTES",
   "MEMWATCHDOG_SNAPSHOT_NEAR_HEAP_LIMIT",
+  "MEMWATCHDOG_PROFILE_ENABLED",
+  "MEMWATCHDOG_PROFILE_SAMPLING_INTERVAL",
+  "MEMWATCHDOG_PROFILE_DIR",
+  "MEMWATCHDOG_PROFILE_MAX_FILES",
+  "MEMWATCHDOG_PROFILE_COOLDOWN_MS",
   "MEMWATCHDOG_SERVICE",
   "MEMWATCHDOG_INSTANCE",
   "MEMWATCHDOG_TRACE",
@@ -385,8 +427,9 @@ export function resolveOptions(options: MemWatchdogOptions = {}): ResolvedOption
 
   let snapshot: ResolvedOptions["snapshot"] = null;
   const snap = objectOrEmpty("snapshot", options.snapshot);
+  const snapDirRaw = snap === false ? undefined : pick("snapshot.dir", snap.dir, "MEMWATCHDOG_SNAPSHOT_DIR", env);
   if (snap !== false) {
-    const dirRaw = pick("snapshot.dir", snap.dir, "MEMWATCHDOG_SNAPSHOT_DIR", env);
+    const dirRaw = snapDirRaw;
     const enabledRaw = pick("snapshot.enabled", snap.enabled, "MEMWATCHDOG_SNAPSHOT_ENABLED", env);
     const enabled = enabledRaw ? toBool(enabledRaw) : dirRaw !== undefined;
     if (enabled) {
@@ -409,6 +452,28 @@ export function resolveOptions(options: MemWatchdogOptions = {}): ResolvedOption
     }
   }
 
+  let profile: ResolvedOptions["profile"] = null;
+  const prof = objectOrEmpty("profile", options.profile);
+  if (prof !== false) {
+    const enabledRaw = pick("profile.enabled", prof.enabled, "MEMWATCHDOG_PROFILE_ENABLED", env);
+    if (!enabledRaw || toBool(enabledRaw)) {
+      const intervalRaw = pick("profile.samplingInterval", prof.samplingInterval, "MEMWATCHDOG_PROFILE_SAMPLING_INTERVAL", env);
+      const dirRaw = pick("profile.dir", prof.dir, "MEMWATCHDOG_PROFILE_DIR", env) ?? snapDirRaw;
+      const maxRaw = pick("profile.maxFiles", prof.maxFiles, "MEMWATCHDOG_PROFILE_MAX_FILES", env);
+      const coolRaw = pick("profile.cooldownMs", prof.cooldownMs, "MEMWATCHDOG_PROFILE_COOLDOWN_MS", env);
+      profile = {
+        samplingInterval: intervalRaw
+          ? toNumber(intervalRaw, "a whole number of bytes from 1 to 2147483647 (e.g. 1048576)", (n) => Number.isInteger(n) && n >= 1 && n <= 2 ** 31 - 1)
+          : DEFAULT_SAMPLING_INTERVAL,
+        dir: dirRaw ? resolve(toString(dirRaw)) : snapshot ? snapshot.dir : null,
+        maxFiles: maxRaw
+          ? toNumber(maxRaw, "a whole number of at least 2 (a baseline and a leak profile)", (n) => Number.isInteger(n) && n >= 2)
+          : DEFAULT_MAX_FILES,
+        cooldownMs: coolRaw ? toNumber(coolRaw, "a number of milliseconds (0 or more)", (n) => n >= 0) : DEFAULT_PROFILE_COOLDOWN_MS,
+      };
+    }
+  }
+
   const labelOpts = options.labels ?? {};
   const serviceRaw = pick("labels.service", labelOpts.service, "MEMWATCHDOG_SERVICE", env);
   const instanceRaw = pick("labels.instance", labelOpts.instance, "MEMWATCHDOG_INSTANCE", env);
@@ -427,7 +492,7 @@ export function resolveOptions(options: MemWatchdogOptions = {}): ResolvedOption
     }
   }
 
-  return { threshold, prometheus, alert, snapshot, labels, trace };
+  return { threshold, prometheus, alert, snapshot, profile, labels, trace };
 }
 
 /** Whether the environment turns logging off (`MEMWATCHDOG_LOG=off`). */

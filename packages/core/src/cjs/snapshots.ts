@@ -42,12 +42,12 @@ export interface SnapshotRefusedEvent {
 const OUR_FILE = /-(?:baseline|leak)\.heapsnapshot$/;
 
 /** Filename-safe version of the service name. */
-function safeName(service: string): string {
+export function safeName(service: string): string {
   const s = service.replace(/^@/, "").replace(/[^A-Za-z0-9._-]+/g, "_");
   return s || "node";
 }
 
-function isoForFile(d: Date): string {
+export function isoForFile(d: Date): string {
   return d.toISOString().replace(/:/g, "-");
 }
 

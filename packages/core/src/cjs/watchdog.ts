@@ -14,6 +14,7 @@ import { getHeapStatistics, setHeapSnapshotNearHeapLimit } from "node:v8";
 import { isDeepStrictEqual } from "node:util";
 import { binding, type NativeEvent, type NativeWatchdog } from "./binding.js";
 import { envLogOff, type MemWatchdogOptions, type ResolvedOptions, resolveOptions } from "./options.js";
+import { type AllocationFrame, type AllocationProfileEvent, type AllocationSite, type ProfileKind, ProfileTaker } from "./profiles.js";
 import { type SnapshotEvent, type SnapshotKind, type SnapshotRefusedEvent, SnapshotTaker } from "./snapshots.js";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -44,6 +45,15 @@ export interface StateEvent {
   valueBytes: number;
   /** When it happened. */
   at: Date;
+  /**
+   * `leak` events only, when allocation profiling runs: the allocation sites whose live
+   * sampled bytes grew most since the baseline profile (from the profile taken at this
+   * leak, or at the `suspect` state just before it), most first. Absent when no diff
+   * exists yet (no baseline profile, or profiling is off).
+   */
+  allocationSites?: AllocationSite[];
+  /** `leak` events only: the JSON allocation report those sites come from, when one was written. */
+  allocationReport?: string | null;
 }
 
 export interface MemWatchdogEvents {
@@ -53,6 +63,7 @@ export interface MemWatchdogEvents {
   snapshot: [SnapshotEvent];
   snapshotRefused: [SnapshotRefusedEvent];
   analysis: [AnalysisEvent];
+  allocationProfile: [AllocationProfileEvent];
 }
 
 /**
@@ -86,6 +97,11 @@ export class MemWatchdogController extends EventEmitter<MemWatchdogEvents> {
   private native: NativeWatchdog | null = null;
   private observer: PerformanceObserver | null = null;
   private snapshots: SnapshotTaker | null = null;
+  private profiles: ProfileTaker | null = null;
+  /** `leak` events waiting for the allocation profile diff taken for them (milliseconds, on a Rust thread). */
+  private pendingLeaks: StateEvent[] = [];
+  /** The newest allocation diff of this leak episode. */
+  private latestSites: { sites: AllocationSite[]; reportPath: string | null } | null = null;
   private resolved: ResolvedOptions | null = null;
   private log: (line: string) => void = () => {};
   private lastMemoryRead = -Infinity;
@@ -164,6 +180,9 @@ export class MemWatchdogController extends EventEmitter<MemWatchdogEvents> {
     }
     this.native = native;
     this.snapshots = snapshots;
+    this.profiles = resolved.profile ? new ProfileTaker(resolved.profile, resolved.labels.service, native, log) : null;
+    this.pendingLeaks = [];
+    this.latestSites = null;
     this.resolved = resolved;
     this.log = log;
     this.lastMemoryRead = -Infinity;
@@ -171,6 +190,7 @@ export class MemWatchdogController extends EventEmitter<MemWatchdogEvents> {
     const observer = new PerformanceObserver((list) => this.onGc(list.getEntries()));
     observer.observe({ entryTypes: ["gc"] });
     this.observer = observer;
+    this.profiles?.start();
 
     if (resolved.snapshot) {
       if (resolved.snapshot.nearHeapLimit) {
@@ -198,6 +218,9 @@ export class MemWatchdogController extends EventEmitter<MemWatchdogEvents> {
   stop(): this {
     this.observer?.disconnect();
     this.observer = null;
+    this.profiles?.stop();
+    this.profiles = null;
+    this.releaseLeaks();
     this.native?.stop();
     this.native = null;
     this.snapshots = null;
@@ -265,6 +288,11 @@ export class MemWatchdogController extends EventEmitter<MemWatchdogEvents> {
       for (const e of events) {
         if (e.kind === "warmedUp") {
           if (this.snapshots && !this.snapshots.baselineTaken) this.snapshot("baseline");
+          this.profiles?.take("baseline");
+          continue;
+        }
+        if (e.kind === "profile") {
+          this.onProfile(e);
           continue;
         }
         if (e.kind === "analysis") {
@@ -294,20 +322,72 @@ export class MemWatchdogController extends EventEmitter<MemWatchdogEvents> {
         );
         this.safeEmit("state", ev);
         if (ev.state === "leaking") {
-          this.safeEmit("leak", ev);
+          // The leak event waits for the diff of the profile taken now, or of the one taken
+          // at `suspect` if that is still running (done on a Rust thread in milliseconds,
+          // picked up on a following GC event); without one it goes at once.
+          this.profiles?.take("leak");
+          if (this.profiles && this.profiles.inFlight > 0) this.pendingLeaks.push(ev);
+          else this.emitLeak(ev);
           this.maybeLeakSnapshot(ev.heapUsedBytes);
         } else if (ev.from === "leaking") {
           this.leakSnapshotPending = false;
+          if (ev.signal === "heap") this.latestSites = null;
           this.safeEmit("resolved", ev);
-        } else if (ev.state === "suspect" && this.snapshots && !this.snapshots.baselineTaken) {
+        } else if (ev.state === "suspect") {
           // A leak that starts with the process never lets warm-up settle: take the
           // baseline at the first suspicion instead, so a leak snapshot has a pair.
-          this.snapshot("baseline");
+          if (this.snapshots && !this.snapshots.baselineTaken) this.snapshot("baseline");
+          this.profiles?.take("suspect");
         }
       }
     } finally {
       this.handlingEvents = false;
     }
+  }
+
+  /** A profile was stored and, unless it is the baseline, diffed on the native side. */
+  private onProfile(e: NativeEvent): void {
+    const kind = e.state as ProfileKind;
+    const sites: AllocationSite[] = (e.sites ?? []).map((s) => ({
+      summary: s.summary,
+      site: s.site,
+      deltaBytes: s.deltaBytes,
+      bytes: s.bytes,
+      stack: s.stack.map((f) => ({
+        functionName: f.functionName,
+        url: f.url,
+        line: f.line,
+        column: f.column,
+        kind: f.kind as AllocationFrame["kind"],
+      })),
+      userFrame: s.userFrame,
+    }));
+    const event: AllocationProfileEvent = {
+      kind,
+      path: e.profilePath ?? null,
+      reportPath: e.reportPath ?? null,
+      sites,
+      ...(e.detail ? { error: e.detail } : {}),
+      at: new Date(),
+    };
+    if (kind !== "baseline") {
+      if (this.profiles) this.profiles.inFlight = Math.max(0, this.profiles.inFlight - 1);
+      if (sites.length > 0) this.latestSites = { sites, reportPath: event.reportPath };
+    }
+    this.safeEmit("allocationProfile", event);
+    if (kind !== "baseline" && (this.profiles?.inFlight ?? 0) === 0) this.releaseLeaks();
+  }
+
+  /** Emits the `leak` events that waited for a profile diff. */
+  private releaseLeaks(): void {
+    const pending = this.pendingLeaks;
+    this.pendingLeaks = [];
+    for (const ev of pending) this.emitLeak(ev);
+  }
+
+  private emitLeak(ev: StateEvent): void {
+    const latest = this.latestSites;
+    this.safeEmit("leak", latest ? { ...ev, allocationSites: latest.sites, allocationReport: latest.reportPath } : ev);
   }
 
   private snapshot(kind: SnapshotKind): SnapshotEvent | SnapshotRefusedEvent {

@@ -1,0 +1,107 @@
+//! [`write_private`]: a file only its owner can read, complete or not there at all.
+
+use std::fs::{DirBuilder, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::Path;
+
+use crate::StoreError;
+
+/// Writes `bytes` to `path` through `<path>.partial` (mode 0600, renamed when complete),
+/// creating the parent directory with mode 0700 if needed. On failure nothing is left
+/// behind under either name.
+pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|source| StoreError::Dir {
+                path: dir.to_owned(),
+                source,
+            })?;
+    }
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = Path::new(&partial);
+    let result = (|| {
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(partial)?;
+        // A stale `.partial` keeps its old mode: tighten it before writing.
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(partial, path)
+    })();
+    result.map_err(|source| {
+        let _ = std::fs::remove_file(partial);
+        StoreError::Write {
+            path: path.to_owned(),
+            source,
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_0600_in_a_0700_directory_without_leftovers() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("a/b");
+        let path = dir.join("x-leak.heapprofile");
+        write_private(&path, b"{\"head\":{}}").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"{\"head\":{}}");
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(&dir), 0o700);
+        let names: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["x-leak.heapprofile"]);
+        // Overwriting keeps the mode and replaces the content.
+        write_private(&path, b"2").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"2");
+    }
+
+    #[test]
+    fn a_failed_write_leaves_nothing_and_names_the_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        // The target is a directory: the rename fails after the partial file was written.
+        let path = tmp.path().join("taken");
+        std::fs::create_dir_all(path.join("sub")).unwrap();
+        let err = write_private(&path, b"data").unwrap_err();
+        assert_eq!(err.reason(), "io");
+        assert!(
+            err.to_string()
+                .starts_with(&format!("cannot write {}: ", path.display())),
+            "{err}"
+        );
+        assert!(!tmp.path().join("taken.partial").exists());
+    }
+
+    #[test]
+    fn a_full_disk_is_its_own_reason() {
+        // /dev/full answers every write with ENOSPC.
+        let full = Path::new("/dev/full");
+        if !full.exists() {
+            return;
+        }
+        let err = StoreError::Write {
+            path: full.to_owned(),
+            source: std::fs::OpenOptions::new()
+                .write(true)
+                .open(full)
+                .and_then(|mut f| f.write_all(b"x").and_then(|()| f.sync_all()))
+                .unwrap_err(),
+        };
+        assert_eq!(err.reason(), "disk_full");
+        assert!(err.to_string().contains("the disk is full"), "{err}");
+    }
+}

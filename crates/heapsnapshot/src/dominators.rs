@@ -225,15 +225,18 @@ impl Dfs {
             let v = self.vertex[cur as usize] as usize;
             let end = g.first_edge[v + 1];
             let mut next = None;
-            while self.cursor[cur as usize] < end {
-                let e = self.cursor[cur as usize];
-                self.cursor[cur as usize] += 1;
-                if !essential.contains(EdgeIdx(e)) {
+            // The cursor stays in a register while this node's edges are scanned.
+            let mut e = self.cursor[cur as usize];
+            while e < end {
+                let edge = EdgeIdx(e);
+                e += 1;
+                if !essential.contains(edge) {
                     continue;
                 }
-                let w = g.edge_to[e as usize];
+                let w = g.edge_to[edge.ix()];
                 preds.push(w, cur);
                 if !self.visited.contains(w.ix()) {
+                    self.cursor[cur as usize] = e;
                     next = Some(self.visit(g, w.0, cur));
                     break;
                 }

@@ -1,7 +1,7 @@
 //! [`ReportFile`]: the JSON allocation report the watchdog writes next to a profile it
 //! diffed: the diff's own fields (`schema_version`, `kind`, `sites`, ... as the profile
-//! engine serializes them) and a `profiles` object naming the two files compared, so the
-//! report can be checked with `mw analyze <baseline> <profile>`.
+//! engine serializes them, its `profiles` being their figures) and a `files` object naming
+//! the two files compared, so the report can be checked with `mw analyze <baseline> <profile>`.
 
 use serde::Serialize;
 
@@ -21,8 +21,8 @@ pub struct ReportFile<'a, R: Serialize> {
     /// The diff, flattened into the top-level object.
     #[serde(flatten)]
     pub report: &'a R,
-    /// The two profiles.
-    pub profiles: ProfilePaths<'a>,
+    /// The two profiles' files (`files`: the diff has a `profiles` field of its own).
+    pub files: ProfilePaths<'a>,
 }
 
 impl<'a, R: Serialize> ReportFile<'a, R> {
@@ -30,7 +30,7 @@ impl<'a, R: Serialize> ReportFile<'a, R> {
     pub fn new(report: &'a R, baseline: Option<&'a str>, profile: Option<&'a str>) -> Self {
         ReportFile {
             report,
-            profiles: ProfilePaths { baseline, profile },
+            files: ProfilePaths { baseline, profile },
         }
     }
 
@@ -52,19 +52,26 @@ mod tests {
         schema_version: u32,
         kind: &'static str,
         sites: Vec<u32>,
+        profiles: Vec<u32>,
     }
 
     #[test]
-    fn the_diff_fields_stay_at_the_top_beside_the_profiles() {
+    fn the_diff_fields_stay_at_the_top_beside_the_files() {
         let diff = Diff {
             schema_version: 1,
             kind: "heapprofile",
             sites: vec![3, 1],
+            profiles: vec![7, 9],
         };
         let json = ReportFile::new(&diff, Some("/d/a-baseline.heapprofile"), None)
             .to_json()
             .unwrap();
         assert!(json.ends_with("}\n"));
+        assert_eq!(
+            json.matches("\"profiles\"").count(),
+            1,
+            "no duplicate key: {json}"
+        );
         let v: serde_json::Value = serde_json::from_str(&json).unwrap();
         assert_eq!(
             v,
@@ -72,7 +79,8 @@ mod tests {
                 "schema_version": 1,
                 "kind": "heapprofile",
                 "sites": [3, 1],
-                "profiles": { "baseline": "/d/a-baseline.heapprofile", "profile": null }
+                "profiles": [7, 9],
+                "files": { "baseline": "/d/a-baseline.heapprofile", "profile": null }
             })
         );
     }

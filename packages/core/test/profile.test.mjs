@@ -91,8 +91,8 @@ test("without snapshots, the leak alert and event name the allocating function; 
     assertPlanted(diffed.sites[0]);
     const report = JSON.parse(readFileSync(diffed.reportPath, "utf8"));
     // The baseline: taken at start() (nearly empty), replaced when warm-up ended.
-    const baseline = profiles.find((e) => e.kind === "baseline" && e.path === report.profiles.baseline);
-    assert.ok(baseline, `no baseline profile event for ${report.profiles.baseline}: ${JSON.stringify(profiles)}`);
+    const baseline = profiles.find((e) => e.kind === "baseline" && e.path === report.files.baseline);
+    assert.ok(baseline, `no baseline profile event for ${report.files.baseline}: ${JSON.stringify(profiles)}`);
     assert.deepEqual(baseline.sites, []);
     assert.equal(p.events.filter((e) => e.event === "snapshot").length, 0);
 
@@ -105,7 +105,9 @@ test("without snapshots, the leak alert and event name the allocating function; 
     assert.equal(statSync(diffed.reportPath).mode & 0o777, 0o600);
     assert.equal(report.schema_version, 1);
     assert.equal(report.kind, "heapprofile");
-    assert.deepEqual(report.profiles, { baseline: baseline.path, profile: diffed.path });
+    assert.equal(report.profiles.length, 2);
+    assert.equal(readFileSync(diffed.reportPath, "utf8").match(/^  "profiles":/gm).length, 1, "no duplicate key");
+    assert.deepEqual(report.files, { baseline: baseline.path, profile: diffed.path });
     assert.ok(report.sites.length > 0);
     assert.ok(!readdirSync(dir).some((f) => f.endsWith(".partial")), readdirSync(dir).join(" "));
 

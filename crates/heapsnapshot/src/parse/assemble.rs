@@ -10,29 +10,33 @@
 use std::io::Read;
 
 use super::ParseOptions;
+use super::edges::{EdgeCheck, EdgeColumns, read_edges};
 use super::input::Input;
-use super::meta::{EDGE_FIELDS, LOCATION_FIELDS, Layout, NODE_FIELDS};
+use super::meta::{LOCATION_FIELDS, Layout, NODE_FIELDS};
 use super::rows::Rows;
 use crate::error::{ParseError, Section};
 use crate::graph::{HeapGraph, Location, NodeIdx};
-use crate::kind::{EdgeKind, NodeKind};
+use crate::kind::NodeKind;
 use crate::strings::{StrIdx, StringTable};
 
 /// Columns are pre-sized for at most this many rows; bigger snapshots grow as needed, so a
 /// corrupt count cannot make the parser reserve absurd amounts of memory up front.
 const PRESIZE_CAP: usize = 1 << 26;
 
+/// Snapshots with fewer edges are parsed on one thread (a helper would not pay).
+const HELPER_MIN_EDGES: u64 = 1 << 20;
+
 /// The largest string index seen in a column, and where.
 #[derive(Debug, Clone, Copy)]
-struct MaxName {
-    value: u64,
-    row: u64,
-    offset: u64,
+pub(crate) struct MaxName {
+    pub(crate) value: u64,
+    pub(crate) row: u64,
+    pub(crate) offset: u64,
 }
 
 /// Remembers the row with the largest string index.
 #[inline]
-fn see(max: &mut Option<MaxName>, value: u64, row: u64, offset: u64) {
+pub(crate) fn see(max: &mut Option<MaxName>, value: u64, row: u64, offset: u64) {
     match max {
         Some(m) if m.value >= value => {}
         _ => *max = Some(MaxName { value, row, offset }),
@@ -73,10 +77,7 @@ pub(crate) struct Assembler {
     /// Sum of the nodes' `edge_count` fields.
     edge_sum: u64,
     max_node_name: Option<MaxName>,
-    edge_kind: Vec<EdgeKind>,
-    edge_name: Vec<u32>,
-    edge_to: Vec<NodeIdx>,
-    max_edge_name: Option<MaxName>,
+    edges: EdgeColumns,
     locations: Vec<(NodeIdx, Location)>,
 }
 
@@ -93,7 +94,7 @@ fn presized<T>(n: u32, extra: usize) -> Result<Vec<T>, ParseError> {
 
 /// `v / width` when `v` is an exact multiple of `width`; constant divisors for V8's widths.
 #[inline]
-fn exact_div(v: u64, width: u64) -> Option<u64> {
+pub(crate) fn exact_div(v: u64, width: u64) -> Option<u64> {
     let q = match width {
         7 => v / 7,
         6 => v / 6,
@@ -104,7 +105,7 @@ fn exact_div(v: u64, width: u64) -> Option<u64> {
 
 /// Saturating `u64` → `u32`.
 #[inline]
-fn sat32(v: u64) -> u32 {
+pub(crate) fn sat32(v: u64) -> u32 {
     u32::try_from(v).unwrap_or(u32::MAX)
 }
 
@@ -128,10 +129,12 @@ impl Assembler {
             },
             edge_sum: 0,
             max_node_name: None,
-            edge_kind: presized(e, 0)?,
-            edge_name: presized(e, 0)?,
-            edge_to: presized(e, 0)?,
-            max_edge_name: None,
+            edges: EdgeColumns {
+                kind: presized(e, 0)?,
+                name: presized(e, 0)?,
+                to: presized(e, 0)?,
+                max_name: None,
+            },
             locations: Vec::new(),
             layout,
         })
@@ -204,74 +207,38 @@ impl Assembler {
         Ok(())
     }
 
-    /// Reads the `edges` array.
+    /// Reads the `edges` array (see [`super::edges`]).
     pub(crate) fn read_edges<R: Read>(
         &mut self,
         input: &mut Input<'_, R>,
         key_offset: u64,
     ) -> Result<(), ParseError> {
-        const TYPE: usize = 0;
-        const NAME: usize = 1;
-        const TO: usize = 2;
-        const N: usize = EDGE_FIELDS.len() + 1;
-        const _: () = assert!(N == 4);
         if std::mem::replace(&mut self.edges_read, true) {
             return Err(duplicate("edges", key_offset));
         }
         if !self.opts.edges {
             return input.skip_uint_array(Section::Edges);
         }
-        let kinds = &self.layout.edge_kinds;
-        let node_width = self.layout.node_roles.len() as u64;
-        let node_count = u64::from(self.layout.node_count);
         let edge_count = u64::from(self.layout.edge_count);
-        let keep = self.opts.edges;
-        let mut rows = Rows::new(&self.layout.edge_roles, |vals: &[u64; N], n, at| {
-            if n == edge_count {
-                return Err(ParseError::CountMismatch {
-                    detail: format!(
-                        "the edges array has more than snapshot.edge_count = {edge_count} rows (extra row at byte {at})"
-                    ),
-                });
-            }
-            let Some(&kind) = kinds.get(vals[TYPE] as usize) else {
-                return Err(ParseError::TypeIndex {
-                    what: "edge",
-                    index: n,
-                    offset: at,
-                    value: vals[TYPE],
-                    len: kinds.len(),
-                });
-            };
-            if !kind.name_is_index() {
-                see(&mut self.max_edge_name, vals[NAME], n, at);
-            }
-            let to = match exact_div(vals[TO], node_width) {
-                Some(to) if to < node_count => to,
-                _ => {
-                    return Err(ParseError::NodeRef {
-                        what: "edge",
-                        index: n,
-                        offset: at,
-                        value: vals[TO],
-                        node_count,
-                    });
-                }
-            };
-            if keep {
-                self.edge_kind.push(kind);
-                self.edge_name.push(sat32(vals[NAME]));
-                self.edge_to.push(NodeIdx(to as u32));
-            }
-            Ok(())
-        });
-        input.scan_uint_array(Section::Edges, &mut rows)?;
-        rows.check_complete("edges")?;
-        if rows.count != edge_count {
+        let check = EdgeCheck {
+            kinds: &self.layout.edge_kinds,
+            node_width: self.layout.node_roles.len() as u64,
+            node_count: u64::from(self.layout.node_count),
+            edge_count,
+        };
+        let helper = edge_count >= HELPER_MIN_EDGES
+            && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
+        let count = read_edges(
+            input,
+            &self.layout.edge_roles,
+            check,
+            &mut self.edges,
+            helper,
+        )?;
+        if count != edge_count {
             return Err(ParseError::CountMismatch {
                 detail: format!(
-                    "the edges array has {} rows, but snapshot.edge_count is {edge_count}",
-                    rows.count
+                    "the edges array has {count} rows, but snapshot.edge_count is {edge_count}"
                 ),
             });
         }
@@ -343,7 +310,7 @@ impl Assembler {
             });
         }
         check(self.max_node_name, "node", &strings)?;
-        check(self.max_edge_name, "edge", &strings)?;
+        check(self.edges.max_name, "edge", &strings)?;
         if self.opts.edges {
             self.first_edge.push(self.edge_sum as u32);
         } else {
@@ -360,9 +327,9 @@ impl Assembler {
             node_id: self.node_id,
             self_size: self.self_size,
             first_edge: self.first_edge,
-            edge_kind: self.edge_kind,
-            edge_name: self.edge_name,
-            edge_to: self.edge_to,
+            edge_kind: self.edges.kind,
+            edge_name: self.edges.name,
+            edge_to: self.edges.to,
             strings,
             locations: self.locations,
         })

@@ -188,12 +188,22 @@ impl<'p, R: Read> Input<'p, R> {
         expected: &'static str,
         found: u8,
     ) -> ParseError {
-        ParseError::Syntax {
-            offset,
-            section,
-            expected,
-            found: describe_byte(found),
-        }
+        syntax_error(offset, section, expected, found)
+    }
+}
+
+/// A syntax error for byte `found` at `offset`.
+pub(crate) fn syntax_error(
+    offset: u64,
+    section: Section,
+    expected: &'static str,
+    found: u8,
+) -> ParseError {
+    ParseError::Syntax {
+        offset,
+        section,
+        expected,
+        found: describe_byte(found),
     }
 }
 

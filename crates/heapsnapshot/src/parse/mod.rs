@@ -22,6 +22,7 @@
 //! ```
 
 mod assemble;
+mod edges;
 mod input;
 mod json_str;
 mod meta;

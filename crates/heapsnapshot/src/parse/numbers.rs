@@ -8,7 +8,7 @@
 
 use std::io::Read;
 
-use super::input::{Input, is_ws};
+use super::input::{Input, is_ws, syntax_error};
 use crate::error::{ParseError, Section};
 
 /// Where the scanner is between two bytes.
@@ -63,90 +63,140 @@ impl<R: Read> Input<'_, R> {
         sink: &mut S,
     ) -> Result<(), ParseError> {
         self.expect(b'[', section, "'['")?;
-        let mut state = State::First;
-        let mut acc: u64 = 0;
-        let mut start: u64 = 0;
+        let mut scan = Scan::new(section);
         loop {
             if self.pos == self.end && !self.fill()? {
                 return Err(self.truncated(section));
             }
-            let base = self.base;
-            let buf = &self.buf[..self.end];
-            let mut i = self.pos;
-            while i < buf.len() {
-                if state == State::Value && i + FAST_MARGIN <= buf.len() {
-                    let (next, after_number) = fast_run(buf, i, base, sink)?;
-                    i = next;
-                    if after_number {
-                        state = State::After;
-                    }
+            if let Some(after) = scan.run(&self.buf[..self.end], self.pos, self.base, sink)? {
+                self.pos = after;
+                return Ok(());
+            }
+            self.pos = self.end;
+        }
+    }
+}
+
+/// The integer-array scanner: a small state machine over bytes whose state survives from
+/// one slice of the array to the next, so a number may straddle two reads (or two
+/// pieces of one read handed to different threads).
+#[derive(Clone, Copy)]
+pub(crate) struct Scan {
+    section: Section,
+    state: State,
+    /// The number being read.
+    acc: u64,
+    /// Offset of its first digit.
+    start: u64,
+}
+
+impl Scan {
+    /// A scan right after the array's `[`.
+    pub(crate) fn new(section: Section) -> Self {
+        Self {
+            section,
+            state: State::First,
+            acc: 0,
+            start: 0,
+        }
+    }
+
+    /// A scan right after a number, before the `,` or `]` that follows it.
+    pub(crate) fn after_number(section: Section) -> Self {
+        Self {
+            state: State::After,
+            ..Self::new(section)
+        }
+    }
+
+    /// True right after a number, with nothing of the next one read.
+    pub(crate) fn is_after_number(&self) -> bool {
+        self.state == State::After
+    }
+
+    /// Scans `buf[i..]` (whose `buf[0]` is at offset `base`), handing each complete value
+    /// to `sink`. Returns the position after the closing `]`, or `None` when `buf` ran
+    /// out first (the scan then goes on with the next slice).
+    pub(crate) fn run<S: UintSink>(
+        &mut self,
+        buf: &[u8],
+        mut i: usize,
+        base: u64,
+        sink: &mut S,
+    ) -> Result<Option<usize>, ParseError> {
+        let section = self.section;
+        while i < buf.len() {
+            if self.state == State::Value && i + FAST_MARGIN <= buf.len() {
+                let (next, after_number) = fast_run(buf, i, base, sink)?;
+                i = next;
+                if after_number {
+                    self.state = State::After;
                 }
-                match state {
-                    State::Number => {
-                        while let Some(&b) = buf.get(i) {
-                            let d = b.wrapping_sub(b'0');
-                            if d > 9 {
-                                break;
-                            }
-                            acc = acc
-                                .checked_mul(10)
-                                .and_then(|a| a.checked_add(u64::from(d)))
-                                .unwrap_or(u64::MAX);
-                            i += 1;
-                        }
-                        if i == buf.len() {
+            }
+            match self.state {
+                State::Number => {
+                    while let Some(&b) = buf.get(i) {
+                        let d = b.wrapping_sub(b'0');
+                        if d > 9 {
                             break;
                         }
-                        sink.value(acc, start)?;
-                        // Fast path for the common `,` right after a number.
-                        if buf[i] == b',' {
-                            i += 1;
-                            state = State::Value;
-                        } else {
-                            state = State::After;
-                        }
-                    }
-                    State::Value | State::First => {
-                        let b = buf[i];
-                        if b.is_ascii_digit() {
-                            state = State::Number;
-                            acc = 0;
-                            start = base + i as u64;
-                        } else if is_ws(b) {
-                            i += 1;
-                        } else if b == b']' && state == State::First {
-                            self.pos = i + 1;
-                            return Ok(());
-                        } else {
-                            return Err(self.syntax_at(
-                                base + i as u64,
-                                section,
-                                "an unsigned integer",
-                                b,
-                            ));
-                        }
-                    }
-                    State::After => {
-                        let b = buf[i];
+                        self.acc = self
+                            .acc
+                            .checked_mul(10)
+                            .and_then(|a| a.checked_add(u64::from(d)))
+                            .unwrap_or(u64::MAX);
                         i += 1;
-                        if b == b',' {
-                            state = State::Value;
-                        } else if b == b']' {
-                            self.pos = i;
-                            return Ok(());
-                        } else if !is_ws(b) {
-                            return Err(self.syntax_at(
-                                base + i as u64 - 1,
-                                section,
-                                "',' or ']' after a number",
-                                b,
-                            ));
-                        }
+                    }
+                    if i == buf.len() {
+                        break;
+                    }
+                    sink.value(self.acc, self.start)?;
+                    // Fast path for the common `,` right after a number.
+                    if buf[i] == b',' {
+                        i += 1;
+                        self.state = State::Value;
+                    } else {
+                        self.state = State::After;
+                    }
+                }
+                State::Value | State::First => {
+                    let b = buf[i];
+                    if b.is_ascii_digit() {
+                        self.state = State::Number;
+                        self.acc = 0;
+                        self.start = base + i as u64;
+                    } else if is_ws(b) {
+                        i += 1;
+                    } else if b == b']' && self.state == State::First {
+                        return Ok(Some(i + 1));
+                    } else {
+                        return Err(syntax_error(
+                            base + i as u64,
+                            section,
+                            "an unsigned integer",
+                            b,
+                        ));
+                    }
+                }
+                State::After => {
+                    let b = buf[i];
+                    i += 1;
+                    if b == b',' {
+                        self.state = State::Value;
+                    } else if b == b']' {
+                        return Ok(Some(i));
+                    } else if !is_ws(b) {
+                        return Err(syntax_error(
+                            base + i as u64 - 1,
+                            section,
+                            "',' or ']' after a number",
+                            b,
+                        ));
                     }
                 }
             }
-            self.pos = i;
         }
+        Ok(None)
     }
 }
 

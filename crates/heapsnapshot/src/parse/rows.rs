@@ -8,6 +8,23 @@
 use super::numbers::UintSink;
 use crate::error::ParseError;
 
+/// Receives the complete rows of a [`Rows`] gatherer: values by role, the row's index
+/// and the offset of its first value. Any such closure is one.
+pub(crate) trait RowHandler<const N: usize> {
+    /// One row; an error stops the scan.
+    fn row(&mut self, vals: &[u64; N], index: u64, offset: u64) -> Result<(), ParseError>;
+}
+
+impl<F, const N: usize> RowHandler<N> for F
+where
+    F: FnMut(&[u64; N], u64, u64) -> Result<(), ParseError>,
+{
+    #[inline]
+    fn row(&mut self, vals: &[u64; N], index: u64, offset: u64) -> Result<(), ParseError> {
+        self(vals, index, offset)
+    }
+}
+
 /// Row gatherer for `N - 1` roles plus one slot for ignored columns.
 pub(crate) struct Rows<'a, H, const N: usize> {
     /// Per column: the role slot (`< N`).
@@ -17,12 +34,12 @@ pub(crate) struct Rows<'a, H, const N: usize> {
     row_offset: u64,
     /// Complete rows so far.
     pub(crate) count: u64,
-    handler: H,
+    pub(crate) handler: H,
 }
 
 impl<'a, H, const N: usize> Rows<'a, H, N>
 where
-    H: FnMut(&[u64; N], u64, u64) -> Result<(), ParseError>,
+    H: RowHandler<N>,
 {
     /// `handler(values_by_role, row_index, row_offset)` is called for each complete row.
     pub(crate) fn new(roles: &'a [u8], handler: H) -> Self {
@@ -35,6 +52,11 @@ where
             count: 0,
             handler,
         }
+    }
+
+    /// True between two rows.
+    pub(crate) fn at_row_start(&self) -> bool {
+        self.col == 0
     }
 
     /// Fails when the array ended inside a row.
@@ -55,7 +77,7 @@ where
 
 impl<H, const N: usize> UintSink for Rows<'_, H, N>
 where
-    H: FnMut(&[u64; N], u64, u64) -> Result<(), ParseError>,
+    H: RowHandler<N>,
 {
     // Forced: this runs once per number of the file, from two places in the scanner.
     #[allow(clippy::inline_always)]
@@ -78,7 +100,7 @@ where
         self.col = 0;
         let index = self.count;
         self.count += 1;
-        (self.handler)(&self.vals, index, self.row_offset)
+        self.handler.row(&self.vals, index, self.row_offset)
     }
 }
 

@@ -29,6 +29,14 @@ impl BitSet {
         self.words[i / 64] & (1u64 << (i % 64)) != 0
     }
 
+    /// Adds every index of `other`, a set of the same size.
+    pub(crate) fn union_with(&mut self, other: &BitSet) {
+        debug_assert_eq!(self.words.len(), other.words.len());
+        for (word, more) in self.words.iter_mut().zip(&other.words) {
+            *word |= more;
+        }
+    }
+
     /// Number of indices present.
     pub(crate) fn count(&self) -> usize {
         self.words.iter().map(|w| w.count_ones() as usize).sum()
@@ -49,5 +57,11 @@ mod tests {
         assert!(s.insert(129));
         assert!(s.contains(64) && s.contains(129) && !s.contains(128));
         assert_eq!(s.count(), 3);
+        let mut t = BitSet::new(130);
+        t.insert(1);
+        t.insert(129);
+        s.union_with(&t);
+        assert!(s.contains(1) && s.contains(129));
+        assert_eq!(s.count(), 4);
     }
 }

@@ -44,50 +44,45 @@ impl EssentialEdges {
     /// Classifies every edge of `g` (see the module docs).
     #[must_use]
     pub fn compute(g: &HeapGraph) -> Self {
-        Self::classify(g, None)
+        Self::classify(g, false, use_helper(g)).0
     }
 
     /// [`EssentialEdges::compute`], also counting each node's essential retainers
     /// (self edges excluded, as they are not essential): the dominator search sizes its
     /// predecessor lists with them, and this pass already looks at every edge.
     pub(crate) fn compute_with_retainer_counts(g: &HeapGraph) -> (Self, Vec<u32>) {
-        let mut counts = vec![0u32; g.node_count()];
-        let essential = Self::classify(g, Some(&mut counts));
-        (essential, counts)
+        Self::classify(g, true, use_helper(g))
     }
 
-    fn classify(g: &HeapGraph, mut counts: Option<&mut [u32]>) -> Self {
+    /// With `helper`, a second thread classifies the nodes holding the second half of
+    /// the edges, into a bit set and counts of its own that are then merged.
+    fn classify(g: &HeapGraph, counting: bool, helper: bool) -> (Self, Vec<u32>) {
         let page_owned = page_owned_nodes(g);
-        let mut names = EphemeronNames::new(g);
-        let mut bits = BitSet::new(g.edge_count());
-        for from in g.nodes() {
-            let from_is_root = from == HeapGraph::ROOT;
-            let from_owned = page_owned.contains(from.ix());
-            let from_id = u64::from(g.id(from));
-            for e in g.edges(from) {
-                let to = g.to(e);
-                let essential = match g.edge_kind(e) {
-                    EdgeKind::Weak => false,
-                    _ if to == from => false,
-                    EdgeKind::Internal
-                        if names
-                            .get(g.edge_name[e.ix()])
-                            .is_some_and(|m| m.table_id == from_id) =>
-                    {
-                        false
-                    }
-                    EdgeKind::Shortcut if !from_is_root => false,
-                    _ => from_is_root || from_owned || !page_owned.contains(to.ix()),
-                };
-                if essential {
-                    bits.insert(e.ix());
-                    if let Some(counts) = counts.as_deref_mut() {
-                        counts[to.ix()] += 1;
-                    }
-                }
-            }
+        let (n, m) = (g.node_count(), g.edge_count());
+        let part = |nodes: std::ops::Range<usize>| {
+            let mut bits = BitSet::new(m);
+            let mut counts = if counting { vec![0u32; n] } else { Vec::new() };
+            classify_nodes(g, &page_owned, nodes, &mut bits, &mut counts);
+            (bits, counts)
+        };
+        if !helper {
+            let (bits, counts) = part(0..n);
+            return (Self { bits }, counts);
         }
-        Self { bits }
+        let mid = g.first_edge[..n].partition_point(|&first| (first as usize) < m / 2);
+        let ((mut bits, mut counts), (more_bits, more_counts)) = std::thread::scope(|scope| {
+            let second = scope.spawn(|| part(mid..n));
+            let first = part(0..mid);
+            (
+                first,
+                second.join().expect("edge classifier thread panicked"),
+            )
+        });
+        bits.union_with(&more_bits);
+        for (count, more) in counts.iter_mut().zip(more_counts) {
+            *count += more;
+        }
+        (Self { bits }, counts)
     }
 
     /// True when edge `e` keeps its target alive.
@@ -101,6 +96,55 @@ impl EssentialEdges {
     #[must_use]
     pub fn count(&self) -> usize {
         self.bits.count()
+    }
+}
+
+/// Graphs with fewer edges are classified on one thread (a helper would not pay).
+const HELPER_MIN_EDGES: usize = 1 << 20;
+
+/// Whether a helper thread pays: a large graph and a second core.
+fn use_helper(g: &HeapGraph) -> bool {
+    g.edge_count() >= HELPER_MIN_EDGES
+        && std::thread::available_parallelism().is_ok_and(|p| p.get() > 1)
+}
+
+/// Classifies the edges of `nodes` into `bits`; counts each essential edge's target in
+/// `counts` unless it is empty.
+fn classify_nodes(
+    g: &HeapGraph,
+    page_owned: &BitSet,
+    nodes: std::ops::Range<usize>,
+    bits: &mut BitSet,
+    counts: &mut [u32],
+) {
+    let mut names = EphemeronNames::new(g);
+    let counting = !counts.is_empty();
+    for from in nodes.map(|v| NodeIdx(v as u32)) {
+        let from_is_root = from == HeapGraph::ROOT;
+        let from_owned = page_owned.contains(from.ix());
+        let from_id = u64::from(g.id(from));
+        for e in g.edges(from) {
+            let to = g.to(e);
+            let essential = match g.edge_kind(e) {
+                EdgeKind::Weak => false,
+                _ if to == from => false,
+                EdgeKind::Internal
+                    if names
+                        .get(g.edge_name[e.ix()])
+                        .is_some_and(|m| m.table_id == from_id) =>
+                {
+                    false
+                }
+                EdgeKind::Shortcut if !from_is_root => false,
+                _ => from_is_root || from_owned || !page_owned.contains(to.ix()),
+            };
+            if essential {
+                bits.insert(e.ix());
+                if counting {
+                    counts[to.ix()] += 1;
+                }
+            }
+        }
     }
 }
 
@@ -141,6 +185,45 @@ pub(crate) fn is_document_dom_trees_root(g: &HeapGraph, n: NodeIdx) -> bool {
 #[cfg(test)]
 mod tests {
     use super::EssentialEdges;
+
+    #[test]
+    fn helper_thread_classifies_like_one_thread() {
+        let mut b = GraphBuilder::default();
+        let root = b.node(NodeKind::Synthetic, "", 0);
+        let global = b.node(NodeKind::Object, "global", 1);
+        b.edge(root, EdgeKind::Shortcut, "1", global);
+        let nodes: Vec<_> = (0..200_000)
+            .map(|i| b.node(NodeKind::Object, if i % 2 == 0 { "A" } else { "B" }, 1))
+            .collect();
+        let kinds = [
+            EdgeKind::Property,
+            EdgeKind::Weak,
+            EdgeKind::Shortcut,
+            EdgeKind::Internal,
+            EdgeKind::Context,
+        ];
+        let mut x = 12_345u64;
+        for (i, &from) in nodes.iter().enumerate() {
+            if i % 3 == 0 {
+                b.edge(global, EdgeKind::Property, "p", from);
+            }
+            for k in 0..6 {
+                x = x
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                let to = nodes[(x >> 33) as usize % nodes.len()];
+                let kind = kinds[(i + k) % kinds.len()];
+                b.edge(from, kind, "e", if k == 5 { from } else { to });
+            }
+        }
+        let g = b.build();
+        assert!(g.edge_count() > 1 << 20);
+        let (alone, alone_counts) = EssentialEdges::classify(&g, true, false);
+        let (helped, helped_counts) = EssentialEdges::classify(&g, true, true);
+        assert_eq!(alone.bits, helped.bits);
+        assert_eq!(alone_counts, helped_counts);
+        assert!(alone.count() > 0 && alone.count() < g.edge_count());
+    }
     use crate::{EdgeIdx, EdgeKind, GraphBuilder, HeapGraph, NodeKind};
 
     fn essential_names(g: &HeapGraph) -> Vec<String> {

@@ -73,7 +73,7 @@ pub struct DetectArgs {
     #[arg(long, value_name = "BYTES_PER_MS")]
     pub threshold: Option<f64>,
     /// Detector settings as JSON: any subset of the settings in docs/detection.md, e.g.
-    /// `{"growth_allowance": {"bytes": 8388608}}`.
+    /// `{"growth_allowance": {"bytes": 8388608}}`; the watchdog's `native.detector` takes the same.
     #[arg(long, value_name = "FILE.json")]
     pub config: Option<PathBuf>,
     /// Print one JSON object per state change (schema in docs/cli.md).

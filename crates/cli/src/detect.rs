@@ -43,17 +43,14 @@ pub enum DetectError {
         /// Why.
         source: std::io::Error,
     },
-    /// The `--config` file is not valid JSON of detector settings.
-    #[error("{path} is not valid detector settings (docs/detection.md lists them)")]
-    ConfigJson {
-        /// The file.
-        path: PathBuf,
-        /// Why, with line and column.
-        source: serde_json::Error,
-    },
     /// The detector settings are invalid.
-    #[error("invalid detector settings")]
-    Config(#[source] memwatchdog_detect::ConfigError),
+    #[error("invalid detector settings{}", .path.as_ref().map(|p| format!(" in {}", p.display())).unwrap_or_default())]
+    Config {
+        /// The `--config` file, when they came from one.
+        path: Option<PathBuf>,
+        /// Which setting and why (docs/detection.md lists them).
+        source: memwatchdog_detect::ConfigError,
+    },
 }
 
 /// The defaults, overlaid with `--config` and then `--threshold`.
@@ -65,8 +62,8 @@ fn config(args: &DetectArgs) -> Result<Config, DetectError> {
                 path: path.clone(),
                 source,
             })?;
-            serde_json::from_str(&text).map_err(|source| DetectError::ConfigJson {
-                path: path.clone(),
+            Config::from_json(&text).map_err(|source| DetectError::Config {
+                path: Some(path.clone()),
                 source,
             })?
         }
@@ -79,7 +76,8 @@ fn config(args: &DetectArgs) -> Result<Config, DetectError> {
 
 /// Runs `mw detect`.
 pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
-    let mut detector = Detector::new(config(args)?).map_err(DetectError::Config)?;
+    let mut detector = Detector::new(config(args)?)
+        .map_err(|source| DetectError::Config { path: None, source })?;
     let file = std::fs::File::open(&args.trace).map_err(|source| DetectError::Open {
         path: args.trace.clone(),
         source,

@@ -314,6 +314,15 @@ impl Config {
         }
     }
 
+    /// Settings from a JSON object holding any subset of the fields (the rest default), as
+    /// `mw detect --config` and the watchdog's `native.detector` take them; validated.
+    pub fn from_json(text: &str) -> Result<Self, ConfigError> {
+        let config: Self =
+            serde_json::from_str(text).map_err(|e| ConfigError::Json(e.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
     /// Checks that every value is usable.
     pub fn validate(&self) -> Result<(), ConfigError> {
         fn positive(name: &'static str, v: f64) -> Result<(), ConfigError> {
@@ -439,11 +448,30 @@ pub enum ConfigError {
         /// `max_points`.
         max: usize,
     },
+    /// The settings are not a JSON object of known fields with the right types.
+    #[error("not valid detector settings: {0}")]
+    Json(String),
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_overlays_the_defaults_and_names_what_is_wrong() {
+        let c =
+            Config::from_json(r#"{"threshold": 8, "growth_allowance": {"bytes": 1024}}"#).unwrap();
+        assert_eq!(c.threshold, Some(8.0));
+        assert!((c.growth_allowance.bytes - 1024.0).abs() < f64::EPSILON);
+        assert_eq!(c.short, Config::default().short);
+        assert_eq!(Config::from_json("{}").unwrap(), Config::default());
+        let typo = Config::from_json(r#"{"growth_alowance": {}}"#).unwrap_err();
+        assert!(typo.to_string().contains("growth_alowance"), "{typo}");
+        let bad = Config::from_json(r#"{"alpha": 2}"#).unwrap_err();
+        assert!(matches!(bad, ConfigError::Alpha(_)), "{bad}");
+        let syntax = Config::from_json("{").unwrap_err();
+        assert!(syntax.to_string().contains("line 1"), "{syntax}");
+    }
 
     #[test]
     fn defaults_are_valid() {

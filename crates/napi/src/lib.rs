@@ -34,7 +34,7 @@ mod trace;
 mod watchdog;
 
 pub use events::NativeEvent;
-pub use options::NativeOptions;
+pub use options::{NativeOptions, detector_settings_error};
 pub use profile::{NativeAllocationSite, NativeFrame, ProfileTaken};
 pub use snapshot::{SnapshotCheck, SnapshotVerdict, SnapshotWritten};
 pub use watchdog::{NativeWatchdog, format_bytes};

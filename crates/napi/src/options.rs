@@ -17,8 +17,10 @@ use napi_derive::napi;
 #[napi(object)]
 #[derive(Debug, Clone)]
 pub struct NativeOptions {
-    /// Fixed leak threshold in bytes/ms; absent: adaptive.
+    /// Fixed leak threshold in bytes/ms; absent: adaptive. Wins over `detector`'s.
     pub threshold: Option<f64>,
+    /// Detector settings as JSON text (any subset; `mw detect --config` takes the same).
+    pub detector: Option<String>,
     /// Port of `/metrics` (0: any free port); absent: no metrics server.
     pub prometheus_port: Option<u32>,
     /// Address `/metrics` listens on.
@@ -64,10 +66,15 @@ pub(crate) fn bytes(v: f64) -> u64 {
 
 impl NativeOptions {
     pub(crate) fn detector_config(&self) -> Result<Config> {
-        let config = match self.threshold {
-            Some(t) => Config::with_threshold(t),
+        let mut config = match &self.detector {
+            Some(json) => {
+                Config::from_json(json).map_err(|e| invalid(format!("native.detector: {e}")))?
+            }
             None => Config::default(),
         };
+        if self.threshold.is_some() {
+            config.threshold = self.threshold;
+        }
         config
             .validate()
             .map_err(|e| invalid(format!("native.threshold: {e}")))?;
@@ -110,4 +117,13 @@ impl NativeOptions {
     pub(crate) fn snapshot_policy() -> Policy {
         Policy::default()
     }
+}
+
+/// Why `json` is not usable detector settings, or `None` when it is: lets JS report a bad
+/// `native.detector` as a configuration error naming the option, before anything starts.
+#[napi]
+#[must_use]
+#[allow(clippy::needless_pass_by_value)] // napi hands JS strings over as owned `String`s
+pub fn detector_settings_error(json: String) -> Option<String> {
+    Config::from_json(&json).err().map(|e| e.to_string())
 }

@@ -139,3 +139,52 @@ test("the trace file is 0600, has the CSV header and stops at maxBytes", async (
   assert.match(lines[1], /^\d+(\.\d+)?,(1|4|8|16),\d+,\d+,\d+,\d+,\d*$/);
   assert.match(r.stderr, /trace .*trace\.csv reached trace\.maxBytes \(4\.1 kB\); recording stopped/);
 });
+
+test("native.detector / MEMWATCHDOG_DETECTOR: bad settings name the setting", async () => {
+  const dir = tempDir();
+  const file = join(dir, "detector.json");
+  const { writeFileSync } = await import("node:fs");
+  writeFileSync(file, '{"short": {"min_points": 1}}');
+  const code = `${prelude}
+    const tries = [
+      () => MemWatchdog.start({ prometheus: false, native: { detector: { growth_alowance: {} } } }),
+      () => MemWatchdog.start({ prometheus: false, env: { MEMWATCHDOG_DETECTOR: '{"alpha": 3}' } }),
+      () => MemWatchdog.start({ prometheus: false, env: { MEMWATCHDOG_DETECTOR: ${JSON.stringify(file)} } }),
+      () => MemWatchdog.start({ prometheus: false, native: { detector: "/nonexistent/detector.json" } }),
+      () => MemWatchdog.start({ prometheus: false, native: { detector: 5 } }),
+      () => MemWatchdog.start({ prometheus: false, native: { detector: { growth_allowance: { bytes: 1048576 } } } }),
+    ];
+    for (const t of tries) {
+      try { t(); emit({ ok: true }); MemWatchdog.stop(); } catch (e) { emit({ name: e.name, message: e.message }); }
+    }`;
+  const r = await runToEnd(["-e", code]);
+  assert.equal(r.code, 0, r.stderr);
+  const msgs = r.events.map((e) => e.message);
+  assert.match(msgs[0], /^native\.detector: .*growth_alowance/);
+  assert.match(msgs[1], /^MEMWATCHDOG_DETECTOR: alpha must be between 0 and 0\.5/);
+  assert.match(msgs[2], /^MEMWATCHDOG_DETECTOR: short window: need 3 <= min_points/);
+  assert.match(msgs[3], /^native\.detector: cannot read \/nonexistent\/detector\.json/);
+  assert.match(msgs[4], /^native\.detector must be an object of detector settings/);
+  assert.ok(r.events.slice(0, 5).every((e) => e.name === "MemWatchdogConfigError"), JSON.stringify(r.events));
+  assert.deepEqual(r.events[5], { ok: true });
+});
+
+test("native.detector settings reach the detector: a small allowance declares a 1 MB/s leak early", async () => {
+  // The same leak (1 MB/s, a major GC every 0.5 s) under two settings, side by side: the
+  // default 64 MiB growth allowance holds it back for about a minute; 4 MiB does not.
+  const leak = (detector) => `${prelude}
+    MemWatchdog.start({ prometheus: false, native: { threshold: 64${detector ? `, detector: ${detector}` : ""} } });
+    MemWatchdog.on("leak", (ev) => { emit({ leak: ev.signal, t: performance.now() }); });
+    const kept = [];
+    const t1 = setInterval(() => { for (let i = 0; i < 500; i++) kept.push({ i, pad: "x".repeat(64) }); }, 50);
+    const t2 = setInterval(() => global.gc(), 500);
+    setTimeout(() => { clearInterval(t1); clearInterval(t2); MemWatchdog.stop(); emit({ done: true }); }, 30000);`;
+  const [tight, defaults] = await Promise.all([
+    runToEnd(["--expose-gc", "-e", leak(`{ growth_allowance: { bytes: 4194304, fraction: 0.01 } }`)], {}, 60_000),
+    runToEnd(["--expose-gc", "-e", leak(null)], {}, 60_000),
+  ]);
+  assert.equal(tight.code, 0, tight.stderr);
+  assert.equal(defaults.code, 0, defaults.stderr);
+  assert.ok(tight.events.some((e) => e.leak === "heap"), `tight settings: ${JSON.stringify(tight.events)}\n${tight.stderr}`);
+  assert.ok(!defaults.events.some((e) => e.leak), `defaults: ${JSON.stringify(defaults.events)}`);
+});

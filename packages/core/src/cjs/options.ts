@@ -7,6 +7,7 @@
  * (`MEMWATCHDOG_SNAPSHOT_MAX_FILES`) it came from.
  */
 import { readFileSync } from "node:fs";
+import { binding } from "./binding.js";
 import { hostname } from "node:os";
 import { basename, extname, join, resolve } from "node:path";
 
@@ -14,6 +15,13 @@ import { basename, extname, join, resolve } from "node:path";
 export interface DetectionOptions {
   /** Growth in bytes per millisecond that counts as a leak. Omitted: adaptive. */
   threshold?: number;
+  /**
+   * Any other detector settings (docs/detection.md, "Defaults"), as an object such as
+   * `{ growth_allowance: { bytes: 8388608 } }` or the path of a JSON file holding one: the
+   * file `mw detect --config` takes, so settings tried on recorded traces carry over as they
+   * are. `threshold` above wins over the one in here.
+   */
+  detector?: Record<string, unknown> | string;
 }
 
 /** The Prometheus `/metrics` endpoint, served from a Rust thread. */
@@ -124,6 +132,8 @@ export interface MemWatchdogOptions {
 /** Settings after options, environment and defaults are combined. */
 export interface ResolvedOptions {
   threshold: number | undefined;
+  /** Detector settings as JSON text, checked. */
+  detector: string | undefined;
   prometheus: { port: number; host: string } | null;
   alert: { url: string; severity: string; resendIntervalMs: number } | null;
   snapshot: {
@@ -166,6 +176,7 @@ export const DEFAULT_PROFILE_COOLDOWN_MS = 60_000;
 /** Every environment variable read, for the README and the tests. */
 export const ENV_VARS = [
   "MEMWATCHDOG_THRESHOLD",
+  "MEMWATCHDOG_DETECTOR",
   "MEMWATCHDOG_PROMETHEUS_PORT",
   "MEMWATCHDOG_PROMETHEUS_PORT_BASE",
   "MEMWATCHDOG_PROMETHEUS_HOST",
@@ -386,6 +397,8 @@ export function resolveOptions(options: MemWatchdogOptions = {}): ResolvedOption
   const threshold = thresholdRaw
     ? toNumber(thresholdRaw, "a positive number of bytes per millisecond (e.g. 256)", (n) => n > 0)
     : undefined;
+  const detectorRaw = pick("native.detector", native.detector, "MEMWATCHDOG_DETECTOR", env);
+  const detector = detectorRaw ? detectorSettings(detectorRaw) : undefined;
 
   let prometheus: ResolvedOptions["prometheus"] = null;
   const prom = objectOrEmpty("prometheus", options.prometheus);
@@ -492,7 +505,33 @@ export function resolveOptions(options: MemWatchdogOptions = {}): ResolvedOption
     }
   }
 
-  return { threshold, prometheus, alert, snapshot, profile, labels, trace };
+  return { threshold, detector, prometheus, alert, snapshot, profile, labels, trace };
+}
+
+/**
+ * Detector settings as checked JSON text, from an object, JSON text (`{...}`, handy in an
+ * environment variable) or the path of a JSON file.
+ */
+function detectorSettings(raw: Raw): string {
+  let json: string;
+  if (typeof raw.value === "object" && raw.value !== null && !Array.isArray(raw.value)) {
+    json = JSON.stringify(raw.value);
+  } else if (typeof raw.value === "string" && raw.value.trimStart().startsWith("{")) {
+    json = raw.value;
+  } else if (typeof raw.value === "string") {
+    try {
+      json = readFileSync(raw.value, "utf8");
+    } catch (err) {
+      throw new MemWatchdogConfigError(`${raw.name}: cannot read ${raw.value} (${(err as Error).message})`);
+    }
+  } else {
+    throw new MemWatchdogConfigError(
+      `${raw.name} must be an object of detector settings, JSON text or the path of a JSON file, got ${describe(raw.value)}`,
+    );
+  }
+  const error = binding().detectorSettingsError(json);
+  if (error) throw new MemWatchdogConfigError(`${raw.name}: ${error} (settings: docs/detection.md)`);
+  return json;
 }
 
 /** Whether the environment turns logging off (`MEMWATCHDOG_LOG=off`). */

@@ -152,6 +152,7 @@ export class MemWatchdogController extends EventEmitter<MemWatchdogEvents> {
     const native = new (binding().NativeWatchdog)(
       {
         threshold: resolved.threshold,
+        detector: resolved.detector,
         prometheusPort: resolved.prometheus?.port,
         prometheusHost: resolved.prometheus?.host ?? "",
         alertUrl: resolved.alert?.url,

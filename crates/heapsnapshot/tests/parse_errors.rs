@@ -432,6 +432,12 @@ fn string_indices_out_of_range() {
     p.edges[6][1] = 100;
     let text = p.to_json();
     assert!(parse(text.as_bytes(), &ParseOptions::NODES_ONLY, &mut |_| {}).is_ok());
+    // Nor are the locations.
+    let mut p = sample();
+    p.locations.as_mut().unwrap()[0][0] = 20;
+    let text = p.to_json();
+    assert!(parse(text.as_bytes(), &ParseOptions::NODES_ONLY, &mut |_| {}).is_ok());
+    assert!(parse_str(&text).is_err());
 }
 
 #[test]

@@ -260,6 +260,9 @@ impl Assembler {
         if std::mem::replace(&mut self.locations_read, true) {
             return Err(duplicate("locations", key_offset));
         }
+        if !self.opts.locations {
+            return input.skip_uint_array(Section::Locations);
+        }
         let node_width = self.layout.node_roles.len() as u64;
         let node_count = u64::from(self.layout.node_count);
         let keep = self.opts.locations;

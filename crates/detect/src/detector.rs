@@ -255,22 +255,21 @@ mod tests {
             .find(|e| e.state == State::Leaking)
     }
 
+    /// A leak of ~2.5 MB/s seen through four major GCs 7–12 s apart.
+    const FOUR_SPARSE_MAJORS: [(f64, GcKind, u64); 5] = [
+        (100.0, GcKind::Minor, 5 * MB),
+        (1_000.0, GcKind::Major, 10 * MB),
+        (8_000.0, GcKind::Major, 30 * MB),
+        (18_000.0, GcKind::Major, 55 * MB),
+        (30_000.0, GcKind::Major, 85 * MB),
+    ];
+
     #[test]
     fn fast_path_declares_a_leak_from_four_sparse_majors() {
         // Too few points for the short-window rule (5), and no confirmations; but every step
         // rises ~2.5 MB/s, over more than 15 s, and by more than 64 MiB in all.
         let mut d = Detector::new(Config::with_threshold(256.0)).unwrap();
-        let e = leaking_at(
-            &mut d,
-            &[
-                (100.0, GcKind::Minor, 5 * MB),
-                (1_000.0, GcKind::Major, 10 * MB),
-                (8_000.0, GcKind::Major, 30 * MB),
-                (18_000.0, GcKind::Major, 55 * MB),
-                (30_000.0, GcKind::Major, 85 * MB),
-            ],
-        )
-        .expect("declared");
+        let e = leaking_at(&mut d, &FOUR_SPARSE_MAJORS).expect("declared");
         assert!((e.t_ms - 30_000.0).abs() < 1e-9, "{e:#?}");
         let run = e.evidence.fast_path.unwrap();
         assert!(run.qualifies && run.points == 5, "{run:#?}");
@@ -331,16 +330,7 @@ mod tests {
         let mut config = Config::with_threshold(256.0);
         config.fast_path.enabled = false;
         let mut d = Detector::new(config).unwrap();
-        let e = leaking_at(
-            &mut d,
-            &[
-                (100.0, GcKind::Minor, 5 * MB),
-                (1_000.0, GcKind::Major, 10 * MB),
-                (8_000.0, GcKind::Major, 30 * MB),
-                (18_000.0, GcKind::Major, 55 * MB),
-                (30_000.0, GcKind::Major, 85 * MB),
-            ],
-        );
+        let e = leaking_at(&mut d, &FOUR_SPARSE_MAJORS);
         assert!(e.is_none(), "{e:#?}");
         assert!(d.signal_status(Signal::Heap).fast_path.is_none());
     }

@@ -9,6 +9,21 @@ import { PKG, runNode, runToEnd, tempDir } from "./helpers.mjs";
 const prelude = `const { MemWatchdog } = require(${JSON.stringify(PKG)});
 const emit = (o) => process.stdout.write(JSON.stringify(o) + "\\n");`;
 
+/**
+ * Calls `MemWatchdog.start(OPTIONS)` for each options source text in one child process;
+ * resolves to one event per call: `{ ok: true }` or the thrown error's `{ name, message }`.
+ */
+async function tryStarts(options) {
+  const code = `${prelude}
+    for (const options of [${options.join(",\n")}]) {
+      try { MemWatchdog.start(options); emit({ ok: true }); MemWatchdog.stop(); } catch (e) { emit({ name: e.name, message: e.message }); }
+    }`;
+  const r = await runToEnd(["-e", code]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.events.length, options.length, r.stdout);
+  return r.events;
+}
+
 test("start() twice is harmless; different options only warn", async () => {
   const code = `${prelude}
     const a = MemWatchdog.start({ native: { threshold: 300 } });
@@ -93,28 +108,22 @@ test("a taken port gives a clear error naming the setting", async () => {
 });
 
 test("bad options and env vars throw errors naming them", async () => {
-  const code = `${prelude}
-    const tries = [
-      () => MemWatchdog.start({ snapshot: { dir: "/tmp/x", maxFiles: 1 } }),
-      () => MemWatchdog.start({ native: { threshold: -5 } }),
-      () => MemWatchdog.start({ alert: { url: "alertmanager:9093" } }),
-      () => MemWatchdog.start({ env: { MEMWATCHDOG_SNAPSHOT_DIR: "/tmp/x", MEMWATCHDOG_SNAPSHOT_MEMORY_LIMIT: "lots" } }),
-      () => MemWatchdog.start({ env: { MEMWATCHDOG_THRESHOLD: "fast" } }),
-      () => MemWatchdog.start({ env: { MEMWATCHDOG_SNAPSHOT_ENABLED: "maybe" } }),
-    ];
-    for (const t of tries) {
-      try { t(); emit({ ok: true }); MemWatchdog.stop(); } catch (e) { emit({ name: e.name, message: e.message }); }
-    }`;
-  const r = await runToEnd(["-e", code]);
-  assert.equal(r.code, 0, r.stderr);
-  const msgs = r.events.map((e) => e.message);
+  const events = await tryStarts([
+    `{ snapshot: { dir: "/tmp/x", maxFiles: 1 } }`,
+    `{ native: { threshold: -5 } }`,
+    `{ alert: { url: "alertmanager:9093" } }`,
+    `{ env: { MEMWATCHDOG_SNAPSHOT_DIR: "/tmp/x", MEMWATCHDOG_SNAPSHOT_MEMORY_LIMIT: "lots" } }`,
+    `{ env: { MEMWATCHDOG_THRESHOLD: "fast" } }`,
+    `{ env: { MEMWATCHDOG_SNAPSHOT_ENABLED: "maybe" } }`,
+  ]);
+  const msgs = events.map((e) => e.message);
   assert.match(msgs[0], /^snapshot\.maxFiles must be a whole number of at least 2/);
   assert.match(msgs[1], /^native\.threshold must be a positive number/);
   assert.match(msgs[2], /^alert\.url must be an http:\/\/ or https:\/\/ base URL/);
   assert.match(msgs[3], /^MEMWATCHDOG_SNAPSHOT_MEMORY_LIMIT must be a positive number of bytes .*got "lots"/);
   assert.match(msgs[4], /^MEMWATCHDOG_THRESHOLD must be a positive number/);
   assert.match(msgs[5], /^MEMWATCHDOG_SNAPSHOT_ENABLED must be true or false/);
-  assert.ok(r.events.slice(0, 6).every((e) => e.name === "MemWatchdogConfigError"));
+  assert.ok(events.every((e) => e.name === "MemWatchdogConfigError"));
 });
 
 test("the trace file is 0600, has the CSV header and stops at maxBytes", async () => {
@@ -145,28 +154,22 @@ test("native.detector / MEMWATCHDOG_DETECTOR: bad settings name the setting", as
   const file = join(dir, "detector.json");
   const { writeFileSync } = await import("node:fs");
   writeFileSync(file, '{"short": {"min_points": 1}}');
-  const code = `${prelude}
-    const tries = [
-      () => MemWatchdog.start({ prometheus: false, native: { detector: { growth_alowance: {} } } }),
-      () => MemWatchdog.start({ prometheus: false, env: { MEMWATCHDOG_DETECTOR: '{"alpha": 3}' } }),
-      () => MemWatchdog.start({ prometheus: false, env: { MEMWATCHDOG_DETECTOR: ${JSON.stringify(file)} } }),
-      () => MemWatchdog.start({ prometheus: false, native: { detector: "/nonexistent/detector.json" } }),
-      () => MemWatchdog.start({ prometheus: false, native: { detector: 5 } }),
-      () => MemWatchdog.start({ prometheus: false, native: { detector: { growth_allowance: { bytes: 1048576 } } } }),
-    ];
-    for (const t of tries) {
-      try { t(); emit({ ok: true }); MemWatchdog.stop(); } catch (e) { emit({ name: e.name, message: e.message }); }
-    }`;
-  const r = await runToEnd(["-e", code]);
-  assert.equal(r.code, 0, r.stderr);
-  const msgs = r.events.map((e) => e.message);
+  const events = await tryStarts([
+    `{ prometheus: false, native: { detector: { growth_alowance: {} } } }`,
+    `{ prometheus: false, env: { MEMWATCHDOG_DETECTOR: '{"alpha": 3}' } }`,
+    `{ prometheus: false, env: { MEMWATCHDOG_DETECTOR: ${JSON.stringify(file)} } }`,
+    `{ prometheus: false, native: { detector: "/nonexistent/detector.json" } }`,
+    `{ prometheus: false, native: { detector: 5 } }`,
+    `{ prometheus: false, native: { detector: { growth_allowance: { bytes: 1048576 } } } }`,
+  ]);
+  const msgs = events.map((e) => e.message);
   assert.match(msgs[0], /^native\.detector: .*growth_alowance/);
   assert.match(msgs[1], /^MEMWATCHDOG_DETECTOR: alpha must be between 0 and 0\.5/);
   assert.match(msgs[2], /^MEMWATCHDOG_DETECTOR: short window: need 3 <= min_points/);
   assert.match(msgs[3], /^native\.detector: cannot read \/nonexistent\/detector\.json/);
   assert.match(msgs[4], /^native\.detector must be an object of detector settings/);
-  assert.ok(r.events.slice(0, 5).every((e) => e.name === "MemWatchdogConfigError"), JSON.stringify(r.events));
-  assert.deepEqual(r.events[5], { ok: true });
+  assert.ok(events.slice(0, 5).every((e) => e.name === "MemWatchdogConfigError"), JSON.stringify(events));
+  assert.deepEqual(events[5], { ok: true });
 });
 
 test("native.detector settings reach the detector: a small allowance declares a 1 MB/s leak early", async () => {

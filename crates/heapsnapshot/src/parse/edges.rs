@@ -8,9 +8,15 @@
 //! helper's piece is only kept when the first piece ended exactly at a row boundary and
 //! the helper met nothing unusual; otherwise (another layout, a malformed row) its work
 //! is dropped and the piece is read again here, so values, checks and errors — offsets,
-//! row numbers — are exactly those of reading the array in one go.
+//! row numbers — are exactly those of reading the array in one go. The helper lives for
+//! the whole array and gets a copy of each piece; whichever thread starts a piece first
+//! reads it, so a helper that a busy machine has not scheduled never holds this one up.
 
 use std::io::Read;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU8;
+use std::sync::atomic::Ordering::{AcqRel, Acquire};
+use std::sync::mpsc;
 
 use super::input::Input;
 use super::meta::EDGE_FIELDS;
@@ -117,7 +123,8 @@ impl RowHandler<N> for EdgeSink<'_, '_> {
 }
 
 /// Reads the `edges` array (after optional whitespace) into `out`; returns the number of
-/// rows. A helper thread reads half of each large window when `helper` is set.
+/// rows. With `helper`, a second thread reads half of each large window (see the module
+/// docs).
 pub(crate) fn read_edges<R: Read>(
     input: &mut Input<'_, R>,
     roles: &[u8],
@@ -125,9 +132,70 @@ pub(crate) fn read_edges<R: Read>(
     out: &mut EdgeColumns,
     helper: bool,
 ) -> Result<u64, ParseError> {
-    const S: Section = Section::Edges;
-    input.expect(b'[', S, "'['")?;
+    input.expect(b'[', Section::Edges, "'['")?;
     let mut rows = Rows::new(roles, EdgeSink { check, out });
+    if !helper {
+        return read_windows(input, &mut rows, check.edge_count, None);
+    }
+    std::thread::scope(|scope| {
+        let (jobs, job_queue) = mpsc::channel::<Job>();
+        let (done, results) = mpsc::channel::<Option<Piece>>();
+        scope.spawn(move || {
+            for job in job_queue {
+                if job
+                    .claim
+                    .compare_exchange(PENDING, HELPER, AcqRel, Acquire)
+                    .is_ok()
+                {
+                    let piece = read_piece(&job.bytes, 0, job.base, roles, check);
+                    if done.send(piece).is_err() {
+                        break;
+                    }
+                }
+            }
+        });
+        read_windows(
+            input,
+            &mut rows,
+            check.edge_count,
+            Some(&Helper { jobs, results }),
+        )
+    })
+}
+
+/// A piece of a window offered to the helper: a copy of its bytes, so the window can be
+/// refilled whatever the helper does, and a claim that whoever starts first wins: the
+/// helper, or this thread once its own piece is read. So this thread never waits for a
+/// helper that a busy machine has not scheduled yet.
+struct Job {
+    bytes: Vec<u8>,
+    /// Offset of `bytes[0]` in the file.
+    base: u64,
+    claim: Arc<AtomicU8>,
+}
+
+const PENDING: u8 = 0;
+const HELPER: u8 = 1;
+const MAIN: u8 = 2;
+
+/// The helper's rows of a piece: columns, row count and the scan state after them.
+type Piece = (EdgeColumns, u64, Scan);
+
+/// This thread's ends of the channels to the helper.
+struct Helper {
+    jobs: mpsc::Sender<Job>,
+    /// One per piece the helper claimed, in order.
+    results: mpsc::Receiver<Option<Piece>>,
+}
+
+/// The window loop of [`read_edges`].
+fn read_windows<R: Read>(
+    input: &mut Input<'_, R>,
+    rows: &mut Rows<'_, EdgeSink<'_, '_>, N>,
+    edge_count: u64,
+    helper: Option<&Helper>,
+) -> Result<u64, ParseError> {
+    const S: Section = Section::Edges;
     let mut scan = Scan::new(S);
     loop {
         if input.pos == input.end && !input.fill()? {
@@ -135,22 +203,35 @@ pub(crate) fn read_edges<R: Read>(
         }
         let (buf, base) = (&input.buf[..input.end], input.base);
         let mut i = input.pos;
-        if let Some((mid, cut)) = helper.then(|| split_points(buf, i)).flatten() {
-            let (first, second) = std::thread::scope(|scope| {
-                let second = scope.spawn(|| read_piece(&buf[..cut], mid, base, roles, check));
-                let first = scan.run(&buf[..mid], i, base, &mut rows);
-                (first, second.join().expect("edge parser thread panicked"))
-            });
-            if let Some(after) = first? {
+        if let Some((helper, (mid, cut))) = helper.and_then(|h| Some((h, split_points(buf, i)?))) {
+            let claim = Arc::new(AtomicU8::new(PENDING));
+            let offered = helper
+                .jobs
+                .send(Job {
+                    bytes: buf[mid..cut].to_vec(),
+                    base: base + mid as u64,
+                    claim: Arc::clone(&claim),
+                })
+                .is_ok();
+            if let Some(after) = scan.run(&buf[..mid], i, base, rows)? {
                 input.pos = after;
                 rows.check_complete("edges")?;
                 return Ok(rows.count);
             }
             i = mid;
-            if let Some((piece, piece_rows, piece_scan)) = second {
+            let mine = !offered
+                || claim
+                    .compare_exchange(PENDING, MAIN, AcqRel, Acquire)
+                    .is_ok();
+            let piece = if mine {
+                None
+            } else {
+                helper.results.recv().ok().flatten()
+            };
+            if let Some((piece, piece_rows, piece_scan)) = piece {
                 if scan.is_after_number()
                     && rows.at_row_start()
-                    && rows.count + piece_rows <= check.edge_count
+                    && rows.count + piece_rows <= edge_count
                 {
                     rows.handler.out.append(piece, rows.count);
                     rows.count += piece_rows;
@@ -159,7 +240,7 @@ pub(crate) fn read_edges<R: Read>(
                 }
             }
         }
-        if let Some(after) = scan.run(buf, i, base, &mut rows)? {
+        if let Some(after) = scan.run(buf, i, base, rows)? {
             input.pos = after;
             rows.check_complete("edges")?;
             return Ok(rows.count);
@@ -190,7 +271,7 @@ fn read_piece(
     base: u64,
     roles: &[u8],
     check: EdgeCheck<'_>,
-) -> Option<(EdgeColumns, u64, Scan)> {
+) -> Option<Piece> {
     // V8's rows take 10 to 20 bytes.
     let rows_guess = buf.len().saturating_sub(start) / 10;
     let mut out = EdgeColumns {

@@ -66,8 +66,19 @@ impl Retention {
     /// dominators, so it runs on a second thread meanwhile.
     #[must_use]
     pub fn compute(g: &HeapGraph) -> Self {
+        Self::compute_alongside(g, || ()).0
+    }
+
+    /// [`Retention::compute`], running `side` on the second thread first, before the
+    /// distance search: work that is not needed before the dominators are done (the
+    /// diff's comparison with older snapshots) then shares that thread instead of taking
+    /// a core from the dominators, which are the long pole.
+    pub fn compute_alongside<T: Send>(g: &HeapGraph, side: impl FnOnce() -> T + Send) -> (Self, T) {
         std::thread::scope(|scope| {
-            let distances = scope.spawn(|| Distances::compute(g));
+            let second = scope.spawn(|| {
+                let side = side();
+                (Distances::compute(g), side)
+            });
             let n = g.node_count();
             let dom = Dominators::compute(g);
             let mut reachable = BitSet::new(n);
@@ -80,18 +91,22 @@ impl Retention {
                 root_reachable,
                 ..
             } = dom;
-            let Distances {
-                distance,
-                parent_edge,
-            } = distances.join().expect("distance thread panicked");
-            Self {
+            let (
+                Distances {
+                    distance,
+                    parent_edge,
+                },
+                side,
+            ) = second.join().expect("distance thread panicked");
+            let retention = Self {
                 idom,
                 retained,
                 distance,
                 parent_edge,
                 reachable,
                 reachable_count: root_reachable,
-            }
+            };
+            (retention, side)
         })
     }
 

@@ -61,8 +61,9 @@ pub enum DiffError {
 /// snapshot is the one searched for retainer paths and must have edges.
 ///
 /// The graphs are taken by value so the older ones are freed as soon as their part is
-/// done. Two threads share the work: one computes the newest snapshot's dominators and
-/// retainer paths (the long pole), the other everything that needs the older snapshots.
+/// done. Two threads share the work: one computes the newest snapshot's dominators (the
+/// long pole), the other first everything that needs the older snapshots (so they are
+/// freed early), then the distances and retainer paths.
 pub fn analyze(
     base: HeapGraph,
     target: HeapGraph,
@@ -77,14 +78,8 @@ pub fn analyze(
     if newest.edge_count() == 0 && newest.node_count() > 1 {
         return Err(DiffError::NoEdges);
     }
-    let (retention, older) = std::thread::scope(|scope| {
-        let newest = &newest;
-        let older = scope.spawn(move || compare_with_older(base, target, newest, opts.top));
-        let retention = Retention::compute(newest);
-        (
-            retention,
-            older.join().expect("snapshot comparison thread panicked"),
-        )
+    let (retention, older) = Retention::compute_alongside(&newest, || {
+        compare_with_older(base, target, &newest, opts.top)
     });
     let Older {
         mut snapshots,

@@ -149,6 +149,36 @@ function sets() {
     .sort((a, b) => SET_ORDER.indexOf(a.size) - SET_ORDER.indexOf(b.size));
 }
 
+/** The issue's targets per set: ≥ 20x memlab's wall time, peak RSS ≤ 1.2x the largest snapshot file. */
+function targets(L, S, R) {
+  const rows = [];
+  for (const s of S) {
+    const mw = R.find((r) => r.set === s.size && r.tool === 'mw' && r.status === 0);
+    if (!mw) continue;
+    const memlab = R.find((r) => r.set === s.size && r.tool === 'memlab');
+    const largest = Math.max(...Object.values(s.snapshots).map((x) => x.bytes));
+    const ratio = mw.rssBytes / largest;
+    let speed = 'memlab not run';
+    if (memlab?.status === 0 && memlab.seconds && mw.seconds) {
+      const x = memlab.seconds / mw.seconds;
+      speed = `${x.toFixed(1)}x ${x >= 20 ? '(met)' : '(not met)'}`;
+    } else if (memlab) {
+      speed = `memlab: ${outcome(memlab)}`;
+    }
+    rows.push(`| ${s.size} | ${speed} | ${ratio.toFixed(2)}x ${ratio <= 1.2 ? '(met)' : '(not met)'} |`);
+  }
+  if (rows.length === 0) return;
+  L.push('');
+  L.push('## Targets');
+  L.push('');
+  L.push('Wall time of memlab over mw (target ≥ 20x) and mw\'s peak RSS over the largest of the three files');
+  L.push('(target ≤ 1.2x), from the runs above.');
+  L.push('');
+  L.push('| set | speed-up over memlab | mw peak RSS / largest file |');
+  L.push('| --- | ---: | ---: |');
+  L.push(...rows);
+}
+
 function main() {
   const m = machine();
   const S = sets();
@@ -238,6 +268,7 @@ function main() {
     }
     L.push('');
     L.push('Dates of the runs: ' + [...new Set(R.map((r) => r.date?.slice(0, 10)).filter(Boolean))].join(', ') + '.');
+    targets(L, S, R);
   }
   L.push('');
   process.stdout.write(`${L.join('\n')}\n`);

@@ -37,7 +37,8 @@ for node in "${nodes[@]}"; do
   else
     result="FAIL"
     status=1
-    grep -E '^not ok' "$log" || true
+    # Each failure with its YAML block (error, expected/actual, stack), so a CI log says why.
+    awk '/^not ok/ { show = 1 } show { print } show && /^  \.\.\.$/ { show = 0 }' "$log" | head -200
   fi
   counts="$(grep -E '^# (pass|fail) ' "$log" | tr '\n' ' ' || true)"
   summary+=("$version: $result ($counts)")

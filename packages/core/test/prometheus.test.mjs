@@ -29,15 +29,17 @@ function freePort() {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-test("a real Prometheus returns memwatchdog_heap_slope_bytes_per_ms of a watched process", { skip: SKIP, timeout: 120_000 }, async () => {
+test("a real Prometheus returns memwatchdog_heap_slope_bytes_per_ms of a watched process", { skip: SKIP, timeout: 180_000 }, async () => {
   assert.ok(HAVE, `${PROMETHEUS} not found (Debian: apt-get install prometheus); CI=true, so this is a failure`);
   const app = runNode(["--expose-gc", join(FIXTURES, "service.cjs")], {
-    env: { RUN_SECONDS: "110", FORCE_GC_MS: "200", MEMWATCHDOG_SERVICE: "prom-e2e" },
+    // Outlives every wait below (30 + 90 + 30 s), so a slow start on a loaded machine still
+    // leaves the app running while the last queries need fresh scrapes.
+    env: { RUN_SECONDS: "160", FORCE_GC_MS: "200", MEMWATCHDOG_SERVICE: "prom-e2e" },
   });
   let prom = null;
   let promOut = "";
   try {
-    const { port } = await app.waitFor((e) => e.event === "started", 15_000, "the app to start");
+    const { port } = await app.waitFor((e) => e.event === "started", 30_000, "the app to start");
     const dir = tempDir("mw-core-prom-");
     mkdirSync(join(dir, "data"));
     writeFileSync(

@@ -14,9 +14,10 @@
 //! node chain is fine), and about 28 bytes per node plus 4 per essential edge of
 //! temporary memory (predecessor lists by node, a 16-byte record per node for the
 //! forest, three `u32` columns), all freed on return. The predecessor lists are sized
-//! from retainer counts taken while the edges are classified and filled by the DFS as
-//! it scans each edge, so no pass over the edges is made just for them. The DFS and the semidominator
-//! loop touch memory at random on graphs without locality: a random 10M-node,
+//! from retainer counts taken while the edges are classified and filled on a second
+//! thread, from the batches of nodes the DFS has numbered, while the DFS goes on: their
+//! random writes (and page faults) are then off the DFS's path, on the other core. The
+//! DFS and the semidominator loop touch memory at random on graphs without locality: a random 10M-node,
 //! 50M-edge graph takes tens of seconds, a real 4M-node Node snapshot well under one.
 //! Semi-NCA was rejected: its NCA walk is quadratic on a long chain whose tail has many
 //! extra retainers, a shape real heaps have (a linked list ending in a shared array).
@@ -34,6 +35,8 @@
 //! the virtual edges that node is dominated by the root. Real snapshots rarely have
 //! such shapes.) Whether a node is reachable from the root at all is reported
 //! separately, see [`crate::Retention::is_reachable`].
+
+use std::sync::mpsc;
 
 use crate::bitset::BitSet;
 use crate::essential::EssentialEdges;
@@ -72,47 +75,40 @@ impl Dominators {
         for (v, _) in retainer_counts.iter().enumerate().filter(|(_, c)| **c > 0) {
             has_retainer.insert(v);
         }
-        let mut preds = Predecessors::with_counts(retainer_counts);
-        let mut dfs = Dfs::new(n);
-        dfs.run(g, &essential, &mut preds, HeapGraph::ROOT.0, 0);
-        let root_reachable = dfs.vertex.len();
-        // Nodes whose only retainer is the virtual root edge: orphans (DFS into what
-        // they keep), then whatever is left, one by one.
-        let mut virtual_root = BitSet::new(n);
-        if root_reachable < n {
-            for v in 0..n as u32 {
-                if !dfs.visited.contains(v as usize) && !has_retainer.contains(v as usize) {
-                    virtual_root.insert(dfs.vertex.len());
-                    dfs.run(g, &essential, &mut preds, v, 0);
+        let (vertex, dom, root_reachable) = std::thread::scope(|scope| {
+            let (numbered, chunks) = mpsc::sync_channel(FILL_QUEUE);
+            let essential = &essential;
+            let filler =
+                scope.spawn(move || Predecessors::fill(g, essential, retainer_counts, &chunks));
+            let mut dfs = Dfs::new(n, numbered);
+            dfs.run(g, essential, HeapGraph::ROOT.0, 0);
+            let root_reachable = dfs.vertex.len();
+            // Nodes whose only retainer is the virtual root edge: orphans (DFS into what
+            // they keep), then whatever is left, one by one.
+            let mut virtual_root = BitSet::new(n);
+            if root_reachable < n {
+                for v in 0..n as u32 {
+                    if !dfs.visited.contains(v as usize) && !has_retainer.contains(v as usize) {
+                        virtual_root.insert(dfs.vertex.len());
+                        dfs.run(g, essential, v, 0);
+                    }
                 }
-            }
-            let leftover = dfs.vertex.len();
-            for v in 0..n as u32 {
-                if !dfs.visited.contains(v as usize) {
-                    virtual_root.insert(dfs.vertex.len());
-                    dfs.visit(g, v, 0);
-                }
-            }
-            // The searches scanned the edges of every node they numbered but these.
-            for k in leftover..dfs.vertex.len() {
-                for e in g.edges(NodeIdx(dfs.vertex[k])) {
-                    if essential.contains(e) {
-                        preds.push(g.to(e), k as u32);
+                for v in 0..n as u32 {
+                    if !dfs.visited.contains(v as usize) {
+                        virtual_root.insert(dfs.vertex.len());
+                        dfs.visit(g, v, 0);
                     }
                 }
             }
-        }
-        drop((has_retainer, essential));
-        let Dfs {
-            vertex,
-            parent,
-            cursor,
-            visited,
-        } = dfs;
-        drop((cursor, visited));
-        let preds = preds.finish();
-        let dom = lengauer_tarjan(&preds, &vertex, parent, &virtual_root);
-        drop(preds);
+            drop(has_retainer);
+            let (vertex, parent) = dfs.finish();
+            // Set up the forest while the filler catches up with the last numbers.
+            let forest = Forest::new(&parent);
+            drop(parent);
+            let preds = filler.join().expect("predecessor thread panicked");
+            let dom = forest.immediate_dominators(&preds, &vertex, &virtual_root);
+            (vertex, dom, root_reachable)
+        });
         let mut idom = vec![0u32; n];
         for (&v, &d) in vertex.iter().zip(&dom) {
             idom[v as usize] = vertex[d as usize];
@@ -125,10 +121,26 @@ impl Dominators {
     }
 }
 
+/// Preorder numbers handed to the predecessor thread at a time.
+const FILL_CHUNK: usize = 1 << 14;
+/// Chunks the DFS may run ahead of the predecessor thread (4 MB of node indices).
+const FILL_QUEUE: usize = 64;
+
+/// Nodes the DFS numbered: `nodes[i]` has preorder number `first + i`.
+struct Numbered {
+    first: u32,
+    nodes: Vec<u32>,
+}
+
 /// Essential predecessors of every node, as preorder numbers, in CSR form by node (4
-/// bytes per essential edge). Sized from the retainer counts before the search, filled
-/// by the search itself as it scans each essential edge (when the source's preorder
-/// number is known), so no extra pass over the edges is needed.
+/// bytes per essential edge), sized from the retainer counts taken while the edges were
+/// classified.
+///
+/// They are filled on a thread of their own while the DFS runs: the DFS sends each
+/// batch of nodes it has numbered, and this thread scans their essential edges. Those
+/// are random writes across the whole array, so taking them out of the DFS (whose
+/// order they do not affect: a node's predecessors are only read as a set) halves the
+/// DFS's cache misses and page faults and runs them on the second core.
 struct Predecessors {
     /// While filling, `first[v]` is the next free slot of `v`; once finished,
     /// `first[v]..first[v + 1]` indexes `from` for node `v`.
@@ -138,6 +150,27 @@ struct Predecessors {
 }
 
 impl Predecessors {
+    /// The predecessor lists of every node numbered in the batches `chunks` delivers
+    /// until it is closed; `counts[v]` is the number of essential retainers of `v`.
+    fn fill(
+        g: &HeapGraph,
+        essential: &EssentialEdges,
+        counts: Vec<u32>,
+        chunks: &mpsc::Receiver<Numbered>,
+    ) -> Self {
+        let mut preds = Self::with_counts(counts);
+        for Numbered { first, nodes } in chunks {
+            for (k, v) in (first..).zip(nodes) {
+                for e in g.edges(NodeIdx(v)) {
+                    if essential.contains(e) {
+                        preds.push(g.to(e), k);
+                    }
+                }
+            }
+        }
+        preds.finish()
+    }
+
     /// Empty lists with room for `counts[v]` predecessors of each node `v`.
     fn with_counts(mut first: Vec<u32>) -> Self {
         let mut sum = 0u32;
@@ -187,15 +220,21 @@ struct Dfs {
     cursor: Vec<u32>,
     /// Nodes numbered so far (a bit per node stays in cache).
     visited: BitSet,
+    /// Where the newly numbered nodes go, [`FILL_CHUNK`] at a time.
+    numbered: mpsc::SyncSender<Numbered>,
+    /// Preorder numbers below this have been sent.
+    sent: usize,
 }
 
 impl Dfs {
-    fn new(n: usize) -> Self {
+    fn new(n: usize, numbered: mpsc::SyncSender<Numbered>) -> Self {
         Self {
             vertex: Vec::with_capacity(n),
             parent: Vec::with_capacity(n),
             cursor: Vec::with_capacity(n),
             visited: BitSet::new(n),
+            numbered,
+            sent: 0,
         }
     }
 
@@ -206,19 +245,31 @@ impl Dfs {
         self.vertex.push(v);
         self.parent.push(parent);
         self.cursor.push(g.first_edge[v as usize]);
+        if self.vertex.len() - self.sent == FILL_CHUNK {
+            self.send();
+        }
         k
     }
 
-    /// Depth-first search from `start` along essential edges, recording every essential
-    /// edge it scans in `preds`.
-    fn run(
-        &mut self,
-        g: &HeapGraph,
-        essential: &EssentialEdges,
-        preds: &mut Predecessors,
-        start: u32,
-        parent: u32,
-    ) {
+    /// Hands the nodes numbered since the last call to the predecessor thread.
+    fn send(&mut self) {
+        let nodes = self.vertex[self.sent..].to_vec();
+        let first = self.sent as u32;
+        self.sent = self.vertex.len();
+        // The receiver only goes away when its thread panicked, which the join reports.
+        let _ = self.numbered.send(Numbered { first, nodes });
+    }
+
+    /// Sends what is left and returns the preorder (number -> node) and the DFS parents.
+    fn finish(mut self) -> (Vec<u32>, Vec<u32>) {
+        if self.sent < self.vertex.len() {
+            self.send();
+        }
+        (self.vertex, self.parent)
+    }
+
+    /// Depth-first search from `start` along essential edges.
+    fn run(&mut self, g: &HeapGraph, essential: &EssentialEdges, start: u32, parent: u32) {
         let top = self.visit(g, start, parent);
         let mut cur = top;
         loop {
@@ -234,7 +285,6 @@ impl Dfs {
                     continue;
                 }
                 let w = g.edge_to[edge.ix()];
-                preds.push(w, cur);
                 if !self.visited.contains(w.ix()) {
                     self.cursor[cur as usize] = e;
                     next = Some(self.visit(g, w.0, cur));
@@ -271,73 +321,92 @@ struct Slot {
 /// Marks a `link` that still has to be replaced by the dominator of the node it names.
 const DEFERRED: u32 = 1 << 31;
 
-/// Lengauer–Tarjan on preorder numbers (the root is 0), given DFS parents. Returns the
-/// immediate dominator of every preorder number.
-fn lengauer_tarjan(
-    preds: &Predecessors,
-    vertex: &[u32],
-    parent: Vec<u32>,
-    virtual_root: &BitSet,
-) -> Vec<u32> {
-    let n = parent.len();
-    assert!(n < DEFERRED as usize, "too many nodes");
-    let mut t: Vec<Slot> = parent
-        .iter()
-        .enumerate()
-        .map(|(i, &p)| Slot {
-            ancestor: p,
-            label: i as u32,
-            label_semi: i as u32,
-            link: NONE,
-        })
-        .collect();
-    drop(parent);
-    let mut bucket_head = vec![NONE; n];
-    let mut stack = Vec::new();
-    for w in (1..n).rev() {
-        let parent = t[w].ancestor;
-        // The DFS parent is a predecessor (or the root, for virtual edges).
-        let mut semi = if virtual_root.contains(w) { 0 } else { parent };
-        if semi > 0 {
-            for &v in preds.of(vertex[w]) {
-                // An unprocessed `v` (numbered before `w`) is its own semidominator.
-                let candidate = if v < w as u32 {
-                    v
+/// Lengauer–Tarjan's forest over preorder numbers (the root is 0), set up from the DFS
+/// parents before the predecessor lists are complete.
+struct Forest {
+    t: Vec<Slot>,
+    /// Per preorder number, the first node waiting in its bucket (linked through `link`).
+    bucket_head: Vec<u32>,
+}
+
+impl Forest {
+    fn new(parent: &[u32]) -> Self {
+        let n = parent.len();
+        assert!(n < DEFERRED as usize, "too many nodes");
+        let t = parent
+            .iter()
+            .enumerate()
+            .map(|(i, &p)| Slot {
+                ancestor: p,
+                label: i as u32,
+                label_semi: i as u32,
+                link: NONE,
+            })
+            .collect();
+        Self {
+            t,
+            bucket_head: vec![NONE; n],
+        }
+    }
+
+    /// Lengauer–Tarjan proper: the immediate dominator of every preorder number.
+    fn immediate_dominators(
+        self,
+        preds: &Predecessors,
+        vertex: &[u32],
+        virtual_root: &BitSet,
+    ) -> Vec<u32> {
+        let Self {
+            mut t,
+            mut bucket_head,
+        } = self;
+        let n = t.len();
+        let mut stack = Vec::new();
+        for w in (1..n).rev() {
+            let parent = t[w].ancestor;
+            // The DFS parent is a predecessor (or the root, for virtual edges).
+            let mut semi = if virtual_root.contains(w) { 0 } else { parent };
+            if semi > 0 {
+                for &v in preds.of(vertex[w]) {
+                    // An unprocessed `v` (numbered before `w`) is its own semidominator.
+                    let candidate = if v < w as u32 {
+                        v
+                    } else {
+                        eval(v, w as u32 + 1, &mut t, &mut stack).1
+                    };
+                    semi = semi.min(candidate);
+                }
+            }
+            let slot = &mut t[w];
+            slot.label_semi = semi;
+            slot.link = bucket_head[semi as usize];
+            bucket_head[semi as usize] = w as u32;
+            // `w` is now linked to `parent`; settle everything waiting on `parent`, whose
+            // semidominator is therefore `parent`.
+            let mut v = std::mem::replace(&mut bucket_head[parent as usize], NONE);
+            while v != NONE {
+                let next = t[v as usize].link;
+                let (u, u_semi) = eval(v, w as u32, &mut t, &mut stack);
+                t[v as usize].link = if u_semi < parent {
+                    u | DEFERRED
                 } else {
-                    eval(v, w as u32 + 1, &mut t, &mut stack).1
+                    parent
                 };
-                semi = semi.min(candidate);
+                v = next;
             }
         }
-        let slot = &mut t[w];
-        slot.label_semi = semi;
-        slot.link = bucket_head[semi as usize];
-        bucket_head[semi as usize] = w as u32;
-        // `w` is now linked to `parent`; settle everything waiting on `parent`, whose
-        // semidominator is therefore `parent`.
-        let mut v = std::mem::replace(&mut bucket_head[parent as usize], NONE);
-        while v != NONE {
-            let next = t[v as usize].link;
-            let (u, u_semi) = eval(v, w as u32, &mut t, &mut stack);
-            t[v as usize].link = if u_semi < parent {
-                u | DEFERRED
-            } else {
-                parent
-            };
-            v = next;
+        drop(bucket_head);
+        // Increasing preorder: a deferred dominator names an earlier, resolved node.
+        let mut dom: Vec<u32> = t.into_iter().map(|s| s.link).collect();
+        dom[0] = 0;
+        for w in 1..n {
+            let d = dom[w];
+            if d & DEFERRED != 0 {
+                dom[w] = dom[(d & !DEFERRED) as usize];
+            }
         }
+        dom
     }
-    drop(bucket_head);
-    // Increasing preorder: a deferred dominator names an earlier, resolved node.
-    let mut dom: Vec<u32> = t.into_iter().map(|s| s.link).collect();
-    dom[0] = 0;
-    for w in 1..n {
-        let d = dom[w];
-        if d & DEFERRED != 0 {
-            dom[w] = dom[(d & !DEFERRED) as usize];
-        }
-    }
-    dom
 }
 
 /// The node of smallest semidominator on the forest path above `v` (excluding the

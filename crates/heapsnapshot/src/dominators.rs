@@ -75,7 +75,7 @@ impl Dominators {
         for (v, _) in retainer_counts.iter().enumerate().filter(|(_, c)| **c > 0) {
             has_retainer.insert(v);
         }
-        let (vertex, dom, root_reachable) = std::thread::scope(|scope| {
+        let (vertex, dom, root_reachable, parent_buffer) = std::thread::scope(|scope| {
             let (numbered, chunks) = mpsc::sync_channel(FILL_QUEUE);
             let essential = &essential;
             let filler =
@@ -101,15 +101,20 @@ impl Dominators {
                 }
             }
             drop(has_retainer);
-            let (vertex, parent) = dfs.finish();
-            // Set up the forest while the filler catches up with the last numbers.
-            let forest = Forest::new(&parent);
-            drop(parent);
+            let Finished {
+                vertex,
+                parent,
+                cursor,
+            } = dfs.finish();
+            // Set up the forest while the filler catches up with the last numbers; the
+            // cursors' pages become the buckets (fresh pages cost a fault each).
+            let forest = Forest::new(&parent, cursor);
             let preds = filler.join().expect("predecessor thread panicked");
             let dom = forest.immediate_dominators(&preds, &vertex, &virtual_root);
-            (vertex, dom, root_reachable)
+            (vertex, dom, root_reachable, parent)
         });
-        let mut idom = vec![0u32; n];
+        // Every slot is written below: the parents' pages serve again.
+        let mut idom = parent_buffer;
         for (&v, &d) in vertex.iter().zip(&dom) {
             idom[v as usize] = vertex[d as usize];
         }
@@ -209,6 +214,16 @@ impl Predecessors {
     }
 }
 
+/// What a finished [`Dfs`] leaves: the numbering, and its cursor column for reuse.
+struct Finished {
+    /// Preorder number -> node.
+    vertex: Vec<u32>,
+    /// Preorder number -> DFS parent's preorder number.
+    parent: Vec<u32>,
+    /// Spent: one `u32` per node, to be reused.
+    cursor: Vec<u32>,
+}
+
 /// Iterative DFS numbering; no stack: it backtracks through `parent` and resumes each
 /// node's edge scan from `cursor` (both indexed by preorder number).
 struct Dfs {
@@ -260,12 +275,16 @@ impl Dfs {
         let _ = self.numbered.send(Numbered { first, nodes });
     }
 
-    /// Sends what is left and returns the preorder (number -> node) and the DFS parents.
-    fn finish(mut self) -> (Vec<u32>, Vec<u32>) {
+    /// Sends what is left and returns the numbering.
+    fn finish(mut self) -> Finished {
         if self.sent < self.vertex.len() {
             self.send();
         }
-        (self.vertex, self.parent)
+        Finished {
+            vertex: self.vertex,
+            parent: self.parent,
+            cursor: self.cursor,
+        }
     }
 
     /// Depth-first search from `start` along essential edges.
@@ -330,7 +349,9 @@ struct Forest {
 }
 
 impl Forest {
-    fn new(parent: &[u32]) -> Self {
+    /// The forest of the DFS tree `parent`; `spare` is any buffer (its allocation is
+    /// reused for the buckets).
+    fn new(parent: &[u32], mut spare: Vec<u32>) -> Self {
         let n = parent.len();
         assert!(n < DEFERRED as usize, "too many nodes");
         let t = parent
@@ -345,7 +366,11 @@ impl Forest {
             .collect();
         Self {
             t,
-            bucket_head: vec![NONE; n],
+            bucket_head: {
+                spare.clear();
+                spare.resize(n, NONE);
+                spare
+            },
         }
     }
 

@@ -156,18 +156,21 @@ fn compare_with_older(
 /// Objects with the same id in one process keep their kind and name; across processes
 /// ids are reused for unrelated objects. Fails when more than a fifth of the shared ids
 /// name different objects (or none are shared at all).
+///
+/// About a million ids decide as well as every node would: both snapshots keep the same
+/// ones (those whose hash falls below a cut), sorted and joined. Sorting every node of
+/// a multi-GB snapshot would cost more than the rest of the comparison.
 fn check_same_process(older: &HeapGraph, newer: &HeapGraph) -> Result<(), DiffError> {
-    let mut old: Vec<(u32, u32)> = older.nodes().map(|n| (older.id(n), n.0)).collect();
-    old.sort_unstable();
+    let cut = u32::MAX / (newer.node_count() / SAME_PROCESS_SAMPLE).max(1) as u32;
+    let (old, new) = (id_sample(older, cut), id_sample(newer, cut));
     let (mut matched, mut mismatched) = (0u64, 0u64);
-    // A million evenly spread samples decide as well as every node would.
-    let step = (newer.node_count() / 1_000_000).max(1);
-    for n in newer.nodes().step_by(step) {
-        if newer.kind(n) == NodeKind::Synthetic {
-            continue;
-        }
-        if let Ok(i) = old.binary_search_by_key(&newer.id(n), |&(id, _)| id) {
-            let o = crate::NodeIdx(old[i].1);
+    let mut o = old.iter().peekable();
+    for &(id, n) in &new {
+        while o.next_if(|&&(old_id, _)| old_id < id).is_some() {}
+        if let Some(&&(old_id, old_n)) = o.peek()
+            && old_id == id
+        {
+            let (o, n) = (crate::NodeIdx(old_n), crate::NodeIdx(n));
             matched += 1;
             if older.kind(o) != newer.kind(n) || older.name(o) != newer.name(n) {
                 mismatched += 1;
@@ -181,4 +184,38 @@ fn check_same_process(older: &HeapGraph, newer: &HeapGraph) -> Result<(), DiffEr
         });
     }
     Ok(())
+}
+
+/// How many ids [`check_same_process`] looks at, roughly.
+const SAME_PROCESS_SAMPLE: usize = 1_000_000;
+
+/// `(id, node)` of the non-synthetic nodes of `g` whose id hashes to at most `cut`, by id.
+fn id_sample(g: &HeapGraph, cut: u32) -> Vec<(u32, u32)> {
+    let mut sample: Vec<(u32, u32)> = g
+        .nodes()
+        .filter(|&n| g.kind(n) != NodeKind::Synthetic && id_kept(g.id(n), cut))
+        .map(|n| (g.id(n), n.0))
+        .collect();
+    sample.sort_unstable();
+    sample
+}
+
+/// Whether [`id_sample`] keeps `id`: multiplying by an odd constant permutes the `u32`s
+/// and spreads V8's ids (odd numbers in allocation order) evenly over them (Fibonacci
+/// hashing), so a cut at `u32::MAX / k` keeps about one id in `k`.
+fn id_kept(id: u32, cut: u32) -> bool {
+    id.wrapping_mul(0x9E37_79B9) <= cut
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn id_sample_keeps_the_asked_share_of_v8_ids() {
+        for k in [1u32, 8, 30] {
+            let ids = (0..4_000_000u32).map(|i| 2 * i + 1);
+            let kept = ids.filter(|&id| super::id_kept(id, u32::MAX / k)).count();
+            let want = 4_000_000 / k as usize;
+            assert!(kept.abs_diff(want) < want / 100, "1 in {k}: kept {kept}, want {want}");
+        }
+    }
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Renders docs/benchmarks.md (to stdout) from what bench/run.sh left in .bench/:
 //   .bench/snapshots/SET/meta.json            the snapshot set (sizes, node counts, write times)
-//   .bench/results/SET.TOOL.{time,status,cmd,date,out,err,limit}   one measured run each
+//   .bench/results/SET.TOOL.K.{time,status,cmd,date,out,err,limit}   measured run K of a tool on a set
 // Only measured numbers go into the tables; a run that did not happen is not listed.
 
 import { execFileSync } from 'node:child_process';
@@ -112,13 +112,14 @@ function mwFinding(reportText) {
   }
 }
 
-function runs() {
+/** One measured run per file group in .bench/results (`SET.TOOL.K.*`, or `SET.TOOL.*` from older runs). */
+function measuredRuns() {
   if (!fs.existsSync(results)) return [];
   const list = [];
   for (const f of fs.readdirSync(results)) {
-    const m = f.match(/^(.+)\.(mw|memlab)\.status$/);
+    const m = f.match(/^(.+)\.(mw|memlab)(\.\d+)?\.status$/);
     if (!m) continue;
-    const base = path.join(results, `${m[1]}.${m[2]}`);
+    const base = path.join(results, `${m[1]}.${m[2]}${m[3] ?? ''}`);
     const time = read(`${base}.time`) ?? '';
     list.push({
       set: m[1],
@@ -130,10 +131,35 @@ function runs() {
       cmd: read(`${base}.cmd`)?.trim(),
       err: read(`${base}.err`),
       out: read(`${base}.out`),
-      report: read(`${base}.report.json`),
+      report: read(path.join(results, `${m[1]}.${m[2]}.report.json`)),
       ...parseTime(time),
     });
   }
+  return list;
+}
+
+/**
+ * One cell per set and tool: its median run by wall time (the first failed run instead, if any
+ * failed), with the number of runs, their range of wall times and the highest peak RSS of them all.
+ */
+function runs() {
+  const cells = new Map();
+  for (const r of measuredRuns()) {
+    const key = `${r.set}.${r.tool}`;
+    cells.set(key, [...(cells.get(key) ?? []), r]);
+  }
+  const list = [...cells.values()].map((all) => {
+    const failed = all.find((r) => r.status !== 0);
+    const timed = all.filter((r) => r.seconds != null).sort((a, b) => a.seconds - b.seconds);
+    const pick = failed ?? timed[Math.floor((timed.length - 1) / 2)] ?? all[0];
+    return {
+      ...pick,
+      runs: all.length,
+      minSeconds: timed[0]?.seconds,
+      maxSeconds: timed.at(-1)?.seconds,
+      rssBytes: Math.max(...all.map((r) => r.rssBytes || 0)),
+    };
+  });
   const order = (r) => SET_ORDER.indexOf(r.set) * 10 + (r.tool === 'mw' ? 0 : 1);
   return list.sort((a, b) => order(a) - order(b));
 }
@@ -207,10 +233,14 @@ function main() {
   L.push('- **Page cache: warm.** Before each timed run the three files are read once (`cat > /dev/null`), so both');
   L.push('  tools read from memory (all three files fit in RAM, even for the 4g set). Cold-cache times (first read');
   L.push('  from disk) were not measured: they add the time to read the three files from disk to either tool.');
-  L.push('- One run per cell, the tools one after the other; nothing is averaged. The 1-minute load average before');
-  L.push('  and after each run is recorded: on a 2-core machine shared with other work (builds, test suites) a');
-  L.push('  load above ~1 means the tool waited for a core, which inflates wall time but hardly CPU time. Compare');
-  L.push('  CPU times when the load column shows contention; rerun `make bench` on an idle machine for wall times.');
+  L.push('- **Runs.** Each tool runs three times per set (`--runs N`; memlab once on the 4g set, where a run takes');
+  L.push('  minutes and ~14 GiB), the tools taking turns, the cache warmed before each run. A cell shows the median');
+  L.push('  run by wall time with the range of all runs, the highest peak RSS of the runs, and the median run\'s CPU');
+  L.push('  time and load. The spread is real: on this virtual machine a page of memory the process touches for the');
+  L.push('  first time can cost microseconds (the host backs it lazily), so kernel time varies from run to run.');
+  L.push('  The 1-minute load average before and after the median run is recorded: on a 2-core machine shared');
+  L.push('  with other work a load above ~1 means the tool waited for a core, which inflates wall time but hardly');
+  L.push('  CPU time; rerun `make bench` on an idle machine for wall times.');
   L.push('- Reproduce: `make bench` (= `bash bench/run.sh`: the 160m and 1g sets); the 4 GB set: `bash bench/run.sh --huge`');
   L.push('  (mw only by default: making the set needs ~15 GiB of RAM and memlab several times the file size;');
   L.push('  `--memlab-4g` adds memlab). Raw `time -v` reports and tool output stay in `.bench/results/`.');
@@ -259,7 +289,10 @@ function main() {
     for (const r of R) {
       const s = S.find((x) => x.size === r.set);
       const setLabel = s ? `${r.set} (${size(s.snapshots.final.bytes)})` : r.set;
-      const wall = r.seconds == null ? '?' : `${r.seconds.toFixed(1)} s`;
+      let wall = r.seconds == null ? '?' : `${r.seconds.toFixed(1)} s`;
+      if (r.runs > 1 && r.status === 0) {
+        wall += ` (median of ${r.runs}: ${r.minSeconds.toFixed(1)}–${r.maxSeconds.toFixed(1)})`;
+      }
       const rss = r.rssBytes ? size(r.rssBytes) : '?';
       const cpu = Number.isFinite(r.cpuSeconds) ? `${r.cpuSeconds.toFixed(1)} s` : '?';
       const what = r.tool === 'memlab' ? memlabFinding(`${r.out ?? ''}\n${r.err ?? ''}`) : mwFinding(r.report);

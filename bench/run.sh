@@ -6,7 +6,8 @@
 #   bash bench/run.sh --sizes "160m"  only these sets (any of 160m 1g 4g; memlab is skipped on 4g)
 #   options: --regen (remake snapshots) --no-memlab --no-mw --memlab-timeout SECS (default 1800)
 #            --memlab-4g (memlab on the 4g set too; it needs ~3.5x the file size in RAM and minutes)
-#            --mw PATH (default target/release/mw)
+#            --mw PATH (default target/release/mw) --runs N (runs per tool and set, default 3;
+#            memlab runs once on the 4g set)
 #
 # Steps: bench/setup.sh (Node 22, typescript@5, memlab, GNU time into .bench/), then per set:
 # make the snapshots once with Node 22 (bench/make-snapshots.mjs; kept in .bench/snapshots/SET and
@@ -26,6 +27,7 @@ REGEN=0
 RUN_MEMLAB=1
 RUN_MW=1
 MEMLAB_4G=0
+RUNS=3
 MEMLAB_TIMEOUT=1800
 MEMLAB_HEAP_MB=8000
 MW="$ROOT/target/release/mw"
@@ -39,7 +41,8 @@ while [ $# -gt 0 ]; do
     --memlab-4g) MEMLAB_4G=1 ;;
     --memlab-timeout) MEMLAB_TIMEOUT="$2"; shift ;;
     --mw) MW="$2"; shift ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    --runs) RUNS="$2"; shift ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -90,30 +93,48 @@ mw_ready() {
   [ -x "$MW" ] && "$MW" analyze --help > /dev/null 2>&1
 }
 
+run_mw() { # run_mw SIZE K
+  local dir="$BENCH/snapshots/$1"
+  warm_cache "$dir"
+  measure "$1.mw.$2" 3600 "$MW" analyze "$dir/base.heapsnapshot" "$dir/target.heapsnapshot" "$dir/final.heapsnapshot" --json --out /dev/null
+}
+
+run_memlab() { # run_memlab SIZE K
+  local dir="$BENCH/snapshots/$1" work
+  work="$(mktemp -d)"
+  warm_cache "$dir"
+  measure "$1.memlab.$2" "$MEMLAB_TIMEOUT" "$NODE22" --max-old-space-size="$MEMLAB_HEAP_MB" "$MEMLAB_JS" find-leaks \
+    --baseline "$dir/base.heapsnapshot" --target "$dir/target.heapsnapshot" --final "$dir/final.heapsnapshot" \
+    --work-dir "$work"
+  echo "$MEMLAB_TIMEOUT" > "$RESULTS/$1.memlab.$2.limit"
+  rm -rf "$work"
+}
+
 for size in $SIZES; do
   dir="$BENCH/snapshots/$size"
   make_set "$size"
+  mw=0
   if [ "$RUN_MW" = 1 ]; then
     if mw_ready; then
+      mw=1
+      rm -f "$RESULTS/$size".mw.* # the set's cell comes from this run's measurements only
       echo "$("$MW" --version 2>&1) (binary sha256 $(sha256sum "$MW" | cut -c1-12), built $(date -u -r "$MW" +%Y-%m-%dT%H:%MZ))" > "$RESULTS/$size.mw.version"
-      warm_cache "$dir"
-      measure "$size.mw" 3600 "$MW" analyze "$dir/base.heapsnapshot" "$dir/target.heapsnapshot" "$dir/final.heapsnapshot" --json --out /dev/null
-      # Untimed second run, only to record what mw reported (its top suspects) next to the numbers.
+      # Untimed run, only to record what mw reported (its top suspects) next to the numbers.
       "$MW" analyze "$dir/base.heapsnapshot" "$dir/target.heapsnapshot" "$dir/final.heapsnapshot" --json --top 3 \
         --no-progress --out "$RESULTS/$size.mw.report.json" 2> /dev/null || rm -f "$RESULTS/$size.mw.report.json"
     else
       echo "run.sh: $MW has no working 'analyze' yet (cargo build --release -p memwatchdog-cli); skipping mw" >&2
     fi
   fi
-  if [ "$RUN_MEMLAB" = 1 ] && { [ "$size" != 4g ] || [ "$MEMLAB_4G" = 1 ]; }; then
-    work="$(mktemp -d)"
-    warm_cache "$dir"
-    measure "$size.memlab" "$MEMLAB_TIMEOUT" "$NODE22" --max-old-space-size="$MEMLAB_HEAP_MB" "$MEMLAB_JS" find-leaks \
-      --baseline "$dir/base.heapsnapshot" --target "$dir/target.heapsnapshot" --final "$dir/final.heapsnapshot" \
-      --work-dir "$work"
-    echo "$MEMLAB_TIMEOUT" > "$RESULTS/$size.memlab.limit"
-    rm -rf "$work"
-  fi
+  memlab=0
+  if [ "$RUN_MEMLAB" = 1 ] && { [ "$size" != 4g ] || [ "$MEMLAB_4G" = 1 ]; }; then memlab="$RUNS"; fi
+  if [ "$size" = 4g ] && [ "$memlab" -gt 1 ]; then memlab=1; fi # minutes and ~14 GiB per run
+  if [ "$memlab" -gt 0 ]; then rm -f "$RESULTS/$size".memlab.*; fi
+  # The tools take turns, so a slow spell of the machine does not fall on one tool's runs only.
+  for k in $(seq 1 "$RUNS"); do
+    if [ "$mw" = 1 ]; then run_mw "$size" "$k"; fi
+    if [ "$k" -le "$memlab" ]; then run_memlab "$size" "$k"; fi
+  done
 done
 
 "$NODE22" "$ROOT/bench/report.mjs" > "$ROOT/docs/benchmarks.md"

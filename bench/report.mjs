@@ -289,9 +289,11 @@ function main() {
     for (const r of R) {
       const s = S.find((x) => x.size === r.set);
       const setLabel = s ? `${r.set} (${size(s.snapshots.final.bytes)})` : r.set;
-      let wall = r.seconds == null ? '?' : `${r.seconds.toFixed(1)} s`;
+      // Two decimals below ten seconds, where a tenth is a large share.
+      const secs = (x) => x.toFixed(x < 10 ? 2 : 1);
+      let wall = r.seconds == null ? '?' : `${secs(r.seconds)} s`;
       if (r.runs > 1 && r.status === 0) {
-        wall += ` (median of ${r.runs}: ${r.minSeconds.toFixed(1)}–${r.maxSeconds.toFixed(1)})`;
+        wall += ` (median of ${r.runs}: ${secs(r.minSeconds)}–${secs(r.maxSeconds)})`;
       }
       const rss = r.rssBytes ? size(r.rssBytes) : '?';
       const cpu = Number.isFinite(r.cpuSeconds) ? `${r.cpuSeconds.toFixed(1)} s` : '?';

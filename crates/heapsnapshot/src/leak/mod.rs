@@ -215,7 +215,10 @@ mod tests {
             let ids = (0..4_000_000u32).map(|i| 2 * i + 1);
             let kept = ids.filter(|&id| super::id_kept(id, u32::MAX / k)).count();
             let want = 4_000_000 / k as usize;
-            assert!(kept.abs_diff(want) < want / 100, "1 in {k}: kept {kept}, want {want}");
+            assert!(
+                kept.abs_diff(want) < want / 100,
+                "1 in {k}: kept {kept}, want {want}"
+            );
         }
     }
 }

@@ -17,8 +17,9 @@
 //! from retainer counts taken while the edges are classified and filled on a second
 //! thread, from the batches of nodes the DFS has numbered, while the DFS goes on: their
 //! random writes (and page faults) are then off the DFS's path, on the other core. The
-//! DFS and the semidominator loop touch memory at random on graphs without locality: a random 10M-node,
-//! 50M-edge graph takes tens of seconds, a real 4M-node Node snapshot well under one.
+//! DFS and the semidominator loop touch memory at random on graphs without locality: a
+//! random 10M-node, 50M-edge graph takes tens of seconds, a real 4M-node Node snapshot
+//! well under one.
 //! Semi-NCA was rejected: its NCA walk is quadratic on a long chain whose tail has many
 //! extra retainers, a shape real heaps have (a linked list ending in a shared array).
 //!
@@ -144,8 +145,9 @@ struct Numbered {
 /// They are filled on a thread of their own while the DFS runs: the DFS sends each
 /// batch of nodes it has numbered, and this thread scans their essential edges. Those
 /// are random writes across the whole array, so taking them out of the DFS (whose
-/// order they do not affect: a node's predecessors are only read as a set) halves the
-/// DFS's cache misses and page faults and runs them on the second core.
+/// order they do not affect: a node's predecessors are only read as a set) moves most of
+/// the DFS's cache misses and page faults to the second core (1 GB set: the DFS went
+/// from 1.75 s to 0.75 s).
 struct Predecessors {
     /// While filling, `first[v]` is the next free slot of `v`; once finished,
     /// `first[v]..first[v + 1]` indexes `from` for node `v`.

@@ -157,9 +157,9 @@ fn compare_with_older(
 /// ids are reused for unrelated objects. Fails when more than a fifth of the shared ids
 /// name different objects (or none are shared at all).
 ///
-/// About a million ids decide as well as every node would: both snapshots keep the same
-/// ones (those whose hash falls below a cut), sorted and joined. Sorting every node of
-/// a multi-GB snapshot would cost more than the rest of the comparison.
+/// About a hundred thousand ids decide as well as every node would: both snapshots keep
+/// the same ones (those whose hash falls below a cut), sorted and joined. Sorting every
+/// node of a multi-GB snapshot would cost more than the rest of the comparison.
 fn check_same_process(older: &HeapGraph, newer: &HeapGraph) -> Result<(), DiffError> {
     let cut = u32::MAX / (newer.node_count() / SAME_PROCESS_SAMPLE).max(1) as u32;
     let (old, new) = (id_sample(older, cut), id_sample(newer, cut));
@@ -187,7 +187,7 @@ fn check_same_process(older: &HeapGraph, newer: &HeapGraph) -> Result<(), DiffEr
 }
 
 /// How many ids [`check_same_process`] looks at, roughly.
-const SAME_PROCESS_SAMPLE: usize = 1_000_000;
+const SAME_PROCESS_SAMPLE: usize = 100_000;
 
 /// `(id, node)` of the non-synthetic nodes of `g` whose id hashes to at most `cut`, by id.
 fn id_sample(g: &HeapGraph, cut: u32) -> Vec<(u32, u32)> {

@@ -69,14 +69,24 @@ test("a real Prometheus returns memwatchdog_heap_slope_bytes_per_ms of a watched
     prom.stdout.on("data", (d) => (promOut += d));
     prom.stderr.on("data", (d) => (promOut += d));
     const base = `http://127.0.0.1:${promPort}`;
+    // Prometheus answers 503 "Service Unavailable" to queries until it is ready.
+    const readyBy = Date.now() + 60_000;
+    for (;;) {
+      assert.equal(prom.exitCode, null, `prometheus exited:\n${promOut}`);
+      const ready = await fetch(`${base}/-/ready`, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false);
+      if (ready) break;
+      assert.ok(Date.now() < readyBy, `prometheus not ready within 60 s:\n${promOut}`);
+      await sleep(200);
+    }
     const query = async (expr) => {
       const res = await fetch(`${base}/api/v1/query?${new URLSearchParams({ query: expr })}`, { signal: AbortSignal.timeout(5000) });
+      assert.ok(res.ok, `${expr}: HTTP ${res.status} ${await res.clone().text()}`);
       const body = await res.json();
       assert.equal(body.status, "success", `${expr}: ${JSON.stringify(body)}`);
       return body.data.result;
     };
 
-    // Ready, then the series (set once the detector has fitted a slope: a few seconds).
+    // The series (set once the detector has fitted a slope: a few seconds).
     let series = null;
     const deadline = Date.now() + 90_000;
     while (!series) {

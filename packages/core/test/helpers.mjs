@@ -2,6 +2,7 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -110,9 +111,34 @@ export async function scrape(port, path = "/metrics") {
   return { status: res.status, type: res.headers.get("content-type"), text: await res.text() };
 }
 
+/** A TCP port that is free on 127.0.0.1 right now. */
+export async function freePort() {
+  const s = createServer();
+  s.listen(0, "127.0.0.1");
+  await once(s, "listening");
+  const { port } = s.address();
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+/**
+ * Waits until `GET {url}/-/ready` answers 2xx: Prometheus and Alertmanager answer 503 until
+ * they are ready. Throws, with `log()` (the server's output), when the child process `proc`
+ * exits first or `timeoutMs` passes. Each probe may take `probeMs`.
+ */
+export async function waitReady(name, url, proc, log, timeoutMs, probeMs = 2000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ready = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(probeMs) }).then((r) => r.ok, () => false);
+    if (ready) return;
+    if (proc.exitCode !== null) throw new Error(`${name} exited before it was ready:\n${log()}`);
+    if (Date.now() > deadline) throw new Error(`${name} not ready within ${timeoutMs / 1000} s:\n${log()}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 /** `count` consecutive TCP ports that are free on 127.0.0.1 right now; returns the first. */
 export async function freeConsecutivePorts(count) {
-  const { createServer } = await import("node:net");
   const listen = (port) =>
     new Promise((resolve) => {
       const s = createServer();

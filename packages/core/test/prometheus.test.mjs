@@ -6,26 +6,14 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { test } from "node:test";
-import { FIXTURES, runNode, tempDir } from "./helpers.mjs";
+import { FIXTURES, freePort, runNode, tempDir, waitReady } from "./helpers.mjs";
 
 const PROMETHEUS = process.env.PROMETHEUS_BIN || "/usr/bin/prometheus";
 const HAVE = existsSync(PROMETHEUS);
 const CI = process.env.CI === "true";
 const SKIP = !HAVE && !CI ? `${PROMETHEUS} not found (Debian: apt-get install prometheus); skipped, it fails under CI=true` : false;
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -70,17 +58,10 @@ test("a real Prometheus returns memwatchdog_heap_slope_bytes_per_ms of a watched
     prom.stderr.on("data", (d) => (promOut += d));
     const base = `http://127.0.0.1:${promPort}`;
     // Prometheus answers 503 "Service Unavailable" to queries until it is ready.
-    const readyBy = Date.now() + 60_000;
-    for (;;) {
-      assert.equal(prom.exitCode, null, `prometheus exited:\n${promOut}`);
-      const ready = await fetch(`${base}/-/ready`, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false);
-      if (ready) break;
-      assert.ok(Date.now() < readyBy, `prometheus not ready within 60 s:\n${promOut}`);
-      await sleep(200);
-    }
+    await waitReady("prometheus", base, prom, () => promOut, 60_000);
     const query = async (expr) => {
       const res = await fetch(`${base}/api/v1/query?${new URLSearchParams({ query: expr })}`, { signal: AbortSignal.timeout(5000) });
-      assert.ok(res.ok, `${expr}: HTTP ${res.status} ${await res.clone().text()}`);
+      if (!res.ok) assert.fail(`${expr}: HTTP ${res.status} ${await res.text()}`);
       const body = await res.json();
       assert.equal(body.status, "success", `${expr}: ${JSON.stringify(body)}`);
       return body.data.result;

@@ -164,10 +164,10 @@ fn check_same_process(older: &HeapGraph, newer: &HeapGraph) -> Result<(), DiffEr
     let cut = u32::MAX / (newer.node_count() / SAME_PROCESS_SAMPLE).max(1) as u32;
     let (old, new) = (id_sample(older, cut), id_sample(newer, cut));
     let (mut matched, mut mismatched) = (0u64, 0u64);
-    let mut o = old.iter().peekable();
+    let mut older_ids = old.iter().peekable();
     for &(id, n) in &new {
-        while o.next_if(|&&(old_id, _)| old_id < id).is_some() {}
-        if let Some(&&(old_id, old_n)) = o.peek()
+        while older_ids.next_if(|&&(old_id, _)| old_id < id).is_some() {}
+        if let Some(&&(old_id, old_n)) = older_ids.peek()
             && old_id == id
         {
             let (o, n) = (crate::NodeIdx(old_n), crate::NodeIdx(n));

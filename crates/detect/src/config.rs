@@ -134,7 +134,9 @@ impl Default for GrowthAllowance {
 /// overwhelming instead:
 ///
 /// - a *run*: the newest `min_points` or more short-window floor points each rise above the one
-///   before by at least `rate_multiple` × threshold × Δt and by at least `min_step_bytes`,
+///   before by at least `rate_multiple` × threshold × Δt (the fixed threshold, or the adaptive
+///   minimum rate), by at least `min_step_bytes` and, in adaptive mode, by `noise_multiple` × the
+///   short window's noise,
 /// - the run covers at least `min_span_ms` (a sustained rise, not a warm-up burst),
 /// - the floor has grown by the whole growth allowance, measured from the lowest reading (after
 ///   a minor or a major GC; each is an upper bound of the live heap at its time) since the point
@@ -152,6 +154,9 @@ pub struct FastPathConfig {
     pub rate_multiple: f64,
     /// Each step must rise by at least this many bytes (above the read-back noise).
     pub min_step_bytes: f64,
+    /// With the adaptive threshold, each step must also rise by this multiple of the short
+    /// window's noise (`noise_bytes`), once that window has `short.min_points` points.
+    pub noise_multiple: f64,
     /// How far back the fast path remembers floor points and readings (ms); longer than the
     /// short window, because V8 may run no major GC for a minute while a fast leak grows.
     pub max_span_ms: f64,
@@ -165,6 +170,7 @@ impl Default for FastPathConfig {
             min_span_ms: 15_000.0,
             rate_multiple: 3.0,
             min_step_bytes: 1024.0 * 1024.0,
+            noise_multiple: 3.0,
             max_span_ms: 120_000.0,
         }
     }
@@ -387,6 +393,7 @@ impl Config {
         non_negative("fast_path.min_span_ms", self.fast_path.min_span_ms)?;
         non_negative("fast_path.rate_multiple", self.fast_path.rate_multiple)?;
         non_negative("fast_path.min_step_bytes", self.fast_path.min_step_bytes)?;
+        non_negative("fast_path.noise_multiple", self.fast_path.noise_multiple)?;
         positive("fast_path.max_span_ms", self.fast_path.max_span_ms)?;
         if self.fast_path.max_span_ms / self.short.bucket_ms > 1000.0 {
             return Err(ConfigError::NotPositive {

@@ -280,6 +280,31 @@ mod tests {
     }
 
     #[test]
+    fn fast_path_sees_a_leak_on_top_of_a_warm_up_ramp_in_adaptive_mode() {
+        // 2.5 MB/s plus a 40 MB warm-up in the first 10 s, majors as V8 ran them in a recorded
+        // run (then none for over a minute). The floors bend at the end of the warm-up, which
+        // inflates the short window's noise estimate (5.9 MB) and so its adaptive threshold
+        // (854 B/ms): held to 3x that rate, the 41 s step at 2.5 MB/s would not count, leaving
+        // the signal suspect until the next major. Each step of the run rises by over 3x the
+        // noise, though.
+        let samples = [
+            (100.0, GcKind::Minor, 5 * MB),
+            (400.0, GcKind::Major, 6_600_000),
+            (2_800.0, GcKind::Major, 22_200_000),
+            (5_000.0, GcKind::Major, 36_500_000),
+            (15_000.0, GcKind::Major, 81_500_000),
+            (56_000.0, GcKind::Major, 184 * MB),
+        ];
+        let mut d = Detector::default();
+        let e = leaking_at(&mut d, &samples).expect("declared");
+        assert!((e.t_ms - 56_000.0).abs() < 1e-9, "{e:#?}");
+        let short = d.signal_status(Signal::Heap).short.unwrap();
+        assert!(short.threshold * 3.0 > 2_500.0, "{short:#?}");
+        let run = e.evidence.fast_path.unwrap();
+        assert!(run.qualifies && run.points >= 3, "{run:#?}");
+    }
+
+    #[test]
     fn a_reading_after_a_minor_gc_is_the_baseline_of_a_run() {
         // The minor GC at 0.1 s proves the live set was at most 5 MB then: with it the run is
         // declared at the second major, without it only at the third.

@@ -263,16 +263,18 @@ impl SignalTracker {
         self.last_known = self.last_short.or(self.last_known);
         self.last_fast = if self.rules.fast_path && cfg.fast_path.enabled {
             self.fast_floors.collect(true, &mut self.buf);
-            // The short window's threshold; without a fit there (fewer than three points in
-            // its span), the fixed threshold or the adaptive minimum.
-            let threshold = self.last_short.map_or_else(
-                || match self.rule(cfg, WindowKind::Short) {
-                    ThresholdRule::Fixed(t) => t,
-                    ThresholdRule::Adaptive { min_rate, .. } => min_rate,
-                },
-                |s| s.threshold,
-            );
-            self.fast_run(cfg, threshold, z)
+            // Steps are held to the fixed threshold or the adaptive minimum rate, and, in
+            // adaptive mode, to the short window's noise once it has the points for a verdict.
+            let (threshold, noise) = match self.rule(cfg, WindowKind::Short) {
+                ThresholdRule::Fixed(t) => (t, 0.0),
+                ThresholdRule::Adaptive { min_rate, .. } => (
+                    min_rate,
+                    self.last_short
+                        .filter(|s| s.points >= self.rules.short.min_points)
+                        .map_or(0.0, |s| s.noise_bytes),
+                ),
+            };
+            self.fast_run(cfg, threshold, noise, z)
         } else {
             None
         };
@@ -313,18 +315,19 @@ impl SignalTracker {
     }
 
     /// The fast path's run over the floor points in `self.buf` (oldest first): the newest
-    /// points each higher than the one before by `rate_multiple` × `threshold` × Δt and by
-    /// `min_step_bytes`. The lowest reading since the point before the run is its baseline; when
-    /// it lies before the run's first point and the rise from it is steep as well, it extends
-    /// the run (it is an upper bound of the live set then, so the rise from it is real growth).
+    /// points each higher than the one before by `rate_multiple` × `threshold` × Δt, by
+    /// `min_step_bytes` and by `noise_multiple` × `noise`. The lowest reading since the point
+    /// before the run is its baseline; when it lies before the run's first point and the rise
+    /// from it is steep as well, it extends the run (it is an upper bound of the live set then,
+    /// so the rise from it is real growth).
     /// Also fits [`Self::fast_trend`] over the run when it is long enough. O(points) without a
     /// fit, O(points²) with one.
-    fn fast_run(&mut self, cfg: &Config, threshold: f64, z: f64) -> Option<FastRun> {
+    fn fast_run(&mut self, cfg: &Config, threshold: f64, noise: f64, z: f64) -> Option<FastRun> {
         let f = cfg.fast_path;
+        let min_rise = f.min_step_bytes.max(f.noise_multiple * noise);
         let steep = |a: Point, b: Point| {
             let (dt, dv) = (b.t - a.t, b.v - a.v);
-            (dt > 0.0 && dv >= f.min_step_bytes && dv >= f.rate_multiple * threshold * dt)
-                .then(|| dv / dt)
+            (dt > 0.0 && dv >= min_rise && dv >= f.rate_multiple * threshold * dt).then(|| dv / dt)
         };
         let last = *self.buf.last()?;
         let mut start = self.buf.len() - 1;

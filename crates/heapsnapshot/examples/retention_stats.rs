@@ -13,8 +13,8 @@
 use std::time::Instant;
 
 use memwatchdog_heapsnapshot::{
-    BASE_SYSTEM_DISTANCE, EdgeKind, EssentialEdges, HeapGraph, NodeIdx, NodeKind, ParseOptions,
-    Retention, StringTable, parse,
+    BASE_SYSTEM_DISTANCE, EdgeEnd, EdgeKind, EssentialEdges, HeapGraph, NodeIdx, NodeKind,
+    ParseOptions, Retention, StringTable, parse,
 };
 
 /// xorshift64*: enough randomness for a benchmark graph, no dependency.
@@ -55,9 +55,8 @@ fn random_graph(n: u32, per_node: u32, seed: u64) -> HeapGraph {
         ..HeapGraph::default()
     };
     let edges = n_us * per_node as usize;
-    g.edge_kind.reserve(edges);
+    g.edge_end.reserve(edges);
     g.edge_name.reserve(edges);
-    g.edge_to.reserve(edges);
     // Each node's "tree parent" is random among earlier nodes; emit edges grouped by
     // source, so draw each node's children up front: a child list via a parent array.
     let parent: Vec<u32> = (0..n)
@@ -89,11 +88,10 @@ fn random_graph(n: u32, per_node: u32, seed: u64) -> HeapGraph {
         g.node_name.push(name);
         g.node_id.push(2 * i + 1);
         g.self_size.push(size);
-        g.first_edge.push(g.edge_to.len() as u32);
+        g.first_edge.push(g.edge_end.len() as u32);
         let mut edge = |kind: EdgeKind, to: u32| {
-            g.edge_kind.push(kind);
+            g.edge_end.push(EdgeEnd::new(kind, NodeIdx(to)));
             g.edge_name.push(names[5].0);
-            g.edge_to.push(NodeIdx(to));
         };
         match i {
             0 => {
@@ -125,7 +123,7 @@ fn random_graph(n: u32, per_node: u32, seed: u64) -> HeapGraph {
             }
         }
     }
-    g.first_edge.push(g.edge_to.len() as u32);
+    g.first_edge.push(g.edge_end.len() as u32);
     g
 }
 

@@ -305,7 +305,7 @@ impl Dfs {
                 if !essential.contains(edge) {
                     continue;
                 }
-                let w = g.edge_to[edge.ix()];
+                let w = g.to(edge);
                 if !self.visited.contains(w.ix()) {
                     self.cursor[cur as usize] = e;
                     next = Some(self.visit(g, w.0, cur));

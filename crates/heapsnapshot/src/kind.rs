@@ -102,6 +102,18 @@ pub enum EdgeKind {
 }
 
 impl EdgeKind {
+    /// Every kind, in discriminant order (`EdgeKind::ALL[k as usize] == k`).
+    pub const ALL: [Self; 8] = [
+        Self::Context,
+        Self::Element,
+        Self::Property,
+        Self::Internal,
+        Self::Hidden,
+        Self::Shortcut,
+        Self::Weak,
+        Self::Other,
+    ];
+
     /// Maps a V8 `meta.edge_types` name to a kind.
     #[must_use]
     pub fn from_meta_name(name: &str) -> Self {

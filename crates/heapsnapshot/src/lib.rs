@@ -25,7 +25,7 @@ pub use distance::BASE_SYSTEM_DISTANCE;
 pub use ephemeron::{WeakMapEdgeName, parse_weak_map_edge_name};
 pub use error::{ParseError, ParseErrorKind, Section};
 pub use essential::EssentialEdges;
-pub use graph::{EdgeIdx, EdgeLabel, GraphBuilder, HeapGraph, Location, NodeIdx};
+pub use graph::{EdgeEnd, EdgeIdx, EdgeLabel, GraphBuilder, HeapGraph, Location, NodeIdx};
 pub use idset::IdSet;
 pub use kind::{EdgeKind, NodeKind};
 pub use leak::{AnalyzeOptions, DiffError, analyze, report};

@@ -455,9 +455,10 @@ fn counts_beyond_u32_are_too_large() {
 
 #[test]
 fn a_huge_claimed_count_fails_cleanly_without_reserving_it() {
-    // 4 billion nodes claimed, six present: a count mismatch, not an allocation failure.
+    // Half a billion nodes claimed (near the most a graph can hold), six present: a count
+    // mismatch, not an allocation failure.
     let mut p = sample();
-    p.node_count = "4000000000".into();
+    p.node_count = "536870911".into();
     let e = err(&p.to_json());
     assert!(matches!(e, ParseError::CountMismatch { .. }), "{e:?}");
 }

@@ -35,8 +35,7 @@ fn assert_consistent(g: &HeapGraph, opts: ParseOptions) {
         assert_eq!(*g.first_edge.last().unwrap() as usize, g.edge_count());
     }
     assert_eq!(g.edge_name.len(), g.edge_count());
-    assert_eq!(g.edge_to.len(), g.edge_count());
-    assert!(g.edge_to.iter().all(|t| t.ix() < n));
+    assert!(g.edge_end.iter().all(|end| end.to().ix() < n));
     assert!(g.node_name.iter().all(|s| (s.0 as usize) < g.strings.len()));
     for node in g.nodes() {
         for e in g.edges(node) {

@@ -304,7 +304,7 @@ fn nodes_only_keeps_nodes_and_drops_edges_and_locations() {
     assert_eq!(g.self_size, full.self_size);
     assert_eq!(g.first_edge, [0; 7]);
     assert_eq!(g.edge_count(), 0);
-    assert!(g.edge_name.is_empty() && g.edge_to.is_empty());
+    assert!(g.edge_name.is_empty() && g.edge_end.is_empty());
     assert!(g.locations.is_empty());
     assert_eq!(g.edges(NodeIdx(2)).count(), 0);
     let edges_only = ParseOptions {

@@ -4,7 +4,9 @@
 
 use std::time::Instant;
 
-use memwatchdog_heapsnapshot::{EdgeKind, HeapGraph, NodeIdx, NodeKind, Retention, StringTable};
+use memwatchdog_heapsnapshot::{
+    EdgeEnd, EdgeKind, HeapGraph, NodeIdx, NodeKind, Retention, StringTable,
+};
 
 /// Builds a graph from `(from, to)` pairs sorted by `from`, all `property` edges, every
 /// node an `Object` of size 1 except the synthetic root.
@@ -28,9 +30,11 @@ fn graph(n: usize, edges: &[(u32, u32)]) -> HeapGraph {
         node_id: (0..n as u32).map(|i| 2 * i + 1).collect(),
         self_size,
         first_edge,
-        edge_kind: vec![EdgeKind::Property; edges.len()],
+        edge_end: edges
+            .iter()
+            .map(|&(_, to)| EdgeEnd::new(EdgeKind::Property, NodeIdx(to)))
+            .collect(),
         edge_name: vec![name.0; edges.len()],
-        edge_to: edges.iter().map(|&(_, to)| NodeIdx(to)).collect(),
         strings,
         locations: Vec::new(),
     }

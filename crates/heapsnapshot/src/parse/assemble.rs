@@ -130,9 +130,8 @@ impl Assembler {
             edge_sum: 0,
             max_node_name: None,
             edges: EdgeColumns {
-                kind: presized(e, 0)?,
+                end: presized(e, 0)?,
                 name: presized(e, 0)?,
-                to: presized(e, 0)?,
                 max_name: None,
             },
             locations: Vec::new(),
@@ -330,9 +329,8 @@ impl Assembler {
             node_id: self.node_id,
             self_size: self.self_size,
             first_edge: self.first_edge,
-            edge_kind: self.edges.kind,
+            edge_end: self.edges.end,
             edge_name: self.edges.name,
-            edge_to: self.edges.to,
             strings,
             locations: self.locations,
         })

@@ -23,7 +23,7 @@ use super::meta::EDGE_FIELDS;
 use super::numbers::Scan;
 use super::rows::{RowHandler, Rows};
 use crate::error::{ParseError, Section};
-use crate::graph::NodeIdx;
+use crate::graph::{EdgeEnd, NodeIdx};
 use crate::kind::EdgeKind;
 
 use super::assemble::{MaxName, exact_div, sat32, see};
@@ -55,18 +55,16 @@ pub(crate) struct EdgeCheck<'a> {
 /// The edge columns being built, and the largest string index among edge names.
 #[derive(Debug, Default)]
 pub(crate) struct EdgeColumns {
-    pub(crate) kind: Vec<EdgeKind>,
+    pub(crate) end: Vec<EdgeEnd>,
     pub(crate) name: Vec<u32>,
-    pub(crate) to: Vec<NodeIdx>,
     pub(crate) max_name: Option<MaxName>,
 }
 
 impl EdgeColumns {
     /// Appends `other`, whose rows start at row `first_row`.
     fn append(&mut self, mut other: Self, first_row: u64) {
-        self.kind.append(&mut other.kind);
+        self.end.append(&mut other.end);
         self.name.append(&mut other.name);
-        self.to.append(&mut other.to);
         if let Some(m) = other.max_name {
             see(&mut self.max_name, m.value, m.row + first_row, m.offset);
         }
@@ -115,9 +113,9 @@ impl RowHandler<N> for EdgeSink<'_, '_> {
                 });
             }
         };
-        self.out.kind.push(kind);
+        // `to < node_count < EdgeEnd::MAX_NODES` (checked with the header).
+        self.out.end.push(EdgeEnd::new(kind, NodeIdx(to as u32)));
         self.out.name.push(sat32(vals[NAME]));
-        self.out.to.push(NodeIdx(to as u32));
         Ok(())
     }
 }
@@ -275,9 +273,8 @@ fn read_piece(
     // V8's rows take 10 to 20 bytes.
     let rows_guess = buf.len().saturating_sub(start) / 10;
     let mut out = EdgeColumns {
-        kind: Vec::with_capacity(rows_guess),
+        end: Vec::with_capacity(rows_guess),
         name: Vec::with_capacity(rows_guess),
-        to: Vec::with_capacity(rows_guess),
         max_name: None,
     };
     let check = EdgeCheck {
@@ -340,9 +337,8 @@ mod tests {
         match (&alone, &helped) {
             (Ok((a, n)), Ok((b, m))) => {
                 assert_eq!(n, m);
-                assert_eq!(a.kind, b.kind);
+                assert_eq!(a.end, b.end);
                 assert_eq!(a.name, b.name);
-                assert_eq!(a.to, b.to);
                 assert_eq!(format!("{:?}", a.max_name), format!("{:?}", b.max_name));
                 Ok(*n)
             }

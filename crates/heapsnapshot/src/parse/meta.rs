@@ -15,6 +15,7 @@
 use serde_json::Value;
 
 use crate::error::ParseError;
+use crate::graph::EdgeEnd;
 use crate::kind::{EdgeKind, NodeKind};
 
 /// Node fields the parser reads, in role order; see [`Layout::node_roles`].
@@ -63,13 +64,13 @@ impl Layout {
             .into_iter()
             .map(EdgeKind::from_meta_name)
             .collect();
-        let node_count = count(&header, "node_count")?;
+        let node_count = count(&header, "node_count", EdgeEnd::MAX_NODES - 1)?;
         if node_count == 0 {
             return Err(meta_err(
                 "snapshot.node_count is 0, but a V8 snapshot always has a root node",
             ));
         }
-        let edge_count = count(&header, "edge_count")?;
+        let edge_count = count(&header, "edge_count", u32::MAX)?;
         Ok(Self {
             node_roles,
             edge_roles,
@@ -131,17 +132,20 @@ fn type_names<'a>(meta: &'a Value, key: &str) -> Result<Vec<&'a str>, ParseError
         .collect()
 }
 
-/// Reads `header[key]` as a count that fits the graph's `u32` indices.
-fn count(header: &Value, key: &str) -> Result<u32, ParseError> {
+/// Reads `header[key]` as a count of at most `max` (what the graph's indices can hold).
+fn count(header: &Value, key: &str, max: u32) -> Result<u32, ParseError> {
     let v = header
         .get(key)
         .ok_or_else(|| meta_err(format!("snapshot.{key} is missing")))?;
     let n = v
         .as_u64()
         .ok_or_else(|| meta_err(format!("snapshot.{key} is {v}, not a count")))?;
-    u32::try_from(n).map_err(|_| ParseError::TooLarge {
-        detail: format!("snapshot.{key} is {n}; at most {} are supported", u32::MAX),
-    })
+    u32::try_from(n)
+        .ok()
+        .filter(|&n| n <= max)
+        .ok_or_else(|| ParseError::TooLarge {
+            detail: format!("snapshot.{key} is {n}; at most {max} are supported"),
+        })
 }
 
 #[cfg(test)]
@@ -216,5 +220,18 @@ mod tests {
         let huge = NODE20.replace(r#""node_count":3"#, r#""node_count":5000000000"#);
         let err = Layout::from_header(huge.as_bytes(), 0).unwrap_err();
         assert!(matches!(err, ParseError::TooLarge { .. }), "{err}");
+        // Node indices share 32 bits with the edge kind: 2^29 nodes is one too many.
+        let limit = NODE20.replace(r#""node_count":3"#, r#""node_count":536870912"#);
+        let err = Layout::from_header(limit.as_bytes(), 0).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("snapshot.node_count is 536870912; at most 536870911 are supported"),
+            "{err}"
+        );
+        let most = NODE20.replace(r#""node_count":3"#, r#""node_count":536870911"#);
+        assert_eq!(
+            Layout::from_header(most.as_bytes(), 0).unwrap().node_count,
+            EdgeEnd::MAX_NODES - 1
+        );
     }
 }

@@ -196,38 +196,41 @@ mod tests {
             let err = Layout::from_header(h.as_bytes(), 0).unwrap_err();
             assert!(err.to_string().contains(want), "{h}: {err}");
         }
-        let no_types = NODE20.replace(r#""node_types":[["#, r#""node_types":["x",["#);
-        let err = Layout::from_header(no_types.as_bytes(), 0).unwrap_err();
-        assert!(
-            err.to_string().contains("meta.node_types[0] is not a list"),
-            "{err}"
-        );
-        let bad = NODE20.replace(r#""node_count":3"#, r#""node_count":-3"#);
-        let err = Layout::from_header(bad.as_bytes(), 0).unwrap_err();
-        assert!(
-            err.to_string()
-                .contains("snapshot.node_count is -3, not a count"),
-            "{err}"
-        );
-        let missing = NODE20.replace(r#""edge_count":2"#, r#""edgecount":2"#);
-        let err = Layout::from_header(missing.as_bytes(), 0).unwrap_err();
-        assert!(
-            err.to_string().contains("snapshot.edge_count is missing"),
-            "{err}"
-        );
-        let zero = NODE20.replace(r#""node_count":3"#, r#""node_count":0"#);
-        assert!(Layout::from_header(zero.as_bytes(), 0).is_err());
-        let huge = NODE20.replace(r#""node_count":3"#, r#""node_count":5000000000"#);
-        let err = Layout::from_header(huge.as_bytes(), 0).unwrap_err();
-        assert!(matches!(err, ParseError::TooLarge { .. }), "{err}");
-        // Node indices share 32 bits with the edge kind: 2^29 nodes is one too many.
-        let limit = NODE20.replace(r#""node_count":3"#, r#""node_count":536870912"#);
-        let err = Layout::from_header(limit.as_bytes(), 0).unwrap_err();
-        assert!(
-            err.to_string()
-                .contains("snapshot.node_count is 536870912; at most 536870911 are supported"),
-            "{err}"
-        );
+        // Edits of a good header, and the message each must produce.
+        let edits = [
+            (
+                r#""node_types":[["#,
+                r#""node_types":["x",["#,
+                "meta.node_types[0] is not a list",
+            ),
+            (
+                r#""node_count":3"#,
+                r#""node_count":-3"#,
+                "snapshot.node_count is -3, not a count",
+            ),
+            (
+                r#""edge_count":2"#,
+                r#""edgecount":2"#,
+                "snapshot.edge_count is missing",
+            ),
+            (
+                r#""node_count":3"#,
+                r#""node_count":0"#,
+                "snapshot.node_count is 0",
+            ),
+            (r#""node_count":3"#, r#""node_count":5000000000"#, "at most"),
+            // Node indices share 32 bits with the edge kind: 2^29 nodes is one too many.
+            (
+                r#""node_count":3"#,
+                r#""node_count":536870912"#,
+                "snapshot.node_count is 536870912; at most 536870911 are supported",
+            ),
+        ];
+        for (from, to, want) in edits {
+            let h = NODE20.replace(from, to);
+            let err = Layout::from_header(h.as_bytes(), 0).unwrap_err();
+            assert!(err.to_string().contains(want), "{to}: {err}");
+        }
         let most = NODE20.replace(r#""node_count":3"#, r#""node_count":536870911"#);
         assert_eq!(
             Layout::from_header(most.as_bytes(), 0).unwrap().node_count,

@@ -191,7 +191,7 @@ function targets(L, S, R) {
     } else if (memlab) {
       speed = `memlab: ${outcome(memlab)}`;
     }
-    rows.push(`| ${s.size} | ${speed} | ${ratio.toFixed(2)}x ${ratio <= 1.2 ? '(met)' : '(not met)'} |`);
+    rows.push(`| ${s.size} | ${speed} | ${ratio.toFixed(3)}x ${ratio <= 1.2 ? '(met)' : '(not met)'} |`);
   }
   if (rows.length === 0) return;
   L.push('');

@@ -458,7 +458,7 @@ fn a_huge_claimed_count_fails_cleanly_without_reserving_it() {
     // Half a billion nodes claimed (near the most a graph can hold), six present: a count
     // mismatch, not an allocation failure.
     let mut p = sample();
-    p.node_count = "536870911".into();
+    p.node_count = "536870912".into();
     let e = err(&p.to_json());
     assert!(matches!(e, ParseError::CountMismatch { .. }), "{e:?}");
 }

@@ -113,7 +113,7 @@ impl RowHandler<N> for EdgeSink<'_, '_> {
                 });
             }
         };
-        // `to < node_count < EdgeEnd::MAX_NODES` (checked with the header).
+        // `to < node_count <= EdgeEnd::MAX_NODES` (checked with the header).
         self.out.end.push(EdgeEnd::new(kind, NodeIdx(to as u32)));
         self.out.name.push(sat32(vals[NAME]));
         Ok(())

@@ -64,7 +64,7 @@ impl Layout {
             .into_iter()
             .map(EdgeKind::from_meta_name)
             .collect();
-        let node_count = count(&header, "node_count", EdgeEnd::MAX_NODES - 1)?;
+        let node_count = count(&header, "node_count", EdgeEnd::MAX_NODES)?;
         if node_count == 0 {
             return Err(meta_err(
                 "snapshot.node_count is 0, but a V8 snapshot always has a root node",
@@ -219,11 +219,11 @@ mod tests {
                 "snapshot.node_count is 0",
             ),
             (r#""node_count":3"#, r#""node_count":5000000000"#, "at most"),
-            // Node indices share 32 bits with the edge kind: 2^29 nodes is one too many.
+            // Node indices share 32 bits with the edge kind: 2^29 nodes at most.
             (
                 r#""node_count":3"#,
-                r#""node_count":536870912"#,
-                "snapshot.node_count is 536870912; at most 536870911 are supported",
+                r#""node_count":536870913"#,
+                "snapshot.node_count is 536870913; at most 536870912 are supported",
             ),
         ];
         for (from, to, want) in edits {
@@ -231,10 +231,10 @@ mod tests {
             let err = Layout::from_header(h.as_bytes(), 0).unwrap_err();
             assert!(err.to_string().contains(want), "{to}: {err}");
         }
-        let most = NODE20.replace(r#""node_count":3"#, r#""node_count":536870911"#);
+        let most = NODE20.replace(r#""node_count":3"#, r#""node_count":536870912"#);
         assert_eq!(
             Layout::from_header(most.as_bytes(), 0).unwrap().node_count,
-            EdgeEnd::MAX_NODES - 1
+            EdgeEnd::MAX_NODES
         );
     }
 }

@@ -135,8 +135,8 @@ impl Default for GrowthAllowance {
 ///
 /// - a *run*: the newest `min_points` or more short-window floor points each rise above the one
 ///   before by at least `rate_multiple` × threshold × Δt (the fixed threshold, or the adaptive
-///   minimum rate), by at least `min_step_bytes` and, in adaptive mode, by `noise_multiple` × the
-///   short window's noise,
+///   minimum rate), by at least `min_step_bytes` and, in adaptive mode after warm-up, by
+///   `noise_multiple` × the short window's noise,
 /// - the run covers at least `min_span_ms` (a sustained rise, not a warm-up burst),
 /// - the floor has grown by the whole growth allowance, measured from the lowest reading (after
 ///   a minor or a major GC; each is an upper bound of the live heap at its time) since the point
@@ -154,8 +154,9 @@ pub struct FastPathConfig {
     pub rate_multiple: f64,
     /// Each step must rise by at least this many bytes (above the read-back noise).
     pub min_step_bytes: f64,
-    /// With the adaptive threshold, each step must also rise by this multiple of the short
-    /// window's noise (`noise_bytes`), once that window has `short.min_points` points.
+    /// With the adaptive threshold and after warm-up, each step must also rise by this multiple
+    /// of the short window's noise (`noise_bytes`), once that window has `short.min_points`
+    /// points.
     pub noise_multiple: f64,
     /// How far back the fast path remembers floor points and readings (ms); longer than the
     /// short window, because V8 may run no major GC for a minute while a fast leak grows.

@@ -281,13 +281,12 @@ mod tests {
 
     #[test]
     fn fast_path_sees_a_leak_on_top_of_a_warm_up_ramp_in_adaptive_mode() {
-        // 2.5 MB/s plus a 40 MB warm-up in the first 10 s, majors as V8 ran them in a recorded
-        // run (then none for over a minute). The floors bend at the end of the warm-up, which
-        // inflates the short window's noise estimate (5.9 MB) and so its adaptive threshold
-        // (854 B/ms): held to 3x that rate, the 41 s step at 2.5 MB/s would not count, leaving
-        // the signal suspect until the next major. Each step of the run rises by over 3x the
-        // noise, though.
-        let samples = [
+        // 2.5 MB/s plus a 40 MB warm-up in the first 10 s, majors as V8 ran them in two
+        // recorded runs (then none for over a minute). The floors bend where the warm-up ends,
+        // which inflates the short window's noise estimate and so its adaptive threshold.
+        // First run: noise 5.9 MB, threshold 854 B/ms; held to 3x that rate, the 41 s step at
+        // 2.5 MB/s would not count, leaving the signal suspect until the next major.
+        let first = [
             (100.0, GcKind::Minor, 5 * MB),
             (400.0, GcKind::Major, 6_600_000),
             (2_800.0, GcKind::Major, 22_200_000),
@@ -295,13 +294,27 @@ mod tests {
             (15_000.0, GcKind::Major, 81_500_000),
             (56_000.0, GcKind::Major, 184 * MB),
         ];
-        let mut d = Detector::default();
-        let e = leaking_at(&mut d, &samples).expect("declared");
-        assert!((e.t_ms - 56_000.0).abs() < 1e-9, "{e:#?}");
-        let short = d.signal_status(Signal::Heap).short.unwrap();
-        assert!(short.threshold * 3.0 > 2_500.0, "{short:#?}");
-        let run = e.evidence.fast_path.unwrap();
-        assert!(run.qualifies && run.points >= 3, "{run:#?}");
+        // Second run: noise 18.6 MB at the 22 s major; held to 3x that noise, its 25 MB step
+        // would not count either (the old rate rule asked for 198 MB).
+        let second = [
+            (1_000.0, GcKind::Major, 4 * MB),
+            (2_900.0, GcKind::Major, 15 * MB),
+            (6_000.0, GcKind::Major, 47 * MB),
+            (12_700.0, GcKind::Major, 90 * MB),
+            (22_000.0, GcKind::Major, 115 * MB),
+        ];
+        for (samples, at, noise) in [
+            (&first[..], 56_000.0, 5.9e6),
+            (&second[..], 22_000.0, 18.6e6),
+        ] {
+            let mut d = Detector::default();
+            let e = leaking_at(&mut d, samples).expect("declared");
+            assert!((e.t_ms - at).abs() < 1e-9, "{e:#?}");
+            let short = d.signal_status(Signal::Heap).short.unwrap();
+            assert!((short.noise_bytes - noise).abs() < 0.1e6, "{short:#?}");
+            let run = e.evidence.fast_path.unwrap();
+            assert!(run.qualifies && run.points >= 3, "{run:#?}");
+        }
     }
 
     #[test]

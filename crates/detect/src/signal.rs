@@ -264,13 +264,15 @@ impl SignalTracker {
         self.last_fast = if self.rules.fast_path && cfg.fast_path.enabled {
             self.fast_floors.collect(true, &mut self.buf);
             // Steps are held to the fixed threshold or the adaptive minimum rate, and, in
-            // adaptive mode, to the short window's noise once it has the points for a verdict.
+            // adaptive mode after warm-up, to the short window's noise once it has the points
+            // for a verdict. During warm-up the start-up ramp bends the window's floor line,
+            // and its spread measures the bend, not the noise.
             let (threshold, noise) = match self.rule(cfg, WindowKind::Short) {
                 ThresholdRule::Fixed(t) => (t, 0.0),
                 ThresholdRule::Adaptive { min_rate, .. } => (
                     min_rate,
                     self.last_short
-                        .filter(|s| s.points >= self.rules.short.min_points)
+                        .filter(|s| self.warm && s.points >= self.rules.short.min_points)
                         .map_or(0.0, |s| s.noise_bytes),
                 ),
             };

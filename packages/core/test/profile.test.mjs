@@ -59,7 +59,14 @@ function assertHeapProfile(path) {
     n.children.forEach(walk);
   };
   walk(p.head);
-  for (const s of p.samples) assert.ok(ids.has(s.nodeId), `sample of unknown node ${s.nodeId}`);
+  for (const s of p.samples) {
+    assert.ok(Number.isInteger(s.nodeId) && Number.isInteger(s.size) && s.size > 0, JSON.stringify(s));
+  }
+  // V8 may list a sample whose node is not in the tree (seen once in CI under Node 22, as
+  // `HeapProfiler.getSamplingProfile` returned it); DevTools and `mw` skip such samples (see
+  // crates/heapprofile, `flattens_in_pre_order_and_counts_samples`). Most must be in the tree.
+  const known = p.samples.filter((s) => ids.has(s.nodeId)).length;
+  assert.ok(known * 10 >= p.samples.length * 9, `${p.samples.length - known} of ${p.samples.length} samples name no node`);
   return p;
 }
 

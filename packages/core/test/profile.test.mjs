@@ -63,7 +63,7 @@ function assertHeapProfile(path) {
     assert.ok(Number.isInteger(s.nodeId) && Number.isInteger(s.size) && s.size > 0, JSON.stringify(s));
   }
   // V8 may list a sample whose node is not in the tree (seen once in CI under Node 22, as
-  // `HeapProfiler.getSamplingProfile` returned it); DevTools and `mw` skip such samples (see
+  // `HeapProfiler.getSamplingProfile` returned it); `mw` skips such samples (see
   // crates/heapprofile, `flattens_in_pre_order_and_counts_samples`). Most must be in the tree.
   const known = p.samples.filter((s) => ids.has(s.nodeId)).length;
   assert.ok(known * 10 >= p.samples.length * 9, `${p.samples.length - known} of ${p.samples.length} samples name no node`);

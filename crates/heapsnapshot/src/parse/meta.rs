@@ -218,7 +218,11 @@ mod tests {
                 r#""node_count":0"#,
                 "snapshot.node_count is 0",
             ),
-            (r#""node_count":3"#, r#""node_count":5000000000"#, "at most"),
+            (
+                r#""node_count":3"#,
+                r#""node_count":5000000000"#,
+                "snapshot.node_count is 5000000000; at most 536870912 are supported",
+            ),
             // Node indices share 32 bits with the edge kind: 2^29 nodes at most.
             (
                 r#""node_count":3"#,

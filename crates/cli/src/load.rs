@@ -1,11 +1,14 @@
-//! Reads snapshot files, in parallel, with a progress bar per file on a terminal.
+//! Reads snapshot files, in parallel, with a progress bar per file on a terminal: mapped
+//! into memory a window at a time where possible ([`crate::mapped`]), read otherwise.
 
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use memwatchdog_heapsnapshot::{HeapGraph, ParseError, ParseOptions, parse};
+use memwatchdog_heapsnapshot::{HeapGraph, ParseError, ParseOptions, parse, parse_windows};
 use thiserror::Error;
+
+use crate::mapped::Mapped;
 
 /// A snapshot file that could not be read.
 #[derive(Debug, Error)]
@@ -108,12 +111,16 @@ fn load_one(job: &Job<'_>, bar: &ProgressBar) -> Result<HeapGraph, LoadError> {
         edges: job.edges,
         locations: job.edges,
     };
-    let graph = parse(
-        BufReader::with_capacity(1 << 20, file),
-        &opts,
-        &mut |offset| bar.set_position(offset),
-    )
-    .map_err(|source| LoadError::Parse {
+    let mut progress = |offset| bar.set_position(offset);
+    let parsed = match Mapped::new(file) {
+        Ok(mapped) => parse_windows(mapped, &opts, &mut progress),
+        Err(file) => parse(
+            BufReader::with_capacity(1 << 20, file),
+            &opts,
+            &mut progress,
+        ),
+    };
+    let graph = parsed.map_err(|source| LoadError::Parse {
         path: job.path.to_owned(),
         source,
     })?;

@@ -13,6 +13,7 @@ mod exit;
 mod format;
 mod inputs;
 mod load;
+mod mapped;
 mod output;
 mod profile_diff;
 mod profile_table;
@@ -24,6 +25,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    mapped::exit_cleanly_on_sigbus();
     let cli = cli::Cli::parse();
     let result = match cli.command {
         cli::Command::Analyze(args) => analyze::run(&args),

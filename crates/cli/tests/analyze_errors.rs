@@ -135,3 +135,57 @@ fn usage_errors_are_exit_2() {
     let out = common::mw(&[OsStr::new("analyze"), OsStr::new("only-one-file")]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// `mw` maps snapshot files; a mapped file truncated by another process while it is read
+/// raises SIGBUS. That is an input error with a message, not a crash. (The signal is
+/// sent by hand here: `mw` waits on a FIFO that nobody writes, so it is surely running.)
+#[test]
+fn sigbus_is_exit_3_with_a_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo.heapsnapshot");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_mw"))
+        .arg("analyze")
+        .args([&fifo, &fifo])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = format!("/proc/{}/status", child.id());
+    let catches_sigbus = || {
+        let text = std::fs::read_to_string(&status).unwrap_or_default();
+        text.lines()
+            .find_map(|l| l.strip_prefix("SigCgt:"))
+            .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+            .is_some_and(|mask| mask & (1 << (7 - 1)) != 0) // SIGBUS is signal 7
+    };
+    let started = std::time::Instant::now();
+    while !catches_sigbus() {
+        assert!(
+            started.elapsed().as_secs() < 30,
+            "mw never installed its SIGBUS handler"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let sent = std::process::Command::new("kill")
+        .args(["-BUS", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "mw: error: a snapshot file could not be read while mapped into memory (SIGBUS)"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("hint: run mw again once the file is complete"),
+        "{err}"
+    );
+}

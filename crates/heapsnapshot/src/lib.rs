@@ -1,4 +1,5 @@
-//! Sans-IO V8 heap snapshot engine: parse `.heapsnapshot` JSON from any `Read`, build a
+//! Sans-IO V8 heap snapshot engine: parse `.heapsnapshot` JSON from any `Read` (or from
+//! windows of it the caller has in memory, such as a mapped file), build a
 //! compact graph, and compute what DevTools computes (dominators, retained sizes,
 //! distances, retainer paths) plus the snapshot diff that names leak suspects.
 //!
@@ -29,6 +30,6 @@ pub use graph::{EdgeEnd, EdgeIdx, EdgeLabel, GraphBuilder, HeapGraph, Location, 
 pub use idset::IdSet;
 pub use kind::{EdgeKind, NodeKind};
 pub use leak::{AnalyzeOptions, DiffError, analyze, report};
-pub use parse::{ParseOptions, parse};
+pub use parse::{MIN_WINDOW, ParseOptions, Windows, parse, parse_windows};
 pub use retention::Retention;
 pub use strings::{StrIdx, StringTable};

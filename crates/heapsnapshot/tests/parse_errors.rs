@@ -4,7 +4,9 @@ mod parse_support;
 
 use std::io::Read;
 
-use memwatchdog_heapsnapshot::{ParseError, ParseErrorKind, ParseOptions, Section, parse};
+use memwatchdog_heapsnapshot::{
+    ParseError, ParseErrorKind, ParseOptions, Section, Windows, parse, parse_windows,
+};
 use parse_support::{Parts, parse_str, render};
 
 /// Parses, expects an error, and checks that its message is one line.
@@ -41,6 +43,33 @@ fn io_error_names_offset() {
     assert_eq!(
         e.to_string(),
         "cannot read the snapshot (at byte 100): device gone"
+    );
+}
+
+#[test]
+fn window_error_names_offset() {
+    struct FailAt<'a>(&'a [u8]);
+    impl<'a> Windows for FailAt<'a> {
+        type Window = &'a [u8];
+        fn window(&mut self, offset: u64) -> std::io::Result<&'a [u8]> {
+            let at = offset as usize;
+            if at >= 100 {
+                return Err(std::io::Error::other("mapping gone"));
+            }
+            Ok(&self.0[at..(at + 25).min(self.0.len())])
+        }
+    }
+    let text = sample().to_json();
+    let e = parse_windows(
+        FailAt(text.as_bytes()),
+        &ParseOptions::default(),
+        &mut |_| {},
+    )
+    .unwrap_err();
+    assert!(matches!(e, ParseError::Io { offset: 100, .. }), "{e:?}");
+    assert_eq!(
+        e.to_string(),
+        "cannot read the snapshot (at byte 100): mapping gone"
     );
 }
 

@@ -4,7 +4,7 @@
 mod parse_support;
 
 use memwatchdog_heapsnapshot::{HeapGraph, ParseError, ParseOptions, parse};
-use parse_support::{Parts, digest, parse_chunked};
+use parse_support::{Parts, digest, parse_chunked, parse_windowed};
 use proptest::prelude::*;
 
 /// The sample with more nodes and longer numbers, so the scanner's fast path and buffer
@@ -122,12 +122,26 @@ proptest! {
         let text = apply(bigger_sample().as_bytes(), &mutations);
         let whole = parse_bytes(&text, ParseOptions::default());
         let chunked = parse_chunked(&text, sizes, ParseOptions::default());
-        match (whole, chunked) {
-            (Ok(a), Ok(b)) => prop_assert_eq!(digest(&a), digest(&b)),
-            (Err(a), Err(b)) => prop_assert_eq!(a.to_string(), b.to_string()),
-            (a, b) => prop_assert!(false, "whole {:?} vs chunked {:?}", a.map(|g| g.node_count()), b.map(|g| g.node_count())),
-        }
+        prop_assert_eq!(outcome(&whole), outcome(&chunked));
     }
+
+    #[test]
+    fn windows_give_the_same_graph_or_error(
+        sizes in prop::collection::vec(16usize..80, 1..8),
+        mutations in prop::collection::vec(mutation(), 0..3),
+        nodes_only in any::<bool>(),
+    ) {
+        let text = apply(bigger_sample().as_bytes(), &mutations);
+        let opts = if nodes_only { ParseOptions::NODES_ONLY } else { ParseOptions::FULL };
+        let read = parse_bytes(&text, opts);
+        let windowed = parse_windowed(&text, sizes, opts);
+        prop_assert_eq!(outcome(&read), outcome(&windowed));
+    }
+}
+
+/// The graph's digest or the error's message, to compare two ways of parsing.
+fn outcome(parsed: &Result<HeapGraph, ParseError>) -> Result<String, String> {
+    parsed.as_ref().map(digest).map_err(ToString::to_string)
 }
 
 #[test]

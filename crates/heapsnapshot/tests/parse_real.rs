@@ -11,7 +11,7 @@ use std::process::Command;
 use memwatchdog_heapsnapshot::{
     EdgeKind, EdgeLabel, HeapGraph, NodeKind, ParseError, ParseOptions, Section, parse,
 };
-use parse_support::{digest, parse_chunked};
+use parse_support::{digest, parse_chunked, parse_windowed};
 
 /// Holds a few recognizable objects, then writes a snapshot to `process.argv[1]`.
 const PROGRAM: &str = r"
@@ -164,6 +164,16 @@ fn real_node_snapshot() {
         parse_chunked(&bytes, vec![1, 4093, 17, 65536, 3], ParseOptions::default()).unwrap();
     assert_eq!(digest(&chunked), digest(&g));
 
+    // So do windows of odd sizes, read in place; 1 MiB ones also share pieces with the
+    // edge helper thread.
+    let windowed = parse_windowed(
+        &bytes,
+        vec![16, 4093, 1 << 20, 17, 300_001],
+        ParseOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(digest(&windowed), digest(&g));
+
     // Cut anywhere: a truncation error at the cut.
     let mut sections = Vec::new();
     for k in 0..10 {
@@ -175,6 +185,11 @@ fn real_node_snapshot() {
             }
             other => panic!("cut at {cut}: {:?}", other.map(|g| g.node_count())),
         }
+        let windowed = parse_windowed(&bytes[..cut], vec![1 << 20], ParseOptions::default());
+        assert!(
+            matches!(windowed, Err(ParseError::Truncated { offset, .. }) if offset == cut as u64),
+            "windows, cut at {cut}"
+        );
     }
     assert!(sections.contains(&Section::Nodes), "{sections:?}");
     assert!(sections.contains(&Section::Edges), "{sections:?}");

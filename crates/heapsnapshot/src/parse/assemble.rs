@@ -7,7 +7,7 @@
 //! count. String indices are checked in [`Assembler::finish`], once the string table is
 //! known: only the largest index of each kind is remembered while scanning.
 
-use std::io::Read;
+use super::refill::Refill;
 
 use super::ParseOptions;
 use super::edges::{EdgeCheck, EdgeColumns, read_edges};
@@ -140,9 +140,9 @@ impl Assembler {
     }
 
     /// Reads the `nodes` array.
-    pub(crate) fn read_nodes<R: Read>(
+    pub(crate) fn read_nodes<S: Refill>(
         &mut self,
-        input: &mut Input<'_, R>,
+        input: &mut Input<'_, S>,
         key_offset: u64,
     ) -> Result<(), ParseError> {
         const TYPE: usize = 0;
@@ -207,9 +207,9 @@ impl Assembler {
     }
 
     /// Reads the `edges` array (see [`super::edges`]).
-    pub(crate) fn read_edges<R: Read>(
+    pub(crate) fn read_edges<S: Refill>(
         &mut self,
-        input: &mut Input<'_, R>,
+        input: &mut Input<'_, S>,
         key_offset: u64,
     ) -> Result<(), ParseError> {
         if std::mem::replace(&mut self.edges_read, true) {
@@ -245,9 +245,9 @@ impl Assembler {
     }
 
     /// Reads the `locations` array.
-    pub(crate) fn read_locations<R: Read>(
+    pub(crate) fn read_locations<S: Refill>(
         &mut self,
-        input: &mut Input<'_, R>,
+        input: &mut Input<'_, S>,
         key_offset: u64,
     ) -> Result<(), ParseError> {
         const OBJECT: usize = 0;

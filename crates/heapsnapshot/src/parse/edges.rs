@@ -12,7 +12,7 @@
 //! the whole array and gets a copy of each piece; whichever thread starts a piece first
 //! reads it, so a helper that a busy machine has not scheduled never holds this one up.
 
-use std::io::Read;
+use super::refill::Refill;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU8;
 use std::sync::atomic::Ordering::{AcqRel, Acquire};
@@ -123,8 +123,8 @@ impl RowHandler<N> for EdgeSink<'_, '_> {
 /// Reads the `edges` array (after optional whitespace) into `out`; returns the number of
 /// rows. With `helper`, a second thread reads half of each large window (see the module
 /// docs).
-pub(crate) fn read_edges<R: Read>(
-    input: &mut Input<'_, R>,
+pub(crate) fn read_edges<S: Refill>(
+    input: &mut Input<'_, S>,
     roles: &[u8],
     check: EdgeCheck<'_>,
     out: &mut EdgeColumns,
@@ -136,7 +136,7 @@ pub(crate) fn read_edges<R: Read>(
         return read_windows(input, &mut rows, check.edge_count, None);
     }
     std::thread::scope(|scope| {
-        let (jobs, job_queue) = mpsc::channel::<Job>();
+        let (jobs, job_queue) = mpsc::channel::<Job<S::Piece>>();
         let (done, results) = mpsc::channel::<Option<Piece>>();
         scope.spawn(move || {
             for job in job_queue {
@@ -145,7 +145,7 @@ pub(crate) fn read_edges<R: Read>(
                     .compare_exchange(PENDING, HELPER, AcqRel, Acquire)
                     .is_ok()
                 {
-                    let piece = read_piece(&job.bytes, 0, job.base, roles, check);
+                    let piece = read_piece(job.bytes.as_ref(), 0, job.base, roles, check);
                     if done.send(piece).is_err() {
                         break;
                     }
@@ -161,12 +161,13 @@ pub(crate) fn read_edges<R: Read>(
     })
 }
 
-/// A piece of a window offered to the helper: a copy of its bytes, so the window can be
-/// refilled whatever the helper does, and a claim that whoever starts first wins: the
-/// helper, or this thread once its own piece is read. So this thread never waits for a
-/// helper that a busy machine has not scheduled yet.
-struct Job {
-    bytes: Vec<u8>,
+/// A piece of a window offered to the helper: its bytes (a copy, or a share of the window
+/// when the input is already in memory), so the window can move on whatever the helper
+/// does, and a claim that whoever starts first wins: the helper, or this thread once its
+/// own piece is read. So this thread never waits for a helper that a busy machine has not
+/// scheduled yet.
+struct Job<P> {
+    bytes: P,
     /// Offset of `bytes[0]` in the file.
     base: u64,
     claim: Arc<AtomicU8>,
@@ -180,18 +181,18 @@ const MAIN: u8 = 2;
 type Piece = (EdgeColumns, u64, Scan);
 
 /// This thread's ends of the channels to the helper.
-struct Helper {
-    jobs: mpsc::Sender<Job>,
+struct Helper<P> {
+    jobs: mpsc::Sender<Job<P>>,
     /// One per piece the helper claimed, in order.
     results: mpsc::Receiver<Option<Piece>>,
 }
 
 /// The window loop of [`read_edges`].
-fn read_windows<R: Read>(
-    input: &mut Input<'_, R>,
+fn read_windows<S: Refill>(
+    input: &mut Input<'_, S>,
     rows: &mut Rows<'_, EdgeSink<'_, '_>, N>,
     edge_count: u64,
-    helper: Option<&Helper>,
+    helper: Option<&Helper<S::Piece>>,
 ) -> Result<u64, ParseError> {
     const S: Section = Section::Edges;
     let mut scan = Scan::new(S);
@@ -199,14 +200,14 @@ fn read_windows<R: Read>(
         if input.pos == input.end && !input.fill()? {
             return Err(input.truncated(S));
         }
-        let (buf, base) = (&input.buf[..input.end], input.base);
+        let (buf, base) = (&input.src.bytes()[..input.end], input.base);
         let mut i = input.pos;
         if let Some((helper, (mid, cut))) = helper.and_then(|h| Some((h, split_points(buf, i)?))) {
             let claim = Arc::new(AtomicU8::new(PENDING));
             let offered = helper
                 .jobs
                 .send(Job {
-                    bytes: buf[mid..cut].to_vec(),
+                    bytes: input.src.piece(mid..cut),
                     base: base + mid as u64,
                     claim: Arc::clone(&claim),
                 })

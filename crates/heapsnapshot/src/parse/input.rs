@@ -1,12 +1,13 @@
-//! A refillable byte window over any [`Read`], tracking absolute byte offsets.
+//! A refillable byte window over a [`Refill`] source, tracking absolute byte offsets.
 //!
-//! The parser never holds the whole file: it looks at `buf[pos..end]`, and when that runs
-//! out [`Input::fill`] reads the next chunk in place. [`Input::ensure`] keeps a few bytes
-//! contiguous (e.g. a `\uXXXX\uXXXX` escape that straddles two reads). Progress is
+//! The parser never holds the whole file: it looks at `bytes()[pos..end]`, and when that
+//! runs out [`Input::fill`] moves the window on. [`Input::ensure`] keeps a few bytes
+//! contiguous (e.g. a `\uXXXX\uXXXX` escape that straddles two windows). Progress is
 //! reported every [`PROGRESS_STEP`] bytes.
 
-use std::io::{ErrorKind, Read};
+use std::io::Read;
 
+use super::refill::{Reader, Refill};
 use crate::error::{ParseError, Section, describe_byte};
 
 /// Size of the read buffer.
@@ -16,21 +17,21 @@ pub(crate) const BUF_SIZE: usize = 1 << 20;
 pub(crate) const PROGRESS_STEP: u64 = 4 << 20;
 
 /// The byte window. See the module docs.
-pub(crate) struct Input<'p, R> {
-    reader: R,
-    pub(crate) buf: Box<[u8]>,
-    /// Next unread byte in `buf`.
+pub(crate) struct Input<'p, S> {
+    /// Where the window's bytes come from.
+    pub(crate) src: S,
+    /// Next unread byte of the window.
     pub(crate) pos: usize,
-    /// End of valid bytes in `buf`.
+    /// End of the window's valid bytes.
     pub(crate) end: usize,
-    /// Absolute offset of `buf[0]`.
+    /// Absolute offset of the window's first byte.
     pub(crate) base: u64,
     eof: bool,
     progress: &'p mut dyn FnMut(u64),
     next_progress: u64,
 }
 
-impl<'p, R: Read> Input<'p, R> {
+impl<'p, R: Read> Input<'p, Reader<R>> {
     /// Wraps `reader` with a buffer of [`BUF_SIZE`] bytes.
     pub(crate) fn new(reader: R, progress: &'p mut dyn FnMut(u64)) -> Self {
         Self::with_capacity(reader, progress, BUF_SIZE)
@@ -38,9 +39,15 @@ impl<'p, R: Read> Input<'p, R> {
 
     /// Wraps `reader` with a buffer of `cap` bytes (at least 16; small values test refills).
     pub(crate) fn with_capacity(reader: R, progress: &'p mut dyn FnMut(u64), cap: usize) -> Self {
+        Self::over(Reader::new(reader, cap.max(16)), progress)
+    }
+}
+
+impl<'p, S: Refill> Input<'p, S> {
+    /// An input over `src`, whose window starts empty at offset 0.
+    pub(crate) fn over(src: S, progress: &'p mut dyn FnMut(u64)) -> Self {
         Self {
-            reader,
-            buf: vec![0; cap.max(16)].into_boxed_slice(),
+            src,
             pos: 0,
             end: 0,
             base: 0,
@@ -61,65 +68,46 @@ impl<'p, R: Read> Input<'p, R> {
         (self.progress)(at);
     }
 
-    /// Reads more bytes after `end`, first moving `buf[pos..end]` to the front when there is
-    /// no room. Returns `false` at end of input.
-    fn read_more(&mut self) -> Result<bool, ParseError> {
+    /// Gets bytes after `end`, keeping those from `keep` on. Returns `false` at end of
+    /// input.
+    fn read_more(&mut self, keep: usize) -> Result<bool, ParseError> {
         if self.eof {
             return Ok(false);
         }
-        if self.end == self.buf.len() {
-            self.buf.copy_within(self.pos..self.end, 0);
-            self.base += self.pos as u64;
-            self.end -= self.pos;
-            self.pos = 0;
+        let (dropped, end) = self
+            .src
+            .refill(keep, self.end)
+            .map_err(|source| ParseError::Io {
+                offset: self.base + self.end as u64,
+                source,
+            })?;
+        self.base += dropped as u64;
+        self.pos -= dropped;
+        let had = self.end - dropped;
+        self.end = end;
+        if end == had {
+            self.eof = true;
+            return Ok(false);
         }
-        loop {
-            match self.reader.read(&mut self.buf[self.end..]) {
-                Ok(0) => {
-                    self.eof = true;
-                    return Ok(false);
-                }
-                Ok(n) => {
-                    // A reader claiming more than the space it was given is ignored beyond it.
-                    self.end = (self.end + n).min(self.buf.len());
-                    let reached = self.base + self.end as u64;
-                    if reached >= self.next_progress {
-                        self.next_progress = reached + PROGRESS_STEP;
-                        (self.progress)(reached);
-                    }
-                    return Ok(true);
-                }
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(source) => {
-                    return Err(ParseError::Io {
-                        offset: self.base + self.end as u64,
-                        source,
-                    });
-                }
-            }
+        let reached = self.base + end as u64;
+        if reached >= self.next_progress {
+            self.next_progress = reached + PROGRESS_STEP;
+            (self.progress)(reached);
         }
+        Ok(true)
     }
 
     /// Called when `pos == end`: starts a fresh window. Returns `false` at end of input.
     pub(crate) fn fill(&mut self) -> Result<bool, ParseError> {
         debug_assert_eq!(self.pos, self.end);
-        self.base += self.end as u64;
-        self.pos = 0;
-        self.end = 0;
-        self.read_more()
+        self.read_more(self.end)
     }
 
-    /// Makes at least `n` unread bytes available in `buf[pos..end]` (`n` ≤ 16). Returns
-    /// `false` when the input ends first (the available bytes stay readable).
+    /// Makes at least `n` unread bytes available in `bytes()[pos..end]` (`n` ≤ 16).
+    /// Returns `false` when the input ends first (the available bytes stay readable).
     pub(crate) fn ensure(&mut self, n: usize) -> Result<bool, ParseError> {
         while self.end - self.pos < n {
-            if self.pos + n > self.buf.len() {
-                self.buf.copy_within(self.pos..self.end, 0);
-                self.base += self.pos as u64;
-                self.end -= self.pos;
-                self.pos = 0;
-            }
-            if !self.read_more()? {
+            if !self.read_more(self.pos)? {
                 return Ok(false);
             }
         }
@@ -130,7 +118,7 @@ impl<'p, R: Read> Input<'p, R> {
     pub(crate) fn peek_non_ws(&mut self) -> Result<Option<u8>, ParseError> {
         loop {
             while self.pos < self.end {
-                let b = self.buf[self.pos];
+                let b = self.src.bytes()[self.pos];
                 if !is_ws(b) {
                     return Ok(Some(b));
                 }
@@ -243,11 +231,11 @@ mod tests {
         let mut seen = Vec::new();
         while input.ensure(7).unwrap() {
             assert!(input.end - input.pos >= 7);
-            seen.push(input.buf[input.pos]);
-            assert_eq!(input.offset(), u64::from(input.buf[input.pos]));
+            seen.push(input.src.bytes()[input.pos]);
+            assert_eq!(input.offset(), u64::from(input.src.bytes()[input.pos]));
             input.pos += 1;
         }
-        seen.extend_from_slice(&input.buf[input.pos..input.end]);
+        seen.extend_from_slice(&input.src.bytes()[input.pos..input.end]);
         assert_eq!(seen, data);
     }
 

@@ -6,7 +6,7 @@
 //! one UTF-16 unit and can emit lone surrogates (`"\uD800"`); those become U+FFFD instead
 //! of failing, as do raw bytes that are not valid UTF-8.
 
-use std::io::Read;
+use super::refill::Refill;
 
 use memchr::memchr2;
 
@@ -14,7 +14,7 @@ use super::input::Input;
 use crate::error::{ParseError, Section};
 use crate::strings::StringTable;
 
-impl<R: Read> Input<'_, R> {
+impl<S: Refill> Input<'_, S> {
     /// Reads the rest of a string whose opening `"` was just consumed and hands its decoded
     /// bytes (UTF-8 unless the raw input was not) to `f`. `scratch` is reused between calls.
     pub(crate) fn read_string_body<T>(
@@ -23,7 +23,7 @@ impl<R: Read> Input<'_, R> {
         scratch: &mut Vec<u8>,
         f: impl FnOnce(&[u8]) -> T,
     ) -> Result<T, ParseError> {
-        let avail = &self.buf[self.pos..self.end];
+        let avail = &self.src.bytes()[self.pos..self.end];
         if let Some(k) = memchr2(b'"', b'\\', avail) {
             if avail[k] == b'"' {
                 let out = f(&avail[..k]);
@@ -36,7 +36,7 @@ impl<R: Read> Input<'_, R> {
             if self.pos == self.end && !self.fill()? {
                 return Err(self.truncated(section));
             }
-            let avail = &self.buf[self.pos..self.end];
+            let avail = &self.src.bytes()[self.pos..self.end];
             match memchr2(b'"', b'\\', avail) {
                 None => {
                     scratch.extend_from_slice(avail);
@@ -110,7 +110,7 @@ impl<R: Read> Input<'_, R> {
         if !self.ensure(2)? {
             return Err(self.truncated(section));
         }
-        let c = self.buf[self.pos + 1];
+        let c = self.src.bytes()[self.pos + 1];
         let simple = match c {
             b'"' | b'\\' | b'/' => c,
             b'b' => 0x08,
@@ -136,7 +136,7 @@ impl<R: Read> Input<'_, R> {
         if !self.ensure(6)? {
             return Err(self.truncated(section));
         }
-        let unit = match hex4(&self.buf[self.pos + 2..self.pos + 6]) {
+        let unit = match hex4(&self.src.bytes()[self.pos + 2..self.pos + 6]) {
             Ok(u) => u,
             Err(i) => {
                 let at = self.pos + 2 + i;
@@ -144,7 +144,7 @@ impl<R: Read> Input<'_, R> {
                     self.base + at as u64,
                     section,
                     "a hex digit in a \\u escape",
-                    self.buf[at],
+                    self.src.bytes()[at],
                 ));
             }
         };
@@ -168,7 +168,7 @@ impl<R: Read> Input<'_, R> {
         if !self.ensure(6)? {
             return Ok(None);
         }
-        let b = &self.buf[self.pos..self.pos + 6];
+        let b = &self.src.bytes()[self.pos..self.pos + 6];
         if b[0] != b'\\' || b[1] != b'u' {
             return Ok(None);
         }

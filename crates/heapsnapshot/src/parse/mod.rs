@@ -1,6 +1,8 @@
-//! Streaming parser: V8 `.heapsnapshot` bytes from any [`Read`] → [`HeapGraph`].
+//! Streaming parser: V8 `.heapsnapshot` bytes from any [`Read`] ([`parse`]), or from
+//! windows of bytes already in memory ([`parse_windows`]) → [`HeapGraph`].
 //!
-//! The file is read once through a 1 MiB window, never held whole. The `snapshot` header
+//! The file is read once through a window (a 1 MiB buffer, or the caller's windows),
+//! never held whole. The `snapshot` header
 //! goes to `serde_json`; the integer arrays go through a hand-written scanner straight
 //! into pre-sized columns; the `strings` array through a small JSON string decoder.
 //! Unknown keys (`trace_function_infos`, `trace_tree`, `samples`, future ones) are skipped.
@@ -27,14 +29,19 @@ mod input;
 mod json_str;
 mod meta;
 mod numbers;
+mod refill;
 mod rows;
 mod skip;
+mod windows;
 
 use std::io::Read;
 
 use assemble::Assembler;
 use input::Input;
 use meta::Layout;
+use refill::Refill;
+use windows::InPlace;
+pub use windows::{MIN_WINDOW, Windows};
 
 use crate::error::{ParseError, Section, describe_byte};
 use crate::graph::HeapGraph;
@@ -89,15 +96,34 @@ pub fn parse<R: Read>(
     opts: &ParseOptions,
     progress: &mut dyn FnMut(u64),
 ) -> Result<HeapGraph, ParseError> {
-    let mut input = Input::new(reader, progress);
-    let graph = parse_input(&mut input, *opts)?;
+    parse_from(Input::new(reader, progress), *opts)
+}
+
+/// [`parse`] for a snapshot that is already in memory, such as a file mapped window by
+/// window: the bytes are scanned where they are, not copied into a buffer first.
+///
+/// # Errors
+/// As [`parse`]; an error of [`Windows::window`] is [`ParseError::Io`].
+pub fn parse_windows<W: Windows>(
+    windows: W,
+    opts: &ParseOptions,
+    progress: &mut dyn FnMut(u64),
+) -> Result<HeapGraph, ParseError> {
+    parse_from(Input::over(InPlace::new(windows), progress), *opts)
+}
+
+fn parse_from<S: Refill>(
+    mut input: Input<'_, S>,
+    opts: ParseOptions,
+) -> Result<HeapGraph, ParseError> {
+    let graph = parse_input(&mut input, opts)?;
     input.report_progress();
     Ok(graph)
 }
 
 /// The top-level object: dispatches each key to its reader.
-pub(crate) fn parse_input<R: Read>(
-    input: &mut Input<'_, R>,
+pub(crate) fn parse_input<S: Refill>(
+    input: &mut Input<'_, S>,
     opts: ParseOptions,
 ) -> Result<HeapGraph, ParseError> {
     const TOP: Section = Section::TopLevel;
@@ -193,7 +219,7 @@ const SNAPSHOT_KEYS: [&str; 8] = [
 
 /// The error for an array that needs the header before the header: a `.cpuprofile` (whose
 /// `nodes` hold objects) is named as such, anything else is told to put `snapshot` first.
-fn header_missing<R: Read>(input: &mut Input<'_, R>, key: String, offset: u64) -> ParseError {
+fn header_missing<S: Refill>(input: &mut Input<'_, S>, key: String, offset: u64) -> ParseError {
     let looks_like_cpu_profile =
         key == "nodes" && input.peek_non_ws().ok().flatten() == Some(b'[') && {
             input.pos += 1;
@@ -209,9 +235,9 @@ fn header_missing<R: Read>(input: &mut Input<'_, R>, key: String, offset: u64) -
 }
 
 /// Recognizes gzip files and non-JSON input before anything else; skips a UTF-8 BOM.
-fn sniff<R: Read>(input: &mut Input<'_, R>) -> Result<(), ParseError> {
+fn sniff<S: Refill>(input: &mut Input<'_, S>) -> Result<(), ParseError> {
     input.ensure(3)?;
-    let head = &input.buf[input.pos..input.end];
+    let head = &input.src.bytes()[input.pos..input.end];
     if head.starts_with(&[0x1f, 0x8b]) {
         return Err(ParseError::Gzip);
     }
@@ -228,7 +254,7 @@ fn sniff<R: Read>(input: &mut Input<'_, R>) -> Result<(), ParseError> {
 }
 
 /// Collects the `snapshot` object's bytes and reads the layout from them.
-fn read_header<R: Read>(input: &mut Input<'_, R>) -> Result<Layout, ParseError> {
+fn read_header<S: Refill>(input: &mut Input<'_, S>) -> Result<Layout, ParseError> {
     let b = input.peek_required(Section::Header)?;
     let offset = input.offset();
     if b != b'{' {

@@ -6,7 +6,7 @@
 //! may straddle two reads; it allocates nothing and hands each value with its byte offset
 //! to a closure. Numbers beyond `u64::MAX` saturate to it.
 
-use std::io::Read;
+use super::refill::Refill;
 
 use super::input::{Input, is_ws, syntax_error};
 use crate::error::{ParseError, Section};
@@ -37,14 +37,14 @@ impl<F: FnMut(u64, u64) -> Result<(), ParseError>> UintSink for F {
     }
 }
 
-impl<R: Read> Input<'_, R> {
+impl<S: Refill> Input<'_, S> {
     /// Skips a JSON array of unsigned integers without reading its numbers: an integer
     /// array holds no nested `]`, so the first one ends it (found with memchr at memory
     /// speed). Only a missing end is reported (as truncation).
     pub(crate) fn skip_uint_array(&mut self, section: Section) -> Result<(), ParseError> {
         self.expect(b'[', section, "'['")?;
         loop {
-            if let Some(i) = memchr::memchr(b']', &self.buf[self.pos..self.end]) {
+            if let Some(i) = memchr::memchr(b']', &self.src.bytes()[self.pos..self.end]) {
                 self.pos += i + 1;
                 return Ok(());
             }
@@ -57,10 +57,10 @@ impl<R: Read> Input<'_, R> {
 
     /// Reads a JSON array of unsigned integers (skipping whitespace before it), handing
     /// each element in order to `sink`.
-    pub(crate) fn scan_uint_array<S: UintSink>(
+    pub(crate) fn scan_uint_array<K: UintSink>(
         &mut self,
         section: Section,
-        sink: &mut S,
+        sink: &mut K,
     ) -> Result<(), ParseError> {
         self.expect(b'[', section, "'['")?;
         let mut scan = Scan::new(section);
@@ -68,7 +68,9 @@ impl<R: Read> Input<'_, R> {
             if self.pos == self.end && !self.fill()? {
                 return Err(self.truncated(section));
             }
-            if let Some(after) = scan.run(&self.buf[..self.end], self.pos, self.base, sink)? {
+            if let Some(after) =
+                scan.run(&self.src.bytes()[..self.end], self.pos, self.base, sink)?
+            {
                 self.pos = after;
                 return Ok(());
             }

@@ -6,12 +6,12 @@
 //! without recursion, so deep nesting cannot overflow the stack. It does not check
 //! commas and colons inside the value: a skipped value only has to end where it should.
 
-use std::io::Read;
+use super::refill::Refill;
 
 use super::input::Input;
 use crate::error::{ParseError, Section};
 
-impl<R: Read> Input<'_, R> {
+impl<S: Refill> Input<'_, S> {
     /// Skips one JSON value after optional whitespace. With `capture`, appends the value's
     /// bytes to it and fails with [`ParseError::TooLarge`] beyond `limit` bytes.
     pub(crate) fn skip_value(
@@ -34,7 +34,7 @@ impl<R: Read> Input<'_, R> {
                 return Err(self.truncated(section));
             }
             let start = self.pos;
-            let buf = &self.buf[..self.end];
+            let buf = &self.src.bytes()[..self.end];
             let mut i = start;
             let mut done = false;
             while i < buf.len() {
@@ -96,7 +96,7 @@ impl<R: Read> Input<'_, R> {
     fn skip_scalar(&mut self, mut capture: Option<&mut Vec<u8>>) -> Result<(), ParseError> {
         loop {
             let start = self.pos;
-            let buf = &self.buf[..self.end];
+            let buf = &self.src.bytes()[..self.end];
             let mut i = start;
             while i < buf.len()
                 && matches!(buf[i], b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'.' | b'+' | b'-')

@@ -1,7 +1,9 @@
-//! Whole-file parsing through tiny read buffers, so that every token, escape and number
-//! straddles a refill somewhere (the integration tests use the real 1 MiB buffer).
+//! Whole-file parsing through tiny read buffers and tiny windows, so that every token,
+//! escape and number straddles a refill somewhere (the integration tests use the real
+//! 1 MiB buffer).
 
 use super::input::{Input, OneByte};
+use super::windows::{InPlace, MIN_WINDOW, Windows};
 use super::{ParseOptions, parse_input};
 use crate::error::ParseError;
 use crate::graph::HeapGraph;
@@ -32,6 +34,31 @@ fn tiny_buffers_give_the_same_graph() {
                 let got = format!("{:?}", parse_with(cap, one_byte, opts).unwrap());
                 assert_eq!(got, want, "cap {cap} one_byte {one_byte}");
             }
+        }
+    }
+}
+
+/// The sample in windows of `size` bytes.
+struct Fixed(usize);
+
+impl Windows for Fixed {
+    type Window = &'static [u8];
+
+    fn window(&mut self, offset: u64) -> std::io::Result<&'static [u8]> {
+        let rest = &SAMPLE.as_bytes()[offset as usize..];
+        Ok(&rest[..self.0.min(rest.len())])
+    }
+}
+
+#[test]
+fn tiny_windows_give_the_same_graph() {
+    for opts in [ParseOptions::FULL, ParseOptions::NODES_ONLY] {
+        let want = format!("{:?}", parse_with(1 << 20, false, opts).unwrap());
+        for size in MIN_WINDOW..100 {
+            let mut progress = |_| {};
+            let mut input = Input::over(InPlace::new(Fixed(size)), &mut progress);
+            let got = format!("{:?}", parse_input(&mut input, opts).unwrap());
+            assert_eq!(got, want, "windows of {size} bytes");
         }
     }
 }

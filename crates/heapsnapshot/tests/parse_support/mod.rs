@@ -8,7 +8,9 @@
 use std::fmt::Write as _;
 use std::io::Read;
 
-use memwatchdog_heapsnapshot::{HeapGraph, ParseError, ParseOptions, parse};
+use memwatchdog_heapsnapshot::{
+    HeapGraph, MIN_WINDOW, ParseError, ParseOptions, Windows, parse, parse_windows,
+};
 
 /// `meta.node_types[0]` as Node 20 writes it (16 types).
 pub const NODE20_TYPES: &[&str] = &[
@@ -244,6 +246,39 @@ pub fn parse_chunked(
         next: 0,
     };
     parse(reader, &opts, &mut |_| {})
+}
+
+/// Hands out windows of the input of the given sizes (cycled, at least [`MIN_WINDOW`]),
+/// each from the offset asked for: the zero-copy path `mw` takes with mapped files.
+pub struct Slices<'a> {
+    pub data: &'a [u8],
+    pub sizes: Vec<usize>,
+    pub next: usize,
+}
+
+impl<'a> Windows for Slices<'a> {
+    type Window = &'a [u8];
+
+    fn window(&mut self, offset: u64) -> std::io::Result<&'a [u8]> {
+        let size = self.sizes[self.next % self.sizes.len()].max(MIN_WINDOW);
+        self.next += 1;
+        let rest = &self.data[(offset as usize).min(self.data.len())..];
+        Ok(&rest[..size.min(rest.len())])
+    }
+}
+
+/// Parses handing out `sizes`-byte windows.
+pub fn parse_windowed(
+    s: &[u8],
+    sizes: Vec<usize>,
+    opts: ParseOptions,
+) -> Result<HeapGraph, ParseError> {
+    let windows = Slices {
+        data: s,
+        sizes,
+        next: 0,
+    };
+    parse_windows(windows, &opts, &mut |_| {})
 }
 
 /// A comparable rendering of every column of a graph.

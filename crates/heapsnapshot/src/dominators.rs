@@ -11,9 +11,10 @@
 //! use the Cooper–Harvey–Kennedy fixed-point iteration over a post-order, which can
 //! need many passes (quadratic) on large heaps. This module implements the same simple
 //! Lengauer–Tarjan: `O(m log n)` whatever the graph's shape, no recursion (a 10-million
-//! node chain is fine), and about 28 bytes per node plus 4 per essential edge of
+//! node chain is fine), and about 24 bytes per node plus 4 per essential edge of
 //! temporary memory (predecessor lists by node, a 16-byte record per node for the
-//! forest, three `u32` columns), all freed on return. The predecessor lists are sized
+//! forest, which the DFS fills as it numbers the nodes, two `u32` columns), all freed
+//! on return. The predecessor lists are sized
 //! from retainer counts taken while the edges are classified and filled on a second
 //! thread, from the batches of nodes the DFS has numbered, while the DFS goes on: their
 //! random writes (and page faults) are then off the DFS's path, on the other core. The
@@ -76,7 +77,7 @@ impl Dominators {
         for (v, _) in retainer_counts.iter().enumerate().filter(|(_, c)| **c > 0) {
             has_retainer.insert(v);
         }
-        let (vertex, dom, root_reachable, parent_buffer) = std::thread::scope(|scope| {
+        let (vertex, dom, root_reachable, spare) = std::thread::scope(|scope| {
             let (numbered, chunks) = mpsc::sync_channel(FILL_QUEUE);
             let essential = &essential;
             let filler =
@@ -104,18 +105,19 @@ impl Dominators {
             drop(has_retainer);
             let Finished {
                 vertex,
-                parent,
+                tree,
                 cursor,
             } = dfs.finish();
             // Set up the forest while the filler catches up with the last numbers; the
             // cursors' pages become the buckets (fresh pages cost a fault each).
-            let forest = Forest::new(&parent, cursor);
+            let forest = Forest::new(tree, cursor);
             let preds = filler.join().expect("predecessor thread panicked");
             let dom = forest.immediate_dominators(&preds, &vertex, &virtual_root);
-            (vertex, dom, root_reachable, parent)
+            (vertex, dom, root_reachable, preds.first)
         });
-        // Every slot is written below: the parents' pages serve again.
-        let mut idom = parent_buffer;
+        // Every slot is written below: the predecessor offsets' pages serve again.
+        let mut idom = spare;
+        idom.truncate(n);
         for (&v, &d) in vertex.iter().zip(&dom) {
             idom[v as usize] = vertex[d as usize];
         }
@@ -220,19 +222,22 @@ impl Predecessors {
 struct Finished {
     /// Preorder number -> node.
     vertex: Vec<u32>,
-    /// Preorder number -> DFS parent's preorder number.
-    parent: Vec<u32>,
+    /// Preorder number -> the node's forest slot, holding its DFS parent.
+    tree: Vec<Slot>,
     /// Spent: one `u32` per node, to be reused.
     cursor: Vec<u32>,
 }
 
-/// Iterative DFS numbering; no stack: it backtracks through `parent` and resumes each
+/// Iterative DFS numbering; no stack: it backtracks through the parents and resumes each
 /// node's edge scan from `cursor` (both indexed by preorder number).
 struct Dfs {
     /// Preorder number -> node.
     vertex: Vec<u32>,
-    /// Preorder number -> parent's preorder number (the root's is 0).
-    parent: Vec<u32>,
+    /// Preorder number -> Lengauer–Tarjan's forest slot, set up with the parent's
+    /// preorder number (the root's is 0) as its ancestor: the DFS writes the forest as
+    /// it goes, so no parent column is ever held beside it (memory peaks in
+    /// Lengauer–Tarjan).
+    tree: Vec<Slot>,
     /// Preorder number -> next edge to scan.
     cursor: Vec<u32>,
     /// Nodes numbered so far (a bit per node stays in cache).
@@ -247,7 +252,7 @@ impl Dfs {
     fn new(n: usize, numbered: mpsc::SyncSender<Numbered>) -> Self {
         Self {
             vertex: Vec::with_capacity(n),
-            parent: Vec::with_capacity(n),
+            tree: Vec::with_capacity(n),
             cursor: Vec::with_capacity(n),
             visited: BitSet::new(n),
             numbered,
@@ -260,7 +265,7 @@ impl Dfs {
         let k = self.vertex.len() as u32;
         self.visited.insert(v as usize);
         self.vertex.push(v);
-        self.parent.push(parent);
+        self.tree.push(Slot::new(k, parent));
         self.cursor.push(g.first_edge[v as usize]);
         if self.vertex.len() - self.sent == FILL_CHUNK {
             self.send();
@@ -284,7 +289,7 @@ impl Dfs {
         }
         Finished {
             vertex: self.vertex,
-            parent: self.parent,
+            tree: self.tree,
             cursor: self.cursor,
         }
     }
@@ -315,7 +320,7 @@ impl Dfs {
             match next {
                 Some(child) => cur = child,
                 None if cur == top => break,
-                None => cur = self.parent[cur as usize],
+                None => cur = self.tree[cur as usize].ancestor,
             }
         }
     }
@@ -339,6 +344,19 @@ struct Slot {
     link: u32,
 }
 
+impl Slot {
+    /// The slot of preorder number `v`, whose DFS parent is `parent`: a tree of its own,
+    /// not yet linked, labelled with itself.
+    fn new(v: u32, parent: u32) -> Self {
+        Self {
+            ancestor: parent,
+            label: v,
+            label_semi: v,
+            link: NONE,
+        }
+    }
+}
+
 /// Marks a `link` that still has to be replaced by the dominator of the node it names.
 const DEFERRED: u32 = 1 << 31;
 
@@ -351,23 +369,13 @@ struct Forest {
 }
 
 impl Forest {
-    /// The forest of the DFS tree `parent`; `spare` is any buffer (its allocation is
-    /// reused for the buckets).
-    fn new(parent: &[u32], mut spare: Vec<u32>) -> Self {
-        let n = parent.len();
+    /// The forest of the DFS tree `tree` (from [`Dfs`]); `spare` is any buffer (its
+    /// allocation is reused for the buckets).
+    fn new(tree: Vec<Slot>, mut spare: Vec<u32>) -> Self {
+        let n = tree.len();
         assert!(n < DEFERRED as usize, "too many nodes");
-        let t = parent
-            .iter()
-            .enumerate()
-            .map(|(i, &p)| Slot {
-                ancestor: p,
-                label: i as u32,
-                label_semi: i as u32,
-                link: NONE,
-            })
-            .collect();
         Self {
-            t,
+            t: tree,
             bucket_head: {
                 spare.clear();
                 spare.resize(n, NONE);

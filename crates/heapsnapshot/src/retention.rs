@@ -37,7 +37,7 @@
 //! ```
 //!
 //! Memory: the result costs 20 bytes per node (four columns) plus a bit; computing it
-//! needs about 28 bytes per node and 4 bytes per essential edge more, for a moment.
+//! needs about 24 bytes per node and 4 bytes per essential edge more, for a moment.
 
 use crate::bitset::BitSet;
 use crate::distance::{Distances, NONE};

@@ -140,6 +140,8 @@ fn run(baseline: &Path, leak: &Path, max_bytes: u64, system_root: &Path) -> Outc
     }
 }
 
+/// Reads a snapshot with `read`, never mapped as `mw` does: in the user's service a file
+/// truncated while mapped would raise a SIGBUS that kills the process.
 fn load(path: &Path, opts: ParseOptions) -> Result<HeapGraph, String> {
     let file = File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
     parse(file, &opts, &mut |_| {}).map_err(|e| format!("{}: {e}", path.display()))

@@ -7,12 +7,11 @@
 //! count. String indices are checked in [`Assembler::finish`], once the string table is
 //! known: only the largest index of each kind is remembered while scanning.
 
-use super::refill::Refill;
-
 use super::ParseOptions;
 use super::edges::{EdgeCheck, EdgeColumns, read_edges};
 use super::input::Input;
 use super::meta::{LOCATION_FIELDS, Layout, NODE_FIELDS};
+use super::refill::Refill;
 use super::rows::Rows;
 use crate::error::{ParseError, Section};
 use crate::graph::{HeapGraph, Location, NodeIdx};

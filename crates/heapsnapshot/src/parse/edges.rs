@@ -9,10 +9,10 @@
 //! the helper met nothing unusual; otherwise (another layout, a malformed row) its work
 //! is dropped and the piece is read again here, so values, checks and errors — offsets,
 //! row numbers — are exactly those of reading the array in one go. The helper lives for
-//! the whole array and gets a copy of each piece; whichever thread starts a piece first
-//! reads it, so a helper that a busy machine has not scheduled never holds this one up.
+//! the whole array and gets each piece (a copy, or a share of a window that is already
+//! in memory); whichever thread starts a piece first reads it, so a helper that a busy
+//! machine has not scheduled never holds this one up.
 
-use super::refill::Refill;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU8;
 use std::sync::atomic::Ordering::{AcqRel, Acquire};
@@ -21,6 +21,7 @@ use std::sync::mpsc;
 use super::input::Input;
 use super::meta::EDGE_FIELDS;
 use super::numbers::Scan;
+use super::refill::Refill;
 use super::rows::{RowHandler, Rows};
 use crate::error::{ParseError, Section};
 use crate::graph::{EdgeEnd, NodeIdx};

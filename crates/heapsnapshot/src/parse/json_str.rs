@@ -6,11 +6,10 @@
 //! one UTF-16 unit and can emit lone surrogates (`"\uD800"`); those become U+FFFD instead
 //! of failing, as do raw bytes that are not valid UTF-8.
 
-use super::refill::Refill;
-
 use memchr::memchr2;
 
 use super::input::Input;
+use super::refill::Refill;
 use crate::error::{ParseError, Section};
 use crate::strings::StringTable;
 

@@ -6,9 +6,8 @@
 //! may straddle two reads; it allocates nothing and hands each value with its byte offset
 //! to a closure. Numbers beyond `u64::MAX` saturate to it.
 
-use super::refill::Refill;
-
 use super::input::{Input, is_ws, syntax_error};
+use super::refill::Refill;
 use crate::error::{ParseError, Section};
 
 /// Where the scanner is between two bytes.

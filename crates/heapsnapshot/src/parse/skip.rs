@@ -6,9 +6,8 @@
 //! without recursion, so deep nesting cannot overflow the stack. It does not check
 //! commas and colons inside the value: a skipped value only has to end where it should.
 
-use super::refill::Refill;
-
 use super::input::Input;
+use super::refill::Refill;
 use crate::error::{ParseError, Section};
 
 impl<S: Refill> Input<'_, S> {

@@ -37,6 +37,8 @@
 //! recorded as its *parent edge*; following parent edges from a node back to the root
 //! gives its shortest retainer path, through a user root whenever one reaches it.
 
+use std::collections::VecDeque;
+
 use crate::bitset::BitSet;
 use crate::ephemeron::EphemeronNames;
 use crate::essential::is_document_dom_trees_root;
@@ -67,7 +69,7 @@ impl Distances {
             filter: Filter::new(g),
             distance: vec![NONE; n],
             parent_edge: vec![NONE; n],
-            queue: Vec::with_capacity(n),
+            queue: VecDeque::new(),
             seen: BitSet::new(n),
         };
         if n == 0 {
@@ -84,7 +86,7 @@ impl Distances {
                 if bfs.parent_edge[child.ix()] == NONE {
                     bfs.parent_edge[child.ix()] = e.0;
                 }
-                bfs.queue.push(child.0);
+                bfs.queue.push_back(child.0);
             }
         }
         let has_user_roots = !bfs.queue.is_empty();
@@ -94,8 +96,7 @@ impl Distances {
         } else {
             0
         };
-        bfs.queue.clear();
-        bfs.queue.push(root.0);
+        bfs.queue.push_back(root.0);
         bfs.run();
         bfs.finish()
     }
@@ -111,7 +112,9 @@ struct Bfs<'g> {
     filter: Filter<'g>,
     distance: Vec<u32>,
     parent_edge: Vec<u32>,
-    queue: Vec<u32>,
+    /// Nodes reached but not yet searched from: at most two levels of the search, not
+    /// every node (a heap's widest level is a small part of it).
+    queue: VecDeque<u32>,
     /// Nodes with a distance (or the root): a bit per node stays in cache.
     seen: BitSet,
 }
@@ -120,10 +123,8 @@ impl Bfs<'_> {
     /// Breadth-first search from everything in `queue`.
     fn run(&mut self) {
         let g = self.g;
-        let mut head = 0;
-        while head < self.queue.len() {
-            let node = NodeIdx(self.queue[head]);
-            head += 1;
+        while let Some(node) = self.queue.pop_front() {
+            let node = NodeIdx(node);
             let d = self.distance[node.ix()].saturating_add(1);
             for e in g.edges(node) {
                 if g.edge_kind(e) == EdgeKind::Weak {
@@ -136,7 +137,7 @@ impl Bfs<'_> {
                 self.seen.insert(child.ix());
                 self.distance[child.ix()] = d;
                 self.parent_edge[child.ix()] = e.0;
-                self.queue.push(child.0);
+                self.queue.push_back(child.0);
             }
         }
     }

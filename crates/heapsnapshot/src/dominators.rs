@@ -61,8 +61,10 @@ pub(crate) struct Dominators {
 
 impl Dominators {
     /// Computes the dominator tree of `g` over its [essential edges](crate::essential)
-    /// (see the module docs).
-    pub(crate) fn compute(g: &HeapGraph) -> Self {
+    /// (see the module docs). `helpers_done` is called once the work that runs on a
+    /// second thread (edge classification, predecessor lists) is over: Lengauer–Tarjan,
+    /// which follows, runs on this thread alone.
+    pub(crate) fn compute(g: &HeapGraph, helpers_done: impl FnOnce()) -> Self {
         let n = g.node_count();
         assert!(n < NONE as usize, "too many nodes for u32 indices");
         if n == 0 {
@@ -112,6 +114,7 @@ impl Dominators {
             // cursors' pages become the buckets (fresh pages cost a fault each).
             let forest = Forest::new(tree, cursor);
             let preds = filler.join().expect("predecessor thread panicked");
+            helpers_done();
             let dom = forest.immediate_dominators(&preds, &vertex, &virtual_root);
             (vertex, dom, root_reachable, preds.first)
         });
@@ -480,7 +483,7 @@ mod tests {
     use crate::{EdgeKind, GraphBuilder, HeapGraph, NodeKind};
 
     fn idoms(g: &HeapGraph) -> Vec<u32> {
-        Dominators::compute(g).idom
+        Dominators::compute(g, || ()).idom
     }
 
     #[test]

@@ -39,6 +39,8 @@
 //! Memory: the result costs 20 bytes per node (four columns) plus a bit; computing it
 //! needs about 24 bytes per node and 4 bytes per essential edge more, for a moment.
 
+use std::sync::mpsc;
+
 use crate::bitset::BitSet;
 use crate::distance::{Distances, NONE};
 use crate::dominators::Dominators;
@@ -69,18 +71,28 @@ impl Retention {
         Self::compute_alongside(g, || ()).0
     }
 
-    /// [`Retention::compute`], running `side` on the second thread first, before the
-    /// distance search: work that is not needed before the dominators are done (the
-    /// diff's comparison with older snapshots) then shares that thread instead of taking
-    /// a core from the dominators, which are the long pole.
+    /// [`Retention::compute`], running `side` on the second thread first: work that is
+    /// not needed before the dominators are done (the diff's comparison with older
+    /// snapshots) then shares that thread instead of taking a core from the dominators,
+    /// which are the long pole.
+    ///
+    /// The distance search on that thread then waits until the dominators' own helper
+    /// threads are done: until then they use the second core, and Lengauer–Tarjan, which
+    /// follows on this thread alone, would leave it idle.
     pub fn compute_alongside<T: Send>(g: &HeapGraph, side: impl FnOnce() -> T + Send) -> (Self, T) {
         std::thread::scope(|scope| {
-            let second = scope.spawn(|| {
+            let (helpers_done, start_search) = mpsc::channel::<()>();
+            let second = scope.spawn(move || {
                 let side = side();
+                // An error means the dominators' thread is gone (it panicked): the join
+                // below reports that.
+                let _ = start_search.recv();
                 (Distances::compute(g), side)
             });
             let n = g.node_count();
-            let dom = Dominators::compute(g);
+            let dom = Dominators::compute(g, move || {
+                let _ = helpers_done.send(());
+            });
             let mut reachable = BitSet::new(n);
             for &v in &dom.preorder[..dom.root_reachable] {
                 reachable.insert(v as usize);

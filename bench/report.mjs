@@ -57,6 +57,8 @@ function machine() {
     nproc: sh('nproc', []) ?? String(os.availableParallelism()),
     ram: `${(memKb / 1048576).toFixed(1)} GiB`,
     kernel: sh('uname', ['-sr']) ?? os.release(),
+    // mw asks for transparent huge pages for its large columns; the policy decides whether it gets them.
+    thp: (read('/sys/kernel/mm/transparent_hugepage/enabled') ?? '').match(/\[(\w+)\]/)?.[1] ?? 'unknown',
     nodeSystem: sh('node', ['--version']) ?? 'none',
     node22: process.version,
     mw: mwVersions(),
@@ -251,7 +253,7 @@ function main() {
   L.push('| --- | --- |');
   L.push(`| CPU | ${m.cpu}, ${m.nproc} cores (nproc) |`);
   L.push(`| RAM | ${m.ram} |`);
-  L.push(`| kernel | ${m.kernel} |`);
+  L.push(`| kernel | ${m.kernel}; transparent huge pages: ${m.thp} |`);
   L.push(`| Node | ${m.node22} (snapshots, memlab); system ${m.nodeSystem} |`);
   L.push(`| mw | ${m.mw} |`);
   L.push(`| memlab | ${m.memlab} |`);

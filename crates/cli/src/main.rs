@@ -6,6 +6,7 @@
 //! the watchdog's leak detector. The binary only wires the library crates together:
 //! argument parsing, files, progress and output formatting live here, nothing else.
 
+mod alloc;
 mod analyze;
 mod cli;
 mod detect;
@@ -23,6 +24,9 @@ mod table;
 use std::process::ExitCode;
 
 use clap::Parser;
+
+#[global_allocator]
+static ALLOCATOR: alloc::HugePages = alloc::HugePages;
 
 fn main() -> ExitCode {
     mapped::exit_cleanly_on_sigbus();

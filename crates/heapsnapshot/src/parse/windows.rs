@@ -21,7 +21,7 @@ pub trait Windows {
     ///
     /// # Errors
     /// Whatever keeps the source from providing the bytes; the parser reports it as
-    /// [`ParseError::Io`](crate::ParseError::Io) with `offset`.
+    /// [`ParseError::Io`](crate::ParseError::Io) at the end of what it had read.
     fn window(&mut self, offset: u64) -> std::io::Result<Self::Window>;
 }
 

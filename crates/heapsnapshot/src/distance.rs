@@ -113,7 +113,7 @@ struct Bfs<'g> {
     distance: Vec<u32>,
     parent_edge: Vec<u32>,
     /// Nodes reached but not yet searched from: at most two levels of the search, not
-    /// every node (a heap's widest level is a small part of it).
+    /// every node (on the benchmark heaps, a small part of them).
     queue: VecDeque<u32>,
     /// Nodes with a distance (or the root): a bit per node stays in cache.
     seen: BitSet,

@@ -14,13 +14,12 @@
 //! node chain is fine), and about 24 bytes per node plus 4 per essential edge of
 //! temporary memory (predecessor lists by node, a 16-byte record per node for the
 //! forest, which the DFS fills as it numbers the nodes, two `u32` columns), all freed
-//! on return. The predecessor lists are sized
-//! from retainer counts taken while the edges are classified and filled on a second
-//! thread, from the batches of nodes the DFS has numbered, while the DFS goes on: their
-//! random writes (and page faults) are then off the DFS's path, on the other core. The
-//! DFS and the semidominator loop touch memory at random on graphs without locality: a
-//! random 10M-node, 50M-edge graph takes tens of seconds, a real 4M-node Node snapshot
-//! well under one.
+//! on return. The predecessor lists are sized from retainer counts taken while the
+//! edges are classified and filled on a second thread, from the batches of nodes the
+//! DFS has numbered, while the DFS goes on: their random writes (and page faults) are
+//! then off the DFS's path, on the other core. The DFS and the semidominator loop touch
+//! memory at random on graphs without locality: a random 10M-node, 50M-edge graph takes
+//! tens of seconds, a real 4M-node Node snapshot well under one.
 //! Semi-NCA was rejected: its NCA walk is quadratic on a long chain whose tail has many
 //! extra retainers, a shape real heaps have (a linked list ending in a shared array).
 //!

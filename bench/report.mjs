@@ -235,8 +235,9 @@ function main() {
   L.push('- **Page cache: warm.** Before each timed run the three files are read once (`cat > /dev/null`), so both');
   L.push('  tools read from memory (all three files fit in RAM, even for the 4g set). Cold-cache times (first read');
   L.push('  from disk) were not measured: they add the time to read the three files from disk to either tool.');
-  L.push('- **Runs.** Each tool runs three times per set (`--runs N`; memlab once on the 4g set, where a run takes');
-  L.push('  minutes and ~14 GiB), the tools taking turns, the cache warmed before each run. A cell shows the median');
+  L.push('- **Runs.** Each tool runs three times per set by default (`--runs N`; each cell says how many runs it');
+  L.push('  has; memlab runs once on the 4g set, where a run takes minutes and ~14 GiB), the tools taking turns, the');
+  L.push('  cache warmed before each run. A cell shows the median');
   L.push('  run by wall time with the range of all runs, the highest peak RSS of the runs, and the median run\'s CPU');
   L.push('  time and load. The spread is real: on this virtual machine a page of memory the process touches for the');
   L.push('  first time can cost microseconds (the host backs it lazily), so kernel time varies from run to run.');

@@ -8,6 +8,7 @@
 use std::io::Read;
 
 use super::refill::{Reader, Refill};
+use super::windows::MIN_WINDOW;
 use crate::error::{ParseError, Section, describe_byte};
 
 /// Size of the read buffer.
@@ -37,9 +38,10 @@ impl<'p, R: Read> Input<'p, Reader<R>> {
         Self::with_capacity(reader, progress, BUF_SIZE)
     }
 
-    /// Wraps `reader` with a buffer of `cap` bytes (at least 16; small values test refills).
+    /// Wraps `reader` with a buffer of `cap` bytes (at least [`MIN_WINDOW`]; small values
+    /// test refills).
     pub(crate) fn with_capacity(reader: R, progress: &'p mut dyn FnMut(u64), cap: usize) -> Self {
-        Self::over(Reader::new(reader, cap.max(16)), progress)
+        Self::over(Reader::new(reader, cap.max(MIN_WINDOW)), progress)
     }
 }
 
@@ -103,8 +105,9 @@ impl<'p, S: Refill> Input<'p, S> {
         self.read_more(self.end)
     }
 
-    /// Makes at least `n` unread bytes available in `bytes()[pos..end]` (`n` ≤ 16).
-    /// Returns `false` when the input ends first (the available bytes stay readable).
+    /// Makes at least `n` unread bytes available in `bytes()[pos..end]` (`n` ≤
+    /// [`MIN_WINDOW`]). Returns `false` when the input ends first (the available bytes
+    /// stay readable).
     pub(crate) fn ensure(&mut self, n: usize) -> Result<bool, ParseError> {
         while self.end - self.pos < n {
             if !self.read_more(self.pos)? {

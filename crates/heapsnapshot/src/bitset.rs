@@ -29,6 +29,12 @@ impl BitSet {
         self.words[i / 64] & (1u64 << (i % 64)) != 0
     }
 
+    /// Starts loading the word holding `i` (see [`crate::prefetch`]).
+    #[inline]
+    pub(crate) fn prefetch(&self, i: usize) {
+        crate::prefetch::prefetch(&self.words, i / 64);
+    }
+
     /// Adds every index of `other`, a set of the same size.
     pub(crate) fn union_with(&mut self, other: &BitSet) {
         debug_assert_eq!(self.words.len(), other.words.len());

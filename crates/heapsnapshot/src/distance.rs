@@ -42,6 +42,7 @@ use std::collections::VecDeque;
 use crate::bitset::BitSet;
 use crate::ephemeron::EphemeronNames;
 use crate::essential::is_document_dom_trees_root;
+use crate::prefetch::prefetch;
 use crate::{EdgeIdx, EdgeKind, EdgeLabel, HeapGraph, NodeIdx, NodeKind};
 
 /// `DevTools`' `baseSystemDistance`: the distance of the root when user roots exist, so
@@ -124,14 +125,27 @@ impl Bfs<'_> {
     fn run(&mut self) {
         let g = self.g;
         while let Some(node) = self.queue.pop_front() {
+            // The nodes to search next are known: start loading what their steps read
+            // (the queue is in no useful order, so each of those reads misses the cache).
+            if let Some(&ahead) = self.queue.get(LOOKAHEAD) {
+                prefetch(&g.first_edge, ahead as usize);
+                prefetch(&g.node_kind, ahead as usize);
+                prefetch(&self.distance, ahead as usize);
+            }
+            if let Some(&ahead) = self.queue.get(LOOKAHEAD / 2) {
+                let first = g.first_edge[ahead as usize] as usize;
+                prefetch(&g.edge_end, first);
+                prefetch(&g.edge_name, first);
+            }
             let node = NodeIdx(node);
             let d = self.distance[node.ix()].saturating_add(1);
+            let rule = self.filter.rule(node);
             for e in g.edges(node) {
                 if g.edge_kind(e) == EdgeKind::Weak {
                     continue;
                 }
                 let child = g.to(e);
-                if self.seen.contains(child.ix()) || !self.filter.follow(node, e) {
+                if self.seen.contains(child.ix()) || !self.filter.follow(rule, e) {
                     continue;
                 }
                 self.seen.insert(child.ix());
@@ -168,24 +182,32 @@ impl<'g> Filter<'g> {
         }
     }
 
-    /// Whether the search may take edge `e` out of `node` to an unvisited node.
-    fn follow(&mut self, node: NodeIdx, e: EdgeIdx) -> bool {
+    /// Which of the per-node rules applies to the edges out of `node`.
+    fn rule(&self, node: NodeIdx) -> Rule {
         let g = self.g;
         match g.kind(node) {
-            NodeKind::Hidden
-                if g.edge_label(e) == EdgeLabel::Name("sloppy_function_map")
-                    && g.name(node) == "system / NativeContext" =>
-            {
+            NodeKind::Hidden if g.name(node) == "system / NativeContext" => Rule::NativeContext,
+            NodeKind::Array if g.name(node) == "(map descriptors)" => Rule::MapDescriptors,
+            _ => Rule::Plain,
+        }
+    }
+
+    /// Whether the search may take edge `e`, out of a node whose [`rule`](Self::rule) is
+    /// `rule`, to an unvisited node.
+    fn follow(&mut self, rule: Rule, e: EdgeIdx) -> bool {
+        let g = self.g;
+        match rule {
+            Rule::NativeContext if g.edge_label(e) == EdgeLabel::Name("sloppy_function_map") => {
                 return false;
             }
-            NodeKind::Array if g.name(node) == "(map descriptors)" => {
+            Rule::MapDescriptors => {
                 let index = match g.edge_label(e) {
                     EdgeLabel::Index(i) => Some(i64::from(i)),
                     EdgeLabel::Name(name) => js_parse_int(name),
                 };
                 return index.is_none_or(|i| i < 2 || i % 3 != 1);
             }
-            _ => {}
+            Rule::NativeContext | Rule::Plain => {}
         }
         if g.edge_kind(e) == EdgeKind::Internal {
             if let Some(m) = self.names.get(g.edge_name[e.ix()]) {
@@ -201,6 +223,20 @@ impl<'g> Filter<'g> {
         true
     }
 }
+
+/// The filter's rules that depend on the node an edge leaves, decided once per node.
+#[derive(Clone, Copy)]
+enum Rule {
+    /// Only the `WeakMap` pair rule.
+    Plain,
+    /// A `system / NativeContext`: not its `sloppy_function_map` edge.
+    NativeContext,
+    /// A `(map descriptors)` array: not the indices `i >= 2 && i % 3 == 1`.
+    MapDescriptors,
+}
+
+/// Nodes ahead in the queue whose reads the search starts early.
+const LOOKAHEAD: usize = 16;
 
 /// JavaScript's `parseInt(s, 10)`: optional leading whitespace and sign, then the
 /// longest run of decimal digits; `None` for `NaN`. Values beyond `i64` saturate.

@@ -41,6 +41,7 @@ use std::sync::mpsc;
 
 use crate::bitset::BitSet;
 use crate::essential::EssentialEdges;
+use crate::prefetch::prefetch;
 use crate::{EdgeIdx, HeapGraph, NodeIdx};
 
 /// "No node" in `u32` columns.
@@ -171,7 +172,22 @@ impl Predecessors {
     ) -> Self {
         let mut preds = Self::with_counts(counts);
         for Numbered { first, nodes } in chunks {
-            for (k, v) in (first..).zip(nodes) {
+            for (i, (k, &v)) in (first..).zip(&nodes).enumerate() {
+                // The batch's nodes are scattered: start loading their edges, then the
+                // lists their targets' slots are in, a few nodes ahead.
+                if let Some(&ahead) = nodes.get(i + LOOKAHEAD) {
+                    prefetch(&g.first_edge, ahead as usize);
+                }
+                if let Some(&ahead) = nodes.get(i + LOOKAHEAD / 2) {
+                    let first = g.first_edge[ahead as usize] as usize;
+                    prefetch(&g.edge_end, first);
+                    essential.prefetch(EdgeIdx(first as u32));
+                }
+                if let Some(&ahead) = nodes.get(i + LOOKAHEAD / 4) {
+                    for e in g.edges(NodeIdx(ahead)).take(LOOKAHEAD / 2) {
+                        prefetch(&preds.first, g.to(e).ix());
+                    }
+                }
                 for e in g.edges(NodeIdx(v)) {
                     if essential.contains(e) {
                         preds.push(g.to(e), k);
@@ -359,6 +375,10 @@ impl Slot {
     }
 }
 
+/// How many steps ahead the predecessor thread and Lengauer–Tarjan's loop start
+/// loading what they will read (see [`crate::prefetch`]).
+const LOOKAHEAD: usize = 8;
+
 /// Marks a `link` that still has to be replaced by the dominator of the node it names.
 const DEFERRED: u32 = 1 << 31;
 
@@ -400,11 +420,28 @@ impl Forest {
         let n = t.len();
         let mut stack = Vec::new();
         for w in (1..n).rev() {
+            // The predecessor lists are by node, so each step's first reads miss the
+            // cache: start them a few steps ahead (offsets, then the list itself).
+            if let Some(ahead) = w.checked_sub(3 * LOOKAHEAD) {
+                prefetch(&preds.first, vertex[ahead] as usize);
+            }
+            if let Some(ahead) = w.checked_sub(2 * LOOKAHEAD) {
+                prefetch(&preds.from, preds.first[vertex[ahead] as usize] as usize);
+            }
+            if let Some(ahead) = w.checked_sub(LOOKAHEAD) {
+                for &v in preds.of(vertex[ahead]).iter().take(LOOKAHEAD) {
+                    prefetch(&t, v as usize);
+                }
+            }
             let parent = t[w].ancestor;
             // The DFS parent is a predecessor (or the root, for virtual edges).
             let mut semi = if virtual_root.contains(w) { 0 } else { parent };
             if semi > 0 {
-                for &v in preds.of(vertex[w]) {
+                let list = preds.of(vertex[w]);
+                for (i, &v) in list.iter().enumerate() {
+                    if let Some(&ahead) = list.get(i + LOOKAHEAD) {
+                        prefetch(&t, ahead as usize);
+                    }
                     // An unprocessed `v` (numbered before `w`) is its own semidominator.
                     let candidate = if v < w as u32 {
                         v

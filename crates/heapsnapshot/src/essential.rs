@@ -30,8 +30,11 @@
 //! its user-land retainer. When the root has no such edges nothing is page-owned and
 //! rule 5 never applies.
 
+use std::collections::VecDeque;
+
 use crate::bitset::BitSet;
 use crate::ephemeron::EphemeronNames;
+use crate::prefetch::prefetch;
 use crate::{EdgeIdx, EdgeKind, HeapGraph, NodeIdx, NodeKind};
 
 /// The set of essential edges of one graph (one bit per edge).
@@ -90,6 +93,12 @@ impl EssentialEdges {
     #[must_use]
     pub fn contains(&self, e: EdgeIdx) -> bool {
         self.bits.contains(e.ix())
+    }
+
+    /// Starts loading the bit of edge `e` (see [`crate::prefetch`]).
+    #[inline]
+    pub(crate) fn prefetch(&self, e: EdgeIdx) {
+        self.bits.prefetch(e.ix());
     }
 
     /// Number of essential edges.
@@ -154,7 +163,9 @@ fn page_owned_nodes(g: &HeapGraph) -> BitSet {
     if g.node_count() == 0 {
         return owned;
     }
-    let mut stack: Vec<NodeIdx> = Vec::new();
+    // Breadth first, though any order would do: the nodes to search next are known, so
+    // the reads of their edges can start a few nodes ahead.
+    let mut queue = VecDeque::new();
     for e in g.edges(HeapGraph::ROOT) {
         let to = g.to(e);
         let entry = match g.edge_kind(e) {
@@ -163,19 +174,28 @@ fn page_owned_nodes(g: &HeapGraph) -> BitSet {
             _ => false,
         };
         if entry && owned.insert(to.ix()) {
-            stack.push(to);
+            queue.push_back(to.0);
         }
     }
-    while let Some(n) = stack.pop() {
-        for e in g.edges(n) {
+    while let Some(n) = queue.pop_front() {
+        if let Some(&ahead) = queue.get(LOOKAHEAD) {
+            prefetch(&g.first_edge, ahead as usize);
+        }
+        if let Some(&ahead) = queue.get(LOOKAHEAD / 2) {
+            prefetch(&g.edge_end, g.first_edge[ahead as usize] as usize);
+        }
+        for e in g.edges(NodeIdx(n)) {
             let to = g.to(e);
             if g.edge_kind(e) != EdgeKind::Weak && owned.insert(to.ix()) {
-                stack.push(to);
+                queue.push_back(to.0);
             }
         }
     }
     owned
 }
+
+/// Nodes ahead in the page-owned search's queue whose edges it starts loading.
+const LOOKAHEAD: usize = 16;
 
 /// Blink's synthetic `(Document DOM trees)` node, which `DevTools` treats like a user root.
 pub(crate) fn is_document_dom_trees_root(g: &HeapGraph, n: NodeIdx) -> bool {

@@ -17,6 +17,7 @@ mod idset;
 mod kind;
 pub mod leak;
 mod parse;
+mod prefetch;
 pub mod retention;
 mod source;
 mod strings;

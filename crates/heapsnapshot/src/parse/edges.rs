@@ -62,11 +62,12 @@ pub(crate) struct EdgeColumns {
 }
 
 impl EdgeColumns {
-    /// Appends `other`, whose rows start at row `first_row`.
-    fn append(&mut self, mut other: Self, first_row: u64) {
+    /// Moves the rows of `other`, which start at row `first_row`, to the end of these;
+    /// `other` is left empty, with its capacity.
+    fn append(&mut self, other: &mut Self, first_row: u64) {
         self.end.append(&mut other.end);
         self.name.append(&mut other.name);
-        if let Some(m) = other.max_name {
+        if let Some(m) = other.max_name.take() {
             see(&mut self.max_name, m.value, m.row + first_row, m.offset);
         }
     }
@@ -139,6 +140,7 @@ pub(crate) fn read_edges<S: Refill>(
     std::thread::scope(|scope| {
         let (jobs, job_queue) = mpsc::channel::<Job<S::Piece>>();
         let (done, results) = mpsc::channel::<Option<Piece>>();
+        let (spares, spare_queue) = mpsc::channel::<EdgeColumns>();
         scope.spawn(move || {
             for job in job_queue {
                 if job
@@ -146,7 +148,8 @@ pub(crate) fn read_edges<S: Refill>(
                     .compare_exchange(PENDING, HELPER, AcqRel, Acquire)
                     .is_ok()
                 {
-                    let piece = read_piece(job.bytes.as_ref(), 0, job.base, roles, check);
+                    let out = spare_queue.try_recv().unwrap_or_default();
+                    let piece = read_piece(job.bytes.as_ref(), 0, job.base, roles, check, out);
                     if done.send(piece).is_err() {
                         break;
                     }
@@ -157,7 +160,11 @@ pub(crate) fn read_edges<S: Refill>(
             input,
             &mut rows,
             check.edge_count,
-            Some(&Helper { jobs, results }),
+            Some(&Helper {
+                jobs,
+                results,
+                spares,
+            }),
         )
     })
 }
@@ -186,6 +193,9 @@ struct Helper<P> {
     jobs: mpsc::Sender<Job<P>>,
     /// One per piece the helper claimed, in order.
     results: mpsc::Receiver<Option<Piece>>,
+    /// Columns the helper read, emptied, for it to fill again: fresh memory costs a page
+    /// fault per page (and its zeroing), so the helper's few pieces' worth is reused.
+    spares: mpsc::Sender<EdgeColumns>,
 }
 
 /// The window loop of [`read_edges`].
@@ -228,16 +238,21 @@ fn read_windows<S: Refill>(
             } else {
                 helper.results.recv().ok().flatten()
             };
-            if let Some((piece, piece_rows, piece_scan)) = piece {
+            if let Some((mut piece, piece_rows, piece_scan)) = piece {
                 if scan.is_after_number()
                     && rows.at_row_start()
                     && rows.count + piece_rows <= edge_count
                 {
-                    rows.handler.out.append(piece, rows.count);
+                    rows.handler.out.append(&mut piece, rows.count);
                     rows.count += piece_rows;
                     scan = piece_scan;
                     i = cut;
                 }
+                piece.end.clear();
+                piece.name.clear();
+                piece.max_name = None;
+                // The helper only goes away at the end of the array.
+                let _ = helper.spares.send(piece);
             }
         }
         if let Some(after) = scan.run(buf, i, base, rows)? {
@@ -263,22 +278,21 @@ fn split_points(buf: &[u8], i: usize) -> Option<(usize, usize)> {
     (mid < cut && buf.get(mid) == Some(&b',') && buf.get(cut) == Some(&b',')).then_some((mid, cut))
 }
 
-/// The helper's part: the rows of `buf[start..]`, which begins right after a row.
-/// `None` unless it ends at a row boundary with nothing unusual met.
+/// The helper's part: the rows of `buf[start..]`, which begins right after a row, read
+/// into `out` (empty columns). `None` unless it ends at a row boundary with nothing
+/// unusual met.
 fn read_piece(
     buf: &[u8],
     start: usize,
     base: u64,
     roles: &[u8],
     check: EdgeCheck<'_>,
+    mut out: EdgeColumns,
 ) -> Option<Piece> {
     // V8's rows take 10 to 20 bytes.
     let rows_guess = buf.len().saturating_sub(start) / 10;
-    let mut out = EdgeColumns {
-        end: Vec::with_capacity(rows_guess),
-        name: Vec::with_capacity(rows_guess),
-        max_name: None,
-    };
+    out.end.reserve(rows_guess);
+    out.name.reserve(rows_guess);
     let check = EdgeCheck {
         edge_count: u64::MAX,
         ..check

@@ -173,8 +173,8 @@ impl Predecessors {
         let mut preds = Self::with_counts(counts);
         for Numbered { first, nodes } in chunks {
             for (i, (k, &v)) in (first..).zip(&nodes).enumerate() {
-                // The batch's nodes are scattered: start loading their edges, then the
-                // lists their targets' slots are in, a few nodes ahead.
+                // The batch's nodes are scattered: a few nodes ahead, start loading their
+                // edges, then the cursors of their targets' lists.
                 if let Some(&ahead) = nodes.get(i + LOOKAHEAD) {
                     prefetch(&g.first_edge, ahead as usize);
                 }
@@ -420,8 +420,9 @@ impl Forest {
         let n = t.len();
         let mut stack = Vec::new();
         for w in (1..n).rev() {
-            // The predecessor lists are by node, so each step's first reads miss the
-            // cache: start them a few steps ahead (offsets, then the list itself).
+            // The predecessor lists are by node, so each step's reads miss the cache:
+            // start them a few steps ahead (the list's offsets, the list, then the
+            // forest slots of its first entries).
             if let Some(ahead) = w.checked_sub(3 * LOOKAHEAD) {
                 prefetch(&preds.first, vertex[ahead] as usize);
             }

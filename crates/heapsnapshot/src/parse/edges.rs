@@ -248,9 +248,6 @@ fn read_windows<S: Refill>(
                     scan = piece_scan;
                     i = cut;
                 }
-                piece.end.clear();
-                piece.name.clear();
-                piece.max_name = None;
                 // The helper only goes away at the end of the array.
                 let _ = helper.spares.send(piece);
             }
@@ -279,8 +276,8 @@ fn split_points(buf: &[u8], i: usize) -> Option<(usize, usize)> {
 }
 
 /// The helper's part: the rows of `buf[start..]`, which begins right after a row, read
-/// into `out` (empty columns). `None` unless it ends at a row boundary with nothing
-/// unusual met.
+/// into `out` (columns to reuse, emptied first). `None` unless it ends at a row boundary
+/// with nothing unusual met.
 fn read_piece(
     buf: &[u8],
     start: usize,
@@ -291,6 +288,9 @@ fn read_piece(
 ) -> Option<Piece> {
     // V8's rows take 10 to 20 bytes.
     let rows_guess = buf.len().saturating_sub(start) / 10;
+    out.end.clear();
+    out.name.clear();
+    out.max_name = None;
     out.end.reserve(rows_guess);
     out.name.reserve(rows_guess);
     let check = EdgeCheck {

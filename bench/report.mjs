@@ -241,6 +241,8 @@ function main() {
   L.push('  run by wall time with the range of all runs, the highest peak RSS of the runs, and the median run\'s CPU');
   L.push('  time and load. The spread is real: on this virtual machine a page of memory the process touches for the');
   L.push('  first time can cost microseconds (the host backs it lazily), so kernel time varies from run to run.');
+  L.push('  The whole machine also speeds up and slows down by up to ~30% over minutes, for both tools alike:');
+  L.push('  compare the tools within one run of `run.sh` (where they take turns), not times from different runs.');
   L.push('  The 1-minute load average before and after the median run is recorded: on a 2-core machine shared');
   L.push('  with other work a load above ~1 means the tool waited for a core, which inflates wall time but hardly');
   L.push('  CPU time; rerun `make bench` on an idle machine for wall times.');

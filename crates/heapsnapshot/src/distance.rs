@@ -42,7 +42,7 @@ use std::collections::VecDeque;
 use crate::bitset::BitSet;
 use crate::ephemeron::EphemeronNames;
 use crate::essential::is_document_dom_trees_root;
-use crate::prefetch::prefetch;
+use crate::prefetch::{prefetch, queue_ahead};
 use crate::{EdgeIdx, EdgeKind, EdgeLabel, HeapGraph, NodeIdx, NodeKind};
 
 /// `DevTools`' `baseSystemDistance`: the distance of the root when user roots exist, so
@@ -127,14 +127,12 @@ impl Bfs<'_> {
         while let Some(node) = self.queue.pop_front() {
             // The nodes to search next are known: start loading what their steps read
             // (the queue is in no useful order, so each of those reads misses the cache).
-            if let Some(&ahead) = self.queue.get(LOOKAHEAD) {
-                prefetch(&g.first_edge, ahead as usize);
-                prefetch(&g.node_kind, ahead as usize);
-                prefetch(&self.distance, ahead as usize);
+            let ahead = queue_ahead(g, &self.queue);
+            if let Some(n) = ahead.far {
+                prefetch(&g.node_kind, n as usize);
+                prefetch(&self.distance, n as usize);
             }
-            if let Some(&ahead) = self.queue.get(LOOKAHEAD / 2) {
-                let first = g.first_edge[ahead as usize] as usize;
-                prefetch(&g.edge_end, first);
+            if let Some(first) = ahead.first_edge {
                 prefetch(&g.edge_name, first);
             }
             let node = NodeIdx(node);
@@ -234,9 +232,6 @@ enum Rule {
     /// A `(map descriptors)` array: not the indices `i >= 2 && i % 3 == 1`.
     MapDescriptors,
 }
-
-/// Nodes ahead in the queue whose reads the search starts early.
-const LOOKAHEAD: usize = 16;
 
 /// JavaScript's `parseInt(s, 10)`: optional leading whitespace and sign, then the
 /// longest run of decimal digits; `None` for `NaN`. Values beyond `i64` saturate.

@@ -34,7 +34,7 @@ use std::collections::VecDeque;
 
 use crate::bitset::BitSet;
 use crate::ephemeron::EphemeronNames;
-use crate::prefetch::prefetch;
+use crate::prefetch::queue_ahead;
 use crate::{EdgeIdx, EdgeKind, HeapGraph, NodeIdx, NodeKind};
 
 /// The set of essential edges of one graph (one bit per edge).
@@ -178,12 +178,7 @@ fn page_owned_nodes(g: &HeapGraph) -> BitSet {
         }
     }
     while let Some(n) = queue.pop_front() {
-        if let Some(&ahead) = queue.get(LOOKAHEAD) {
-            prefetch(&g.first_edge, ahead as usize);
-        }
-        if let Some(&ahead) = queue.get(LOOKAHEAD / 2) {
-            prefetch(&g.edge_end, g.first_edge[ahead as usize] as usize);
-        }
+        queue_ahead(g, &queue);
         for e in g.edges(NodeIdx(n)) {
             let to = g.to(e);
             if g.edge_kind(e) != EdgeKind::Weak && owned.insert(to.ix()) {
@@ -193,9 +188,6 @@ fn page_owned_nodes(g: &HeapGraph) -> BitSet {
     }
     owned
 }
-
-/// Nodes ahead in the page-owned search's queue whose edges it starts loading.
-const LOOKAHEAD: usize = 16;
 
 /// Blink's synthetic `(Document DOM trees)` node, which `DevTools` treats like a user root.
 pub(crate) fn is_document_dom_trees_root(g: &HeapGraph, n: NodeIdx) -> bool {

@@ -76,6 +76,13 @@ pub struct DetectArgs {
     /// `{"growth_allowance": {"bytes": 8388608}}`; the watchdog's `native.detector` takes the same.
     #[arg(long, value_name = "FILE.json")]
     pub config: Option<PathBuf>,
+    /// V8 heap limit in bytes, for every sample (overrides the trace's `heap_limit` column).
+    #[arg(long, value_name = "BYTES")]
+    pub heap_limit: Option<u64>,
+    /// Container memory limit in bytes, for every sample (overrides the trace's
+    /// `memory_limit` column).
+    #[arg(long, value_name = "BYTES")]
+    pub memory_limit: Option<u64>,
     /// Print one JSON object per state change (schema in docs/cli.md).
     #[arg(long)]
     pub json: bool,

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use memwatchdog_detect::{Config, Detector, Event, State, TraceError, TraceReader};
+use serde::Serialize;
 use thiserror::Error;
 
 use crate::cli::DetectArgs;
@@ -90,64 +91,126 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
     let mut events = Vec::new();
     let mut first_t = None;
     let mut samples = 0u64;
+    let mut gc_requests = 0u64;
     for sample in reader {
-        let sample = sample.map_err(|source| DetectError::Trace {
+        let mut sample = sample.map_err(|source| DetectError::Trace {
             path: args.trace.clone(),
             source,
         })?;
+        if args.heap_limit.is_some() {
+            sample.heap_limit = args.heap_limit;
+        }
+        if args.memory_limit.is_some() {
+            sample.memory_limit = args.memory_limit;
+        }
         first_t.get_or_insert(sample.t_ms);
         samples += 1;
         events.extend(detector.push(&sample));
+        gc_requests += u64::from(detector.take_gc_request());
     }
     let start = first_t.unwrap_or(0.0);
     let text = if args.json {
         events.iter().fold(String::new(), |mut out, e| {
+            let line = JsonEvent {
+                version: JSON_VERSION,
+                event: e,
+            };
             let _ = writeln!(
                 out,
                 "{}",
-                serde_json::to_string(e).expect("events serialise")
+                serde_json::to_string(&line).expect("events serialise")
             );
             out
         })
     } else {
-        render(&events, start, samples, detector.config().threshold)
+        render(
+            &events,
+            start,
+            samples,
+            gc_requests,
+            detector.config().threshold,
+        )
     };
     write_report(args.out.as_deref(), &text)?;
-    let leaked = events.iter().any(|e| e.state == State::Leaking);
-    Ok(ExitCode::from(if leaked { exit::LEAK_DECLARED } else { 0 }))
+    Ok(ExitCode::from(verdict_code(&events)))
 }
 
-fn render(events: &[Event], start: f64, samples: u64, threshold: Option<f64>) -> String {
+/// Version of the `--json` event lines (docs/cli.md): 2 added `version`, the `oom_risk` state,
+/// `limit_bytes`, `headroom_bytes` and `exhaustion_ms`.
+const JSON_VERSION: u32 = 2;
+
+/// One `--json` line: the event with the schema version first.
+#[derive(Serialize)]
+struct JsonEvent<'a> {
+    version: u32,
+    #[serde(flatten)]
+    event: &'a Event,
+}
+
+/// The exit code for the worst verdict reached: `oom_risk` over `leaking` over none.
+fn verdict_code(events: &[Event]) -> u8 {
+    if events.iter().any(|e| e.state == State::OomRisk) {
+        exit::OOM_RISK
+    } else if events.iter().any(|e| e.state == State::Leaking) {
+        exit::LEAK_DECLARED
+    } else {
+        0
+    }
+}
+
+fn render(
+    events: &[Event],
+    start: f64,
+    samples: u64,
+    gc_requests: u64,
+    threshold: Option<f64>,
+) -> String {
     let mut out = String::new();
     let mode = threshold.map_or_else(
         || "adaptive threshold".to_owned(),
         |t| format!("threshold {t} B/ms"),
     );
     let _ = writeln!(out, "Replayed {samples} samples ({mode})");
+    if gc_requests > 0 {
+        // Replay cannot run them: the trace's GCs are what happened.
+        let _ = writeln!(
+            out,
+            "the watchdog would have asked for {gc_requests} confirmation GC(s) (see docs/detection.md)"
+        );
+    }
     if events.is_empty() {
         let _ = writeln!(out, "no state changes: no leak declared");
         return out;
     }
     let _ = writeln!(
         out,
-        "{:>10}  {:<8}  {:<20}  {:>14}  evidence",
-        "time", "signal", "state", "slope"
+        "{:>10}  {:<8}  {:<22}  {:>14}  {:>12}  evidence",
+        "time", "signal", "state", "slope", "limit in"
     );
     for e in events {
         let trend = &e.evidence.trend;
         let _ = writeln!(
             out,
-            "{:>10}  {:<8}  {:<20}  {:>14}  {:?} window: {} points over {}, Mann–Kendall p={:.2e}, threshold {:.1} B/ms, floor {}",
+            "{:>10}  {:<8}  {:<22}  {:>14}  {:>12}  {:?} window: {} points over {}, Mann–Kendall p={:.2e}, threshold {:.1} B/ms, floor {}{}",
             elapsed((e.t_ms - start).max(0.0)),
-            format!("{:?}", e.signal).to_lowercase(),
-            format!("{:?} → {:?}", e.from, e.state).to_lowercase(),
+            e.signal.as_str(),
+            format!("{} → {}", e.from, e.state),
             format!("{:.1} B/ms", e.slope),
+            e.exhaustion_ms.map_or_else(|| "—".to_owned(), elapsed),
             trend.window,
             trend.points,
             elapsed(trend.span_ms),
             trend.p_value,
             trend.threshold,
             bytes(trend.floor_bytes.max(0.0) as u64),
+            match (e.limit_bytes, e.headroom_bytes) {
+                (Some(limit), Some(headroom)) => format!(
+                    ", {} left of {}",
+                    bytes(headroom as u64),
+                    bytes(limit as u64)
+                ),
+                _ => String::new(),
+            },
         );
     }
     out

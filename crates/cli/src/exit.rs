@@ -16,8 +16,11 @@ pub const BAD_INPUT: u8 = 3;
 pub const INCOMPATIBLE: u8 = 4;
 /// The report could not be written (e.g. `--out` into a full disk).
 pub const OUTPUT: u8 = 5;
-/// `mw detect`: the trace made the detector declare a leak.
+/// `mw detect`: the trace made the detector declare a leak (`leaking`, severity warning).
 pub const LEAK_DECLARED: u8 = 6;
+/// `mw detect`: the trace made the detector project that the limit is reached within the
+/// horizon (`oom_risk`, severity critical).
+pub const OOM_RISK: u8 = 7;
 
 /// The exit code for an error chain.
 pub fn code_for(err: &anyhow::Error) -> u8 {

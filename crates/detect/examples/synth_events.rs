@@ -38,7 +38,8 @@ fn main() {
         .and_then(|m| m.parse().ok());
     let mut next_status = 0.0;
     let mut d = Detector::new(config).unwrap();
-    for s in scenario.samples(seed) {
+    let mut samples = scenario.samples(seed);
+    while let Some(s) = samples.next() {
         if let Some(every) = every
             && s.t_ms >= next_status
         {
@@ -86,6 +87,11 @@ fn main() {
                 t.noise_bytes / 1e6,
                 e.evidence.growth_bytes.map(|g| (g / 1e6).round()),
             );
+        }
+        // Close the loop as the watchdog does (see synth::replay_until).
+        if d.take_gc_request() {
+            println!("{:>9.3} min confirmation GC requested", s.t_ms / 60_000.0);
+            samples.request_major(s.t_ms + synth::CONFIRMATION_DELAY_MS);
         }
     }
     println!("{}", serde_json_like(&d));

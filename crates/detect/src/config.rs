@@ -93,7 +93,10 @@ impl Default for AdaptiveConfig {
 /// How much growth a short-window episode may show before it counts as a leak.
 ///
 /// Warm-up, caches and load changes raise the floor by a bounded amount; a leak does not stop.
-/// The allowance is `max(bytes, fraction × floor at the start of the episode)`.
+/// The allowance is `max(bytes, fraction × floor at the start of the episode,
+/// headroom_fraction × headroom)`, where the headroom is what is left below the signal's limit
+/// (see [`crate::Detector`]): growth that is small against what the process has left is not a
+/// leak worth a page, the same growth in a nearly full container is.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct GrowthAllowance {
@@ -101,11 +104,14 @@ pub struct GrowthAllowance {
     pub bytes: f64,
     /// Allowance relative to the floor level at the start of the episode.
     pub fraction: f64,
+    /// Allowance relative to the headroom left below the limit now (0 when no limit is known).
+    pub headroom_fraction: f64,
     /// A short-window episode becomes "suspect" once it has grown by this share of the allowance
     /// (during warm-up: by all of it).
     pub suspect_fraction: f64,
     /// The long window may decide before `long.min_span_ms` once the rise across it exceeds the
-    /// allowance, but not before it covers this span.
+    /// allowance *and* its slope reaches the limit within [`OomConfig::horizon_ms`], but not
+    /// before it covers this span.
     pub long_early_span_ms: f64,
     /// The allowance of off-heap (`external`) memory is multiplied by this. Off-heap memory of a
     /// healthy service is mostly in-flight I/O buffers; it rarely rises by tens of MB and stays.
@@ -117,9 +123,68 @@ impl Default for GrowthAllowance {
         Self {
             bytes: 64.0 * 1024.0 * 1024.0,
             fraction: 0.25,
+            headroom_fraction: 0.04,
             suspect_fraction: 0.25,
             long_early_span_ms: 20.0 * 60_000.0,
             external_factor: 0.5,
+        }
+    }
+}
+
+/// When a leak becomes `oom_risk`: the projected time until the limit.
+///
+/// While a signal is `leaking`, the time until it reaches its limit at the deciding window's
+/// slope is `headroom / slope`. Within `horizon_ms` the signal is `oom_risk` (the page); it goes
+/// back to `leaking` once the projection is beyond `clear_factor × horizon_ms` (or unknown).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OomConfig {
+    /// Projections within this long are `oom_risk` (default 1 hour).
+    pub horizon_ms: f64,
+    /// Hysteresis: `oom_risk` ends once the projection exceeds this multiple of the horizon.
+    pub clear_factor: f64,
+}
+
+impl Default for OomConfig {
+    fn default() -> Self {
+        Self {
+            horizon_ms: 3_600_000.0,
+            clear_factor: 2.0,
+        }
+    }
+}
+
+/// Confirmation GCs: asking V8 for a full GC when the heap floor is stale and a fast-path run
+/// could already have grown by the allowance at a rate that reaches the limit within the horizon.
+///
+/// V8 runs fewer major GCs the faster the heap grows (one every 70 s was recorded during a 2 MiB/s
+/// leak with a 4 GiB heap limit), and only a major GC shows the floor. The detector cannot run a
+/// GC; it raises a request ([`crate::Detector::take_gc_request`]) that the watchdog carries out
+/// (`HeapProfiler.collectGarbage` through the in-process inspector session). The request is
+/// raised after a minor GC when all of these hold:
+/// - the newest fast-path run has at least one steep step (a floor rise is in progress), the
+///   signal is not `leaking` or `oom_risk` yet, and the floor is older than `stale_ms`;
+/// - the reading after the minor GC (an upper bound of the live set) is above the run's baseline
+///   by the whole allowance: a full GC could confirm it;
+/// - the run's slope reaches the heap limit within [`OomConfig::horizon_ms`];
+/// - the previous request is at least `interval_ms` old.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConfirmGcConfig {
+    /// Raise requests at all.
+    pub enabled: bool,
+    /// The floor must be at least this old.
+    pub stale_ms: f64,
+    /// At most one request per this interval.
+    pub interval_ms: f64,
+}
+
+impl Default for ConfirmGcConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            stale_ms: 10_000.0,
+            interval_ms: 15_000.0,
         }
     }
 }
@@ -281,8 +346,12 @@ pub struct Config {
     pub adaptive: AdaptiveConfig,
     /// Growth a short-window episode must reach before "leaking".
     pub growth_allowance: GrowthAllowance,
+    /// When a leak is projected to exhaust its limit soon (`oom_risk`).
+    pub oom: OomConfig,
     /// Declaring a fast leak from a few major GCs.
     pub fast_path: FastPathConfig,
+    /// Asking for a full GC when the floor is stale and a fast leak may be urgent.
+    pub confirm_gc: ConfirmGcConfig,
     /// Start-up handling.
     pub warmup: WarmupConfig,
     /// State-machine timing.
@@ -302,7 +371,9 @@ impl Default for Config {
             long: WindowConfig::long_default(),
             adaptive: AdaptiveConfig::default(),
             growth_allowance: GrowthAllowance::default(),
+            oom: OomConfig::default(),
             fast_path: FastPathConfig::default(),
+            confirm_gc: ConfirmGcConfig::default(),
             warmup: WarmupConfig::default(),
             hysteresis: HysteresisConfig::default(),
             rss: RssConfig::default(),
@@ -373,6 +444,17 @@ impl Config {
         non_negative("growth_allowance.bytes", self.growth_allowance.bytes)?;
         non_negative("growth_allowance.fraction", self.growth_allowance.fraction)?;
         non_negative(
+            "growth_allowance.headroom_fraction",
+            self.growth_allowance.headroom_fraction,
+        )?;
+        positive("oom.horizon_ms", self.oom.horizon_ms)?;
+        if !(self.oom.clear_factor.is_finite() && self.oom.clear_factor >= 1.0) {
+            return Err(ConfigError::NotPositive {
+                name: "oom.clear_factor (at least 1)",
+                value: self.oom.clear_factor,
+            });
+        }
+        non_negative(
             "growth_allowance.suspect_fraction",
             self.growth_allowance.suspect_fraction,
         )?;
@@ -402,6 +484,8 @@ impl Config {
                 value: self.fast_path.max_span_ms / self.short.bucket_ms,
             });
         }
+        non_negative("confirm_gc.stale_ms", self.confirm_gc.stale_ms)?;
+        non_negative("confirm_gc.interval_ms", self.confirm_gc.interval_ms)?;
         non_negative("warmup.max_ms", self.warmup.max_ms)?;
         non_negative("hysteresis.quiet_fraction", self.hysteresis.quiet_fraction)?;
         non_negative("hysteresis.resolve_ms", self.hysteresis.resolve_ms)?;

@@ -23,7 +23,7 @@
 use crate::config::{Config, ConfigError};
 use crate::normal;
 use crate::sample::{GcKind, Sample};
-use crate::signal::{Event, SignalRules, SignalStatus, SignalTracker};
+use crate::signal::{Event, Room, SignalRules, SignalStatus, SignalTracker};
 use crate::state::{Signal, State};
 use serde::{Deserialize, Serialize};
 
@@ -40,6 +40,10 @@ pub struct DetectorStatus {
     pub gc_counts: GcCounts,
     /// Latest RSS reading (carried forward between reads).
     pub rss: Option<u64>,
+    /// V8's heap limit in the latest sample.
+    pub heap_limit: Option<u64>,
+    /// The container's memory limit in the latest sample (`None`: unlimited or unknown).
+    pub memory_limit: Option<u64>,
     /// Lowest `heap_used` seen after a minor GC since the latest major GC (an upper bound of the
     /// current floor; reported, not used for detection).
     pub heap_after_minor_min: Option<u64>,
@@ -73,7 +77,10 @@ pub struct Detector {
     rejected: u64,
     gc_counts: GcCounts,
     rss: Option<u64>,
+    heap_limit: Option<u64>,
+    memory_limit: Option<u64>,
     heap_after_minor_min: Option<u64>,
+    gc_request: bool,
     heap: SignalTracker,
     external: SignalTracker,
     rss_tracker: SignalTracker,
@@ -117,7 +124,10 @@ impl Detector {
             rejected: 0,
             gc_counts: GcCounts::default(),
             rss: None,
+            heap_limit: None,
+            memory_limit: None,
             heap_after_minor_min: None,
+            gc_request: false,
             heap: SignalTracker::new(Signal::Heap, &config, plain),
             external: SignalTracker::new(Signal::External, &config, external),
             rss_tracker: SignalTracker::new(Signal::Rss, &config, rss),
@@ -151,37 +161,64 @@ impl Detector {
             GcKind::Other(_) => &mut self.gc_counts.other,
         };
         *counter += 1;
+        if sample.rss.is_some() {
+            self.rss = sample.rss;
+        }
+        self.heap_limit = sample.heap_limit;
+        self.memory_limit = sample.memory_limit;
+        // What the container has left: its limit minus RSS (or, before RSS was read, minus
+        // the heap and off-heap memory, which RSS includes).
+        let container = sample.memory_limit.map(|limit| {
+            let used = self
+                .rss
+                .unwrap_or_else(|| sample.heap_total.saturating_add(sample.off_heap()));
+            Room::below(limit as f64, used as f64)
+        });
 
         let mut events = Vec::new();
         match sample.gc_kind {
             GcKind::Major => {
                 self.heap_after_minor_min = None;
                 let v = sample.heap_used as f64;
-                self.heap.add(t, v, &self.config, self.z, &mut events);
+                let heap_room = sample.heap_limit.map(|l| Room::below(l as f64, v));
+                let room = Room::tighter(heap_room, container);
+                self.heap.add(t, v, room, &self.config, self.z, &mut events);
                 if self.config.external_enabled {
                     let v = sample.off_heap() as f64;
-                    self.external.add(t, v, &self.config, self.z, &mut events);
+                    self.external
+                        .add(t, v, container, &self.config, self.z, &mut events);
                 }
             }
             GcKind::Minor => {
                 let m = self.heap_after_minor_min.get_or_insert(sample.heap_used);
                 *m = (*m).min(sample.heap_used);
                 // Upper bounds of the live set: the fast path's baseline (O(1)).
-                self.heap.observe(t, sample.heap_used as f64);
+                let v = sample.heap_used as f64;
+                self.heap.observe(t, v);
+                if self.heap.wants_gc(t, v, &self.config) {
+                    self.gc_request = true;
+                }
                 if self.config.external_enabled {
                     self.external.observe(t, sample.off_heap() as f64);
                 }
             }
             _ => {}
         }
-        if let Some(rss) = sample.rss {
-            self.rss = Some(rss);
-            if self.config.rss.enabled && t - t_first >= self.config.rss.ignore_first_ms {
-                self.rss_tracker
-                    .add(t, rss as f64, &self.config, self.z, &mut events);
-            }
+        if let Some(rss) = sample.rss
+            && self.config.rss.enabled
+            && t - t_first >= self.config.rss.ignore_first_ms
+        {
+            self.rss_tracker
+                .add(t, rss as f64, container, &self.config, self.z, &mut events);
         }
         events
+    }
+
+    /// Whether a confirmation GC was requested since the last call (see
+    /// [`crate::config::ConfirmGcConfig`]): the caller should run a full GC soon, whose sample
+    /// then shows the floor. Clears the request.
+    pub fn take_gc_request(&mut self) -> bool {
+        std::mem::take(&mut self.gc_request)
     }
 
     /// Feeds every sample of `samples` and collects the events.
@@ -225,6 +262,8 @@ impl Detector {
             rejected_samples: self.rejected,
             gc_counts: self.gc_counts,
             rss: self.rss,
+            heap_limit: self.heap_limit,
+            memory_limit: self.memory_limit,
             heap_after_minor_min: self.heap_after_minor_min,
             signals: Signal::ALL.iter().map(|&s| self.signal_status(s)).collect(),
         }

@@ -23,12 +23,12 @@ pub mod trend;
 pub mod window;
 
 pub use config::{
-    AdaptiveConfig, Config, ConfigError, FastPathConfig, GrowthAllowance, HysteresisConfig,
-    RssConfig, WarmupConfig, WindowConfig,
+    AdaptiveConfig, Config, ConfigError, ConfirmGcConfig, FastPathConfig, GrowthAllowance,
+    HysteresisConfig, OomConfig, RssConfig, WarmupConfig, WindowConfig,
 };
 pub use detector::{Detector, DetectorStatus, GcCounts};
 pub use sample::{GcKind, Sample};
-pub use signal::{Event, Evidence, FastRun, SignalStatus};
+pub use signal::{Event, Evidence, FastRun, Room, SignalStatus};
 pub use state::{Signal, State};
 pub use trace::{TraceError, TraceReader, TraceWriter};
 pub use trend::{Trend, WindowKind};

@@ -81,6 +81,13 @@ pub struct Sample {
     pub array_buffers: u64,
     /// Resident set size, when it was read for this event (at most once a second).
     pub rss: Option<u64>,
+    /// V8's heap limit (`heap_size_limit`), when known.
+    #[serde(default)]
+    pub heap_limit: Option<u64>,
+    /// The container's memory limit (cgroup v2 `memory.max`, v1 `memory.limit_in_bytes`; the
+    /// smallest over the process's cgroups); `None` when unlimited or unknown.
+    #[serde(default)]
+    pub memory_limit: Option<u64>,
 }
 
 impl Sample {
@@ -95,7 +102,17 @@ impl Sample {
             external: 0,
             array_buffers: 0,
             rss: None,
+            heap_limit: None,
+            memory_limit: None,
         }
+    }
+
+    /// The same sample with the given limits (builder style, for tests and replays).
+    #[must_use]
+    pub const fn with_limits(mut self, heap_limit: Option<u64>, memory_limit: Option<u64>) -> Self {
+        self.heap_limit = heap_limit;
+        self.memory_limit = memory_limit;
+        self
     }
 
     /// Off-heap memory owned by JS objects: the figure in which leaked `Buffer`s show up.

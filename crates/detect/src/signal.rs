@@ -17,8 +17,14 @@
 //!   the lowest reading before the run. Readings after minor GCs (see [`SignalTracker::observe`])
 //!   only enter that baseline: each is an upper bound of the live set at its time, so a floor
 //!   above it proves growth.
-//! - `Leaking` → `Resolved` when every window has been *quiet* (recent slope below
+//! - `Leaking` → `OomRisk` when the projected time until the signal's limit (headroom ÷ the
+//!   deciding window's slope) is within `oom.horizon_ms`; back to `Leaking` once it is beyond
+//!   `oom.clear_factor` × the horizon.
+//! - `Leaking`/`OomRisk` → `Resolved` when every window has been *quiet* (recent slope below
 //!   `quiet_fraction` of its threshold, no exceedance) for `resolve_ms`.
+//!
+//! The growth allowance scales with the headroom ([`crate::config::GrowthAllowance`]), and the
+//! long window's early verdict (before `long.min_span_ms`) needs an urgent projection.
 //! - `Resolved` → `Normal` after `resolved_hold_ms` without a new suspicion.
 
 use crate::config::{Config, WindowConfig};
@@ -41,8 +47,58 @@ pub struct Event {
     pub state: State,
     /// Growth rate behind the change (bytes/ms): the Theil–Sen slope of the deciding window.
     pub slope: f64,
+    /// The limit the signal runs into (bytes), when known: see [`Room`].
+    pub limit_bytes: Option<f64>,
+    /// What was left below that limit (bytes).
+    pub headroom_bytes: Option<f64>,
+    /// Projected time until the limit at `slope` (ms), for `suspect`, `leaking` and `oom_risk`
+    /// with a known limit and a rising floor.
+    pub exhaustion_ms: Option<f64>,
     /// Why.
     pub evidence: Evidence,
+}
+
+/// How much memory a signal has left: its limit and the headroom below it, at one reading.
+///
+/// Heap: the smaller of V8's heap limit minus the floor and the container limit minus RSS (the
+/// heap lives in the RSS). Off-heap and RSS: the container limit minus RSS.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Room {
+    /// The binding limit (bytes).
+    pub limit_bytes: f64,
+    /// What is left below it (bytes, never negative).
+    pub headroom_bytes: f64,
+}
+
+impl Room {
+    /// The tighter of two rooms (the one with less headroom).
+    #[must_use]
+    pub fn tighter(a: Option<Self>, b: Option<Self>) -> Option<Self> {
+        match (a, b) {
+            (Some(a), Some(b)) => Some(if b.headroom_bytes < a.headroom_bytes {
+                b
+            } else {
+                a
+            }),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// `limit − used`, floored at 0.
+    #[must_use]
+    pub fn below(limit: f64, used: f64) -> Self {
+        Self {
+            limit_bytes: limit,
+            headroom_bytes: (limit - used).max(0.0),
+        }
+    }
+
+    /// Time until the headroom is used up at `slope` bytes/ms; `None` unless the slope is
+    /// positive.
+    #[must_use]
+    pub fn exhaustion_ms(self, slope: f64) -> Option<f64> {
+        (slope > 0.0 && slope.is_finite()).then(|| self.headroom_bytes / slope)
+    }
 }
 
 /// The numbers behind an [`Event`].
@@ -98,6 +154,11 @@ pub struct SignalStatus {
     pub threshold: Option<f64>,
     /// Fitted floor now (bytes).
     pub floor_bytes: Option<f64>,
+    /// The limit this signal runs into and the headroom below it, at the latest reading.
+    pub room: Option<Room>,
+    /// Projected time until the limit at `slope` (ms): only while `suspect`, `leaking` or
+    /// `oom_risk` and the floor rises.
+    pub exhaustion_ms: Option<f64>,
     /// Last raw reading (bytes).
     pub last_bytes: Option<f64>,
     /// Whether warm-up is over (the long window collects only after it).
@@ -166,6 +227,9 @@ pub(crate) struct SignalTracker {
     episode: Option<Episode>,
     quiet_since: Option<f64>,
     last_reading: Option<Point>,
+    room: Option<Room>,
+    /// When the latest confirmation GC was requested.
+    gc_requested_at: Option<f64>,
     readings: u64,
     buf: Vec<Point>,
     scratch: Scratch,
@@ -202,6 +266,8 @@ impl SignalTracker {
             episode: None,
             quiet_since: None,
             last_reading: None,
+            room: None,
+            gc_requested_at: None,
             readings: 0,
             buf: Vec::with_capacity(rules.short.max_points.max(cfg.long.max_points) + 1),
             scratch: Scratch::default(),
@@ -234,9 +300,51 @@ impl SignalTracker {
         }
     }
 
-    /// Adds one floor reading; appends the state changes it caused to `out`.
-    pub(crate) fn add(&mut self, t: f64, v: f64, cfg: &Config, z: f64, out: &mut Vec<Event>) {
+    /// Whether a full GC now could confirm a fast-path run (see
+    /// [`crate::config::ConfirmGcConfig`]); `v` is a reading after a minor GC at `t`. Records
+    /// the request when it says yes. O(1).
+    pub(crate) fn wants_gc(&mut self, t: f64, v: f64, cfg: &Config) -> bool {
+        let c = cfg.confirm_gc;
+        let (Some(run), Some(floor), Some(room)) = (self.last_fast, self.last_reading, self.room)
+        else {
+            return false;
+        };
+        let slope = self
+            .fast_trend
+            .map_or(run.slowest_step, |trend| trend.projection_slope());
+        // The reading is higher than the floor it was measured against, so the headroom at
+        // the floor is an upper bound of the headroom now.
+        let urgent = room
+            .exhaustion_ms(slope)
+            .is_some_and(|e| e <= cfg.oom.horizon_ms);
+        let wanted = c.enabled
+            && cfg.fast_path.enabled
+            && self.rules.fast_path
+            && !self.state.is_leak()
+            && run.points >= 2
+            && t - floor.t >= c.stale_ms
+            && self.gc_requested_at.is_none_or(|r| t - r >= c.interval_ms)
+            && v - run.baseline_bytes >= run.allowance_bytes
+            && urgent;
+        if wanted {
+            self.gc_requested_at = Some(t);
+        }
+        wanted
+    }
+
+    /// Adds one floor reading, with the room left below the signal's limit at that time;
+    /// appends the state changes it caused to `out`.
+    pub(crate) fn add(
+        &mut self,
+        t: f64,
+        v: f64,
+        room: Option<Room>,
+        cfg: &Config,
+        z: f64,
+        out: &mut Vec<Event>,
+    ) {
         let t_first = *self.t_first.get_or_insert(t);
+        self.room = room;
         self.readings += 1;
         self.last_reading = Some(Point::new(t, v));
         if self.rules.fast_path {
@@ -393,17 +501,30 @@ impl SignalTracker {
 
     fn allowance(&self, cfg: &Config, base: f64) -> f64 {
         let a = cfg.growth_allowance;
-        a.bytes.max(a.fraction * base.max(0.0)) * self.rules.allowance_factor
+        let headroom = self.room.map_or(0.0, |r| r.headroom_bytes);
+        a.bytes
+            .max(a.fraction * base.max(0.0))
+            .max(a.headroom_fraction * headroom)
+            * self.rules.allowance_factor
+    }
+
+    /// Projected time until the limit at `slope` (ms), when the limit is known.
+    fn exhaustion_ms(&self, slope: f64) -> Option<f64> {
+        self.room.and_then(|r| r.exhaustion_ms(slope))
     }
 
     /// Whether the long window's latest verdict counts: it exceeds, and either covers the full
-    /// minimum span or has already risen by more than the growth allowance.
+    /// minimum span, or has already risen by more than the growth allowance at a slope that
+    /// reaches the limit within the `oom_risk` horizon.
     fn long_exceeds(&self, cfg: &Config) -> bool {
         self.last_long.is_some_and(|l| {
             l.exceeds
                 && (l.span_ms >= self.rules.long_min_span_ms
-                    || l.floor_bytes - l.start_floor_bytes
-                        >= self.allowance(cfg, l.start_floor_bytes))
+                    || (l.floor_bytes - l.start_floor_bytes
+                        >= self.allowance(cfg, l.start_floor_bytes)
+                        && self
+                            .exhaustion_ms(l.projection_slope())
+                            .is_some_and(|e| e <= cfg.oom.horizon_ms)))
         })
     }
 
@@ -487,7 +608,7 @@ impl SignalTracker {
                     out.push(self.transition(t, State::Normal, shown));
                 }
             }
-            State::Leaking => {
+            State::Leaking | State::OomRisk => {
                 let qf = cfg.hysteresis.quiet_fraction;
                 let quiet = self.last_short.is_none_or(|s| s.is_quiet(qf))
                     && self.last_long.is_none_or(|l| l.is_quiet(qf));
@@ -503,8 +624,34 @@ impl SignalTracker {
                 }
             }
         }
-        if episode_over && self.state != State::Leaking {
+        if episode_over && !self.state.is_leak() {
             self.episode = None;
+        }
+        self.project(t, cfg, shown, out);
+    }
+
+    /// `Leaking ⇄ OomRisk`: whether the projected time until the limit is within the horizon
+    /// (with hysteresis on the way back).
+    fn project(&mut self, t: f64, cfg: &Config, shown: Option<(f64, f64)>, out: &mut Vec<Event>) {
+        if !self.state.is_leak() {
+            return;
+        }
+        // The newest fit that exists: a window without enough points (majors minutes apart)
+        // keeps the last projection rather than calling the risk over.
+        let exhaustion = self
+            .focus_trend()
+            .or(self.last_known)
+            .and_then(|trend| self.exhaustion_ms(trend.projection_slope()));
+        match self.state {
+            State::Leaking if exhaustion.is_some_and(|e| e <= cfg.oom.horizon_ms) => {
+                out.push(self.transition(t, State::OomRisk, shown));
+            }
+            State::OomRisk
+                if exhaustion.is_none_or(|e| e > cfg.oom.clear_factor * cfg.oom.horizon_ms) =>
+            {
+                out.push(self.transition(t, State::Leaking, shown));
+            }
+            _ => {}
         }
     }
 
@@ -527,7 +674,7 @@ impl SignalTracker {
         let from = self.state;
         self.state = to;
         self.since = Some(t);
-        let trend = if matches!(to, State::Suspect | State::Leaking) {
+        let trend = if matches!(to, State::Suspect | State::Leaking | State::OomRisk) {
             self.focus_trend()
         } else {
             self.last_long.or(self.last_short)
@@ -541,6 +688,13 @@ impl SignalTracker {
             from,
             state: to,
             slope: trend.theil_sen_slope,
+            limit_bytes: self.room.map(|r| r.limit_bytes),
+            headroom_bytes: self.room.map(|r| r.headroom_bytes),
+            exhaustion_ms: if matches!(to, State::Suspect | State::Leaking | State::OomRisk) {
+                self.exhaustion_ms(trend.projection_slope())
+            } else {
+                None
+            },
             evidence: Evidence {
                 trend,
                 growth_bytes: growth.filter(|_| short_decision).map(|g| g.0),
@@ -551,9 +705,11 @@ impl SignalTracker {
     }
 
     pub(crate) fn status(&self) -> SignalStatus {
-        let headline = match self.state {
-            State::Suspect | State::Leaking => self.focus_trend(),
-            State::Normal | State::Resolved => self.last_long.or(self.last_short),
+        let rising = matches!(self.state, State::Suspect | State::Leaking | State::OomRisk);
+        let headline = if rising {
+            self.focus_trend().or(self.last_known)
+        } else {
+            self.last_long.or(self.last_short)
         };
         SignalStatus {
             signal: self.signal,
@@ -562,6 +718,10 @@ impl SignalTracker {
             slope: headline.map_or(0.0, |t| t.theil_sen_slope),
             threshold: headline.map(|t| t.threshold),
             floor_bytes: headline.map(|t| t.floor_bytes),
+            room: self.room,
+            exhaustion_ms: headline
+                .filter(|_| rising)
+                .and_then(|t| self.exhaustion_ms(t.projection_slope())),
             last_bytes: self.last_reading.map(|p| p.v),
             warmed_up: self.warm,
             readings: self.readings,

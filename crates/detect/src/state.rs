@@ -38,22 +38,28 @@ impl std::fmt::Display for Signal {
 /// Where a signal stands.
 ///
 /// `Normal → Suspect → Leaking → Resolved → Normal`; a suspicion that does not hold goes back to
-/// `Normal`, and a new suspicion while `Resolved` goes to `Suspect`.
+/// `Normal`, and a new suspicion while `Resolved` goes to `Suspect`. `Leaking ⇄ OomRisk` while
+/// the projected time until the memory limit is within the horizon (see
+/// [`crate::config::OomConfig`]); `OomRisk → Resolved` like `Leaking`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum State {
     /// No sign of a leak.
     Normal,
     /// A window exceeds the threshold; waiting for confirmation.
     Suspect,
-    /// Confirmed leak.
+    /// Confirmed leak (severity warning).
     Leaking,
     /// Was leaking; growth has stopped.
     Resolved,
+    /// Confirmed leak that, at its current rate, reaches the memory limit within the horizon
+    /// (severity critical).
+    OomRisk,
 }
 
 impl State {
-    /// Numeric code for a Prometheus gauge: normal 0, suspect 1, leaking 2, resolved 3.
+    /// Numeric code for a Prometheus gauge: normal 0, suspect 1, leaking 2, resolved 3,
+    /// `oom_risk` 4.
     #[must_use]
     pub const fn code(self) -> u8 {
         match self {
@@ -61,7 +67,14 @@ impl State {
             Self::Suspect => 1,
             Self::Leaking => 2,
             Self::Resolved => 3,
+            Self::OomRisk => 4,
         }
+    }
+
+    /// Whether this state is a confirmed leak (`leaking` or `oom_risk`): an alert fires.
+    #[must_use]
+    pub const fn is_leak(self) -> bool {
+        matches!(self, Self::Leaking | Self::OomRisk)
     }
 
     /// Lower-case name.
@@ -72,6 +85,7 @@ impl State {
             Self::Suspect => "suspect",
             Self::Leaking => "leaking",
             Self::Resolved => "resolved",
+            Self::OomRisk => "oom_risk",
         }
     }
 }

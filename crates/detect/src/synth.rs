@@ -172,6 +172,10 @@ pub struct Scenario {
     pub rss_ramps: Vec<Ramp>,
 }
 
+/// The V8 heap limit of every synthetic trace: Node's default on a 64-bit host with 16 GB of
+/// memory or more (`heap_size_limit` = 4,144 MiB). No container limit.
+pub const HEAP_LIMIT: u64 = 4_144 * 1024 * 1024;
+
 /// The warm-up every scenario starts with: 40 MB of code, caches and connection state in 30 s.
 #[must_use]
 pub const fn warmup() -> Ramp {
@@ -363,7 +367,16 @@ impl Samples<'_> {
             external: external.max(0.0) as u64,
             array_buffers: (external.max(0.0) * 0.8) as u64,
             rss,
+            heap_limit: Some(HEAP_LIMIT),
+            memory_limit: None,
         }
+    }
+}
+
+impl Samples<'_> {
+    /// Runs a major GC at `t` (a confirmation GC), unless one is due sooner.
+    pub fn request_major(&mut self, t: f64) {
+        self.next_major = self.next_major.min(t.max(self.t));
     }
 }
 
@@ -455,7 +468,8 @@ pub fn replay_until(
 ) -> Vec<crate::signal::Event> {
     let mut d = crate::detector::Detector::new(config).expect("valid config");
     let mut events = Vec::new();
-    for s in scenario.samples(seed) {
+    let mut samples = scenario.samples(seed);
+    while let Some(s) = samples.next() {
         for e in d.push(&s) {
             let done = stop(&e);
             events.push(e);
@@ -463,9 +477,17 @@ pub fn replay_until(
                 return events;
             }
         }
+        // The loop the watchdog closes: a requested full GC runs right after the sample.
+        if d.take_gc_request() {
+            samples.request_major(s.t_ms + CONFIRMATION_DELAY_MS);
+        }
     }
     events
 }
+
+/// How long after the sample that asked for it a confirmation GC's major comes, in replay
+/// (the watchdog runs it from `setImmediate`).
+pub const CONFIRMATION_DELAY_MS: f64 = 50.0;
 
 /// Minutes to milliseconds.
 #[must_use]

@@ -2,8 +2,9 @@
 //!
 //! Format: a header line naming the columns, then one row per GC event. Columns are found by
 //! name, in any order; unknown columns are ignored. `t_ms`, `gc_kind` and `heap_used` are
-//! required; `heap_total`, `external`, `array_buffers` and `rss` may be missing (as columns, or as
-//! empty cells): a missing byte count reads as 0, a missing `rss` as "not read for this event".
+//! required; `heap_total`, `external`, `array_buffers`, `rss`, `heap_limit` and `memory_limit`
+//! may be missing (as columns, or as empty cells): a missing byte count reads as 0, a missing
+//! `rss` as "not read for this event", a missing limit as "unknown or unlimited".
 //! Cells are plain numbers separated by commas, with no quoting; surrounding spaces and blank lines
 //! are ignored.
 //!
@@ -16,6 +17,8 @@
 //! | `external`      | bytes (includes `array_buffers`)                               |
 //! | `array_buffers` | bytes                                                          |
 //! | `rss`           | bytes, empty when not read for this event                      |
+//! | `heap_limit`    | V8's `heap_size_limit` in bytes                                |
+//! | `memory_limit`  | the container's memory limit in bytes, empty when unlimited    |
 //!
 //! ```
 //! use memwatchdog_detect::trace::{read_trace, TraceWriter};
@@ -26,7 +29,11 @@
 //! w.write(&Sample::new(12.5, GcKind::Major, 1_000_000)).unwrap();
 //! drop(w);
 //! let text = String::from_utf8(out).unwrap();
-//! assert_eq!(text, "t_ms,gc_kind,heap_used,heap_total,external,array_buffers,rss\n12.5,4,1000000,0,0,0,\n");
+//! assert_eq!(
+//!     text,
+//!     "t_ms,gc_kind,heap_used,heap_total,external,array_buffers,rss,heap_limit,memory_limit\n\
+//!      12.5,4,1000000,0,0,0,,,\n"
+//! );
 //! assert_eq!(read_trace(text.as_bytes()).unwrap()[0].heap_used, 1_000_000);
 //! ```
 
@@ -36,7 +43,8 @@ use std::io::{self, BufRead, Write};
 use thiserror::Error;
 
 /// The header line written by [`TraceWriter`] (without the newline).
-pub const HEADER: &str = "t_ms,gc_kind,heap_used,heap_total,external,array_buffers,rss";
+pub const HEADER: &str =
+    "t_ms,gc_kind,heap_used,heap_total,external,array_buffers,rss,heap_limit,memory_limit";
 
 /// A problem reading a trace.
 #[derive(Debug, Error)]
@@ -87,7 +95,7 @@ pub enum TraceError {
     },
 }
 
-const COLUMNS: [&str; 7] = [
+const COLUMNS: [&str; 9] = [
     "t_ms",
     "gc_kind",
     "heap_used",
@@ -95,6 +103,8 @@ const COLUMNS: [&str; 7] = [
     "external",
     "array_buffers",
     "rss",
+    "heap_limit",
+    "memory_limit",
 ];
 const REQUIRED: usize = 3;
 
@@ -103,7 +113,7 @@ const REQUIRED: usize = 3;
 pub struct TraceReader<R> {
     reader: R,
     /// Position of each of [`COLUMNS`] in a row.
-    index: [Option<usize>; 7],
+    index: [Option<usize>; COLUMNS.len()],
     line_no: u64,
     line: String,
     done: bool,
@@ -131,7 +141,7 @@ impl<R: BufRead> TraceReader<R> {
             }
         }
         let header = line.trim().trim_start_matches('\u{feff}');
-        let mut index = [None; 7];
+        let mut index = [None; COLUMNS.len()];
         for (pos, name) in header.split(',').enumerate() {
             let name = name.trim();
             if let Some(k) = COLUMNS.iter().position(|c| *c == name) {
@@ -163,7 +173,7 @@ impl<R: BufRead> TraceReader<R> {
     }
 
     fn parse_row(&self) -> Result<Sample, TraceError> {
-        let mut cells: [&str; 7] = [""; 7];
+        let mut cells: [&str; COLUMNS.len()] = [""; COLUMNS.len()];
         for (pos, cell) in self
             .line
             .trim_end_matches(['\n', '\r'])
@@ -231,6 +241,8 @@ impl<R: BufRead> TraceReader<R> {
             external: optional_bytes(4)?.unwrap_or(0),
             array_buffers: optional_bytes(5)?.unwrap_or(0),
             rss: optional_bytes(6)?,
+            heap_limit: optional_bytes(7)?,
+            memory_limit: optional_bytes(8)?,
         })
     }
 }
@@ -286,8 +298,16 @@ pub fn format_row(sample: &Sample) -> String {
         sample.external,
         sample.array_buffers
     );
-    if let Some(rss) = sample.rss {
-        let _ = write!(s, "{rss}");
+    for (i, cell) in [sample.rss, sample.heap_limit, sample.memory_limit]
+        .into_iter()
+        .enumerate()
+    {
+        if i > 0 {
+            s.push(',');
+        }
+        if let Some(v) = cell {
+            let _ = write!(s, "{v}");
+        }
     }
     s
 }
@@ -397,8 +417,10 @@ mod tests {
                 external: 3,
                 array_buffers: 4,
                 rss: Some(5),
+                heap_limit: Some(6),
+                memory_limit: None,
             },
-            Sample::new(1e9, GcKind::WeakCallbacks, u64::MAX),
+            Sample::new(1e9, GcKind::WeakCallbacks, u64::MAX).with_limits(None, Some(7)),
         ];
         let mut w = TraceWriter::new(Vec::new()).unwrap();
         for s in &samples {

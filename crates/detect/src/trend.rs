@@ -217,6 +217,15 @@ impl Trend {
             && self.threshold.is_finite()
     }
 
+    /// The growth rate to project forward (bytes/ms): the smaller of the whole window's slope
+    /// and its newer half's. A leak that started with the process rides on the start-up ramp
+    /// at first; the newer half is closer to the rate that will go on, and the smaller of the
+    /// two never brings a projected exhaustion forward on the strength of an old burst.
+    #[must_use]
+    pub fn projection_slope(&self) -> f64 {
+        self.theil_sen_slope.min(self.recent_slope)
+    }
+
     /// Whether growth in this window has (nearly) stopped: it does not exceed, and its current
     /// rate is at most `quiet_fraction` of the threshold. The current rate is the whole-window slope
     /// for the short window, and the newer half's slope for the long window (whose older half may

@@ -42,6 +42,8 @@ fn build(raw: &[Raw]) -> Vec<Sample> {
                 external: ext,
                 array_buffers: ab,
                 rss,
+                heap_limit: None,
+                memory_limit: None,
             }
         })
         .collect()

@@ -232,6 +232,18 @@ impl Alerter {
     /// re-sent while it stays firing. Annotation names that are not valid label names
     /// are made valid (`top suspect` → `top_suspect`). Never blocks on the network.
     pub fn fire(&self, alert_key: &str, annotations: BTreeMap<String, String>) {
+        self.fire_labelled(alert_key, BTreeMap::new(), annotations);
+    }
+
+    /// Like [`fire`](Self::fire), with labels of this alert on top of the common ones (they
+    /// override them, e.g. `severity`, and the key label). A key keeps the labels of its first
+    /// fire until it is resolved: fire another label set under another key.
+    pub fn fire_labelled(
+        &self,
+        alert_key: &str,
+        labels: BTreeMap<String, String>,
+        annotations: BTreeMap<String, String>,
+    ) {
         let annotations = annotations
             .into_iter()
             .map(|(k, v)| {
@@ -248,7 +260,7 @@ impl Alerter {
             if state.stopping {
                 return;
             }
-            state.queue.fire(alert_key, annotations, now)
+            state.queue.fire(alert_key, labels, annotations, now)
         };
         for _ in 0..evicted {
             self.metrics.inc_alert_queue_dropped();

@@ -1,7 +1,7 @@
 //! [`AtomicF64`]: a lock-free `f64` cell (bits in an `AtomicU64`) for gauges and sums.
 //!
-//! `NaN` doubles as "not set yet": the encoder leaves such a gauge's sample out, so a
-//! value that is unknown (a slope during warm-up) is absent rather than a fake 0.
+//! `NaN` doubles as "not set yet": the encoder writes such a gauge's sample as `NaN`, so a
+//! value that is unknown (a slope during warm-up) is visibly unknown rather than a fake 0.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 

@@ -11,7 +11,9 @@
 //! Rules followed: one `# HELP` and `# TYPE` per family, then its samples; HELP text
 //! escapes `\` and newline; label values escape `\`, `"` and newline; floats are
 //! `NaN`, `+Inf`, `-Inf` or a decimal Go's `ParseFloat` reads; no timestamps.
-//! A gauge whose value is unset (`NaN`) keeps its HELP/TYPE and has no sample.
+//! Every gauge has a sample from the first scrape, `NaN` until its value is known (Prometheus'
+//! "avoid missing metrics"); the one exception is `memwatchdog_memory_limit_bytes`, absent
+//! while the process has no container memory limit.
 
 use std::fmt::Write as _;
 
@@ -89,6 +91,33 @@ fn memory(w: &mut Writer, m: &Metrics) {
         "Resident set size of the process.",
         m.rss_bytes.load(),
     );
+    w.gauge(
+        "memwatchdog_heap_limit_bytes",
+        "V8 heap size limit (heap_size_limit): the heap floor cannot grow past it.",
+        m.heap_limit_bytes.load(),
+    );
+    w.family(
+        "memwatchdog_memory_limit_bytes",
+        "gauge",
+        "Container memory limit (cgroup memory.max or memory.limit_in_bytes); \
+         absent when the process has none.",
+    );
+    let limit = m.memory_limit_bytes.load();
+    if !limit.is_nan() {
+        w.sample("memwatchdog_memory_limit_bytes", &[], Value::Float(limit));
+    }
+    w.gauge(
+        "memwatchdog_heap_exhaustion_seconds",
+        "Projected seconds until the heap reaches its limit (V8 heap limit, or the container \
+         limit when that is closer) at the current growth; +Inf when the heap is not growing.",
+        m.heap_exhaustion_seconds.load(),
+    );
+    w.gauge(
+        "memwatchdog_memory_exhaustion_seconds",
+        "Projected seconds until off-heap memory or RSS reaches the container memory limit at \
+         the current growth; +Inf when neither grows or there is no limit.",
+        m.memory_exhaustion_seconds.load(),
+    );
 
     w.counter(
         "memwatchdog_leak_alert_total",
@@ -98,7 +127,8 @@ fn memory(w: &mut Writer, m: &Metrics) {
     w.family(
         "memwatchdog_detector_state",
         "gauge",
-        "Leak detector state per signal: 0 normal, 1 suspect, 2 leaking, 3 resolved.",
+        "Leak detector state per signal: 0 normal, 1 suspect, 2 leaking, 3 resolved, \
+         4 oom_risk.",
     );
     for signal in Signal::ALL {
         if let Some(state) = m.detector_state(signal) {
@@ -263,9 +293,7 @@ impl Writer {
 
     fn gauge(&mut self, name: &str, help: &str, value: f64) {
         self.family(name, "gauge", help);
-        if !value.is_nan() {
-            self.sample(name, &[], Value::Float(value));
-        }
+        self.sample(name, &[], Value::Float(value));
     }
 
     fn counter(&mut self, name: &str, help: &str, value: u64) {
@@ -376,6 +404,9 @@ mod tests {
         m.set_external_bytes(2_000_000);
         m.set_array_buffers_bytes(1_000_000);
         m.set_rss_bytes(150_000_000);
+        m.set_heap_limit_bytes(4_345_298_944);
+        m.set_memory_limit_bytes(Some(536_870_912));
+        m.set_exhaustion_seconds(Some(13_536.4), None);
         m.inc_leak_alert();
         m.set_detector_state(Signal::Heap, crate::DetectorState::Leaking);
         m.set_detector_state(Signal::External, crate::DetectorState::Normal);
@@ -396,7 +427,7 @@ mod tests {
     }
 
     #[test]
-    fn fresh_registry_leaves_unset_gauges_out() {
+    fn fresh_registry_has_every_gauge_at_nan() {
         insta::assert_snapshot!(
             encode(&Metrics::default()).replace(env!("CARGO_PKG_VERSION"), "VERSION")
         );

@@ -100,10 +100,13 @@ pub enum DetectorState {
     Leaking,
     /// A declared leak stopped growing.
     Resolved,
+    /// A declared leak projected to reach the memory limit within the horizon; a critical
+    /// alert has been fired.
+    OomRisk,
 }
 
 impl DetectorState {
-    /// The exported gauge value: 0 normal, 1 suspect, 2 leaking, 3 resolved.
+    /// The exported gauge value: 0 normal, 1 suspect, 2 leaking, 3 resolved, 4 `oom_risk`.
     #[must_use]
     pub fn value(self) -> u8 {
         match self {
@@ -111,6 +114,7 @@ impl DetectorState {
             DetectorState::Suspect => 1,
             DetectorState::Leaking => 2,
             DetectorState::Resolved => 3,
+            DetectorState::OomRisk => 4,
         }
     }
 }

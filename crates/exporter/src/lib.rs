@@ -39,8 +39,12 @@
 //! | `memwatchdog_external_bytes` | gauge | — |
 //! | `memwatchdog_array_buffers_bytes` | gauge | — |
 //! | `memwatchdog_rss_bytes` | gauge | — |
+//! | `memwatchdog_heap_limit_bytes` | gauge | — |
+//! | `memwatchdog_memory_limit_bytes` | gauge (absent without a container limit) | — |
+//! | `memwatchdog_heap_exhaustion_seconds` | gauge (`+Inf` when not growing) | — |
+//! | `memwatchdog_memory_exhaustion_seconds` | gauge (`+Inf` when not growing) | — |
 //! | `memwatchdog_leak_alert_total` | counter | — |
-//! | `memwatchdog_detector_state` | gauge: 0 normal, 1 suspect, 2 leaking, 3 resolved | `signal` = heap, external, rss |
+//! | `memwatchdog_detector_state` | gauge: 0 normal, 1 suspect, 2 leaking, 3 resolved, 4 `oom_risk` | `signal` = heap, external, rss |
 //! | `memwatchdog_gc_total` | counter | `kind` = minor, major, incremental, weakcb |
 //! | `memwatchdog_gc_duration_seconds` | histogram | `kind` |
 //! | `memwatchdog_snapshot_total` | counter | — |
@@ -54,7 +58,8 @@
 //! | `memwatchdog_alert_queue_dropped_total` | counter | — |
 //!
 //! Optional constant labels ([`MetricsOptions::const_labels`]) go on every sample.
-//! Gauges not yet set are left out (HELP/TYPE only). `promtool check metrics` passes
+//! Gauges not yet set read `NaN` (every gauge is there from the first scrape), except
+//! `memwatchdog_memory_limit_bytes`, absent without a limit. `promtool check metrics` passes
 //! except for the mandated `_ms` in `memwatchdog_heap_slope_bytes_per_ms`; dashboards
 //! should use its twin `memwatchdog_heap_growth_bytes_per_second`.
 
@@ -81,6 +86,7 @@ pub use error::ExporterError;
 pub use labels::{DetectorState, GcKind, Signal};
 pub use log::LogFn;
 pub use metrics::{Metrics, MetricsOptions};
+pub use rfc3339::format as format_rfc3339;
 pub use server::{MetricsServer, READ_TIMEOUT};
 
 #[cfg(test)]

@@ -76,6 +76,10 @@ pub struct Metrics {
     pub(crate) array_buffers_bytes: AtomicF64,
     pub(crate) rss_bytes: AtomicF64,
     pub(crate) heap_floor_bytes: AtomicF64,
+    pub(crate) heap_limit_bytes: AtomicF64,
+    pub(crate) memory_limit_bytes: AtomicF64,
+    pub(crate) heap_exhaustion_seconds: AtomicF64,
+    pub(crate) memory_exhaustion_seconds: AtomicF64,
     pub(crate) leak_alerts: AtomicU64,
     gc_durations: [Histogram; 4],
     detector_states: [AtomicU8; 3],
@@ -143,6 +147,10 @@ impl Metrics {
             array_buffers_bytes: AtomicF64::unset(),
             rss_bytes: AtomicF64::unset(),
             heap_floor_bytes: AtomicF64::unset(),
+            heap_limit_bytes: AtomicF64::unset(),
+            memory_limit_bytes: AtomicF64::unset(),
+            heap_exhaustion_seconds: AtomicF64::unset(),
+            memory_exhaustion_seconds: AtomicF64::unset(),
             leak_alerts: AtomicU64::new(0),
             gc_durations: GcKind::ALL.map(|_| Histogram::new(GC_DURATION_BOUNDS)),
             detector_states: Signal::ALL.map(|_| AtomicU8::new(STATE_UNSET)),
@@ -161,8 +169,8 @@ impl Metrics {
     }
 
     /// Sets the heap floor's growth rate in bytes per millisecond, and its base-unit twin
-    /// `memwatchdog_heap_growth_bytes_per_second` (× 1000). `NaN` means unknown: both
-    /// samples are left out of the exposition.
+    /// `memwatchdog_heap_growth_bytes_per_second` (× 1000). `NaN` means unknown (the
+    /// samples say `NaN`).
     pub fn set_heap_slope_bytes_per_ms(&self, slope: f64) {
         self.heap_slope_bytes_per_ms.store(slope);
     }
@@ -190,6 +198,28 @@ impl Metrics {
     /// Sets `memwatchdog_rss_bytes`.
     pub fn set_rss_bytes(&self, bytes: u64) {
         self.rss_bytes.store(bytes as f64);
+    }
+
+    /// Sets `memwatchdog_heap_limit_bytes` (V8 `heap_size_limit`).
+    pub fn set_heap_limit_bytes(&self, bytes: u64) {
+        self.heap_limit_bytes.store(bytes as f64);
+    }
+
+    /// Sets `memwatchdog_memory_limit_bytes`, the container's memory limit; `None` (no
+    /// limit) leaves the sample out.
+    pub fn set_memory_limit_bytes(&self, bytes: Option<u64>) {
+        self.memory_limit_bytes
+            .store(bytes.map_or(f64::NAN, |b| b as f64));
+    }
+
+    /// Sets `memwatchdog_heap_exhaustion_seconds` (projected seconds until the heap floor
+    /// reaches its limit; `None`: not growing, `+Inf`) and `memwatchdog_memory_exhaustion_seconds`
+    /// (the same for off-heap memory or RSS against the container limit).
+    pub fn set_exhaustion_seconds(&self, heap: Option<f64>, memory: Option<f64>) {
+        self.heap_exhaustion_seconds
+            .store(heap.unwrap_or(f64::INFINITY));
+        self.memory_exhaustion_seconds
+            .store(memory.unwrap_or(f64::INFINITY));
     }
 
     /// Sets `memwatchdog_heap_floor_bytes`: heap used right after the last major GC.

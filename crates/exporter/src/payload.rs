@@ -47,6 +47,9 @@ impl AlertTemplate {
             .map(|(k, v)| (k.clone(), Value::String(v.clone())))
             .collect();
         labels.insert(self.key_label.clone(), Value::String(a.key.clone()));
+        for (k, v) in &a.labels {
+            labels.insert(k.clone(), Value::String(v.clone()));
+        }
         let annotations: Map<String, Value> = a
             .annotations
             .iter()
@@ -111,6 +114,7 @@ mod tests {
         let firing = Outgoing {
             key: "heap".into(),
             generation: 1,
+            labels: BTreeMap::new(),
             annotations: BTreeMap::from([("summary".into(), "Heap grows \"fast\"".into())]),
             starts_at: start,
             ends_at: None,
@@ -135,6 +139,7 @@ mod tests {
         let firing = Outgoing {
             key: "heap".into(),
             generation: 1,
+            labels: BTreeMap::new(),
             annotations: BTreeMap::new(),
             starts_at: start,
             ends_at: None,
@@ -143,6 +148,36 @@ mod tests {
             serde_json::from_str(&template.body(&[firing], start - Duration::from_secs(3600)))
                 .unwrap();
         assert_eq!(body[0]["endsAt"], "2023-11-14T22:16:20.000Z");
+    }
+
+    #[test]
+    fn an_alerts_own_labels_override_the_common_ones() {
+        let template = AlertTemplate {
+            labels: BTreeMap::from([
+                ("alertname".into(), "MemoryLeak".into()),
+                ("severity".into(), "warning".into()),
+            ]),
+            key_label: "signal".into(),
+            generator_url: None,
+            resend_interval: Duration::from_secs(60),
+        };
+        let start = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let critical = Outgoing {
+            key: "heap/oom_risk".into(),
+            generation: 1,
+            labels: BTreeMap::from([
+                ("severity".into(), "critical".into()),
+                ("signal".into(), "heap".into()),
+            ]),
+            annotations: BTreeMap::new(),
+            starts_at: start,
+            ends_at: None,
+        };
+        let body: Value = serde_json::from_str(&template.body(&[critical], start)).unwrap();
+        assert_eq!(
+            body[0]["labels"],
+            serde_json::json!({"alertname": "MemoryLeak", "severity": "critical", "signal": "heap"})
+        );
     }
 
     #[test]

@@ -17,6 +17,8 @@ use std::time::{Duration, Instant, SystemTime};
 #[derive(Debug)]
 struct Entry {
     key: String,
+    /// Labels of this alert on top of the sender's common ones (e.g. `severity`).
+    labels: BTreeMap<String, String>,
     annotations: BTreeMap<String, String>,
     starts_at: SystemTime,
     /// `Some`: resolved at that time.
@@ -34,6 +36,7 @@ struct Entry {
 pub(crate) struct Outgoing {
     pub(crate) key: String,
     pub(crate) generation: u64,
+    pub(crate) labels: BTreeMap<String, String>,
     pub(crate) annotations: BTreeMap<String, String>,
     pub(crate) starts_at: SystemTime,
     /// `Some`: a resolution.
@@ -70,13 +73,17 @@ impl AlertQueue {
         self.entries.remove(i)
     }
 
-    /// Fires (or updates) `key`. Returns how many other alerts were evicted (0 or 1).
+    /// Fires (or updates the annotations of) `key`, with `labels` on top of the sender's
+    /// common ones. Returns how many other alerts were evicted (0 or 1).
     pub(crate) fn fire(
         &mut self,
         key: &str,
+        labels: BTreeMap<String, String>,
         annotations: BTreeMap<String, String>,
         now: SystemTime,
     ) -> usize {
+        // A key keeps the labels of its first fire: Alertmanager tells alerts apart by their
+        // labels, so new labels would be another alert (fire it under another key).
         if let Some(mut entry) = self.take(key) {
             // Still firing with the same text: nothing new to tell (re-sends handle it).
             let changed = entry.ends_at.is_some() || entry.annotations != annotations;
@@ -98,6 +105,7 @@ impl AlertQueue {
         let generation = self.bump();
         self.entries.push_back(Entry {
             key: key.to_owned(),
+            labels,
             annotations,
             starts_at: now,
             ends_at: None,
@@ -137,6 +145,7 @@ impl AlertQueue {
             .map(|e| Outgoing {
                 key: e.key.clone(),
                 generation: e.generation,
+                labels: e.labels.clone(),
                 annotations: e.annotations.clone(),
                 starts_at: e.starts_at,
                 ends_at: e.ends_at,
@@ -207,7 +216,7 @@ mod tests {
         let s0 = SystemTime::now();
         let mut q = AlertQueue::new(8, RESEND);
         assert_eq!(q.next_due(t0), None);
-        assert_eq!(q.fire("heap", notes("a"), s0), 0);
+        assert_eq!(q.fire("heap", BTreeMap::new(), notes("a"), s0), 0);
 
         let batch = q.due(t0);
         assert_eq!(batch.len(), 1);
@@ -219,9 +228,19 @@ mod tests {
         assert_eq!(q.undelivered(), 0);
 
         // Same fire again: nothing new. Changed annotations: due at once.
-        q.fire("heap", notes("a"), s0 + Duration::from_secs(5));
+        q.fire(
+            "heap",
+            BTreeMap::new(),
+            notes("a"),
+            s0 + Duration::from_secs(5),
+        );
         assert!(q.due(t0).is_empty());
-        q.fire("heap", notes("b"), s0 + Duration::from_secs(5));
+        q.fire(
+            "heap",
+            BTreeMap::new(),
+            notes("b"),
+            s0 + Duration::from_secs(5),
+        );
         let batch = q.due(t0);
         assert_eq!(batch[0].annotations, notes("b"));
         assert_eq!(batch[0].starts_at, s0, "start time kept across updates");
@@ -244,9 +263,14 @@ mod tests {
         let t0 = Instant::now();
         let s0 = SystemTime::now();
         let mut q = AlertQueue::new(8, RESEND);
-        q.fire("heap", notes("a"), s0);
+        q.fire("heap", BTreeMap::new(), notes("a"), s0);
         q.resolve("heap", s0 + Duration::from_secs(1));
-        q.fire("heap", notes("a"), s0 + Duration::from_secs(2));
+        q.fire(
+            "heap",
+            BTreeMap::new(),
+            notes("a"),
+            s0 + Duration::from_secs(2),
+        );
         let batch = q.due(t0);
         assert_eq!(batch.len(), 1);
         assert_eq!((batch[0].starts_at, batch[0].ends_at), (s0, None));
@@ -257,7 +281,7 @@ mod tests {
         let t0 = Instant::now();
         let s0 = SystemTime::now();
         let mut q = AlertQueue::new(8, RESEND);
-        q.fire("heap", notes("a"), s0);
+        q.fire("heap", BTreeMap::new(), notes("a"), s0);
         let batch = q.due(t0);
         q.resolve("heap", s0); // arrives while the POST is in flight
         q.delivered(&batch, t0);
@@ -271,13 +295,13 @@ mod tests {
         let s0 = SystemTime::now();
         let mut q = AlertQueue::new(3, RESEND);
         let evicted: usize = (0..10)
-            .map(|i| q.fire(&format!("k{i}"), notes("x"), s0))
+            .map(|i| q.fire(&format!("k{i}"), BTreeMap::new(), notes("x"), s0))
             .sum();
         assert_eq!(evicted, 7);
         assert_eq!(q.keys(), ["k7", "k8", "k9"]);
         // Updating a key moves it to the back; it is evicted last.
-        q.fire("k7", notes("y"), s0);
-        q.fire("k10", notes("x"), s0);
+        q.fire("k7", BTreeMap::new(), notes("y"), s0);
+        q.fire("k10", BTreeMap::new(), notes("x"), s0);
         assert_eq!(q.keys(), ["k9", "k7", "k10"]);
     }
 

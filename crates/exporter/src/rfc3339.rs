@@ -5,7 +5,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Formats `t` as RFC 3339 UTC with millisecond precision. Times before 1970 are
 /// clamped to the epoch (the clock would have to be badly wrong).
-pub(crate) fn format(t: SystemTime) -> String {
+#[must_use]
+pub fn format(t: SystemTime) -> String {
     let since = t.duration_since(UNIX_EPOCH).unwrap_or_default();
     let secs = since.as_secs();
     let millis = since.subsec_millis();

@@ -1,20 +1,58 @@
-//! [`Alerts`]: the firing alert of each signal and its annotations.
+//! [`Alerts`]: the firing alerts of each signal and their annotations.
 //!
-//! On "leaking" the alert fires at once with the slope and heap figures; snapshot news
-//! (path written, or why it was refused) is added later by re-firing the same alert
-//! with more annotations. Leaving "leaking" resolves it.
+//! Two alerts per signal, told apart in Alertmanager by their `severity` label:
+//! - `warning` fires on `leaking` and stays while the signal is `leaking` or `oom_risk`
+//!   ("you have a leak");
+//! - `critical` fires on `oom_risk` and ends when the signal goes back to `leaking`
+//!   ("this process runs out of memory in ~N minutes"). An inhibit rule on
+//!   `severity` (deploy/alertmanager) silences the warning while the critical one fires.
+//!
+//! Both fire at once with the slope, heap and projection figures; snapshot news (path
+//! written, or why it was refused) is added later by re-firing the same alerts with more
+//! annotations. Leaving the leak states resolves both.
 
 use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime};
 
-use memwatchdog_detect::{Event, Signal};
-use memwatchdog_exporter::Alerter;
+use memwatchdog_detect::{Event, Signal, State};
+use memwatchdog_exporter::{Alerter, format_rfc3339};
 use memwatchdog_snapguard::HumanBytes;
 
-/// Alert state per signal (index = position in [`Signal::ALL`]).
+/// The two alerts of a signal.
+#[derive(Clone, Copy)]
+enum Severity {
+    Warning,
+    Critical,
+}
+
+impl Severity {
+    const ALL: [Severity; 2] = [Severity::Warning, Severity::Critical];
+
+    const fn label(self) -> &'static str {
+        match self {
+            Severity::Warning => "warning",
+            Severity::Critical => "critical",
+        }
+    }
+
+    const fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The alert's key in the sender's queue: one per signal and severity.
+    fn key(self, signal: Signal) -> String {
+        match self {
+            Severity::Warning => signal.as_str().to_owned(),
+            Severity::Critical => format!("{}/oom_risk", signal.as_str()),
+        }
+    }
+}
+
+/// Alert state per severity and signal (index = position in [`Signal::ALL`]).
 pub(crate) struct Alerts {
     alerter: Option<Alerter>,
     service: String,
-    firing: [Option<BTreeMap<String, String>>; 3],
+    firing: [[Option<BTreeMap<String, String>>; 3]; 2],
     /// Annotations that also go on alerts fired later (the allocation profile's findings,
     /// which may come from the `suspect` state before the alert fires).
     sticky: BTreeMap<String, String>,
@@ -34,35 +72,72 @@ fn rate(bytes_per_ms: f64) -> String {
     format!("{}/s", HumanBytes(per_second as u64))
 }
 
+/// `~42 min` / `~3.5 h` / `~50 s`.
+fn duration(ms: f64) -> String {
+    let s = ms / 1000.0;
+    if s < 120.0 {
+        format!("~{s:.0} s")
+    } else if s < 2.0 * 3600.0 {
+        format!("~{:.0} min", s / 60.0)
+    } else {
+        format!("~{:.1} h", s / 3600.0)
+    }
+}
+
 impl Alerts {
     pub(crate) fn new(alerter: Option<Alerter>, service: String) -> Alerts {
         Alerts {
             alerter,
             service,
-            firing: [None, None, None],
+            firing: Default::default(),
             sticky: BTreeMap::new(),
         }
     }
 
-    /// Fires the alert of `event.signal` (which just became "leaking").
+    /// Fires the alert `event` calls for: the warning when the signal became `leaking`, the
+    /// critical one when it became `oom_risk`.
     pub(crate) fn fire(&mut self, event: &Event, heap_used: u64, value: u64) {
+        let severity = if event.state == State::OomRisk {
+            Severity::Critical
+        } else {
+            Severity::Warning
+        };
         let signal = event.signal.as_str();
         let trend = &event.evidence.trend;
         let mut a = BTreeMap::new();
-        a.insert(
-            "summary".to_owned(),
-            format!(
+        let projection = event.exhaustion_ms.zip(event.limit_bytes);
+        let summary = match (severity, projection) {
+            (Severity::Critical, Some((ms, limit))) => format!(
+                "{} runs out of memory in {}: {signal} grows {} towards its limit of {}",
+                self.service,
+                duration(ms),
+                rate(event.slope),
+                HumanBytes(limit as u64)
+            ),
+            _ => format!(
                 "{} is leaking memory: {signal} grows {} (threshold {})",
                 self.service,
                 rate(event.slope),
                 rate(trend.threshold)
             ),
-        );
+        };
+        a.insert("summary".to_owned(), summary);
+        let headroom = match (event.headroom_bytes, event.limit_bytes) {
+            (Some(h), Some(l)) => format!(
+                " {} of its {} limit is left",
+                HumanBytes(h as u64),
+                HumanBytes(l as u64)
+            ),
+            _ => String::new(),
+        };
+        let at_this_rate = event.exhaustion_ms.map_or_else(String::new, |ms| {
+            format!("; at this rate it is used up in {}", duration(ms))
+        });
         a.insert(
             "description".to_owned(),
             format!(
                 "MemWatchdog declared a leak of {signal} memory in {}: the post-GC floor grows \
-                 {:.1} bytes/ms (p = {:.2e}); {signal} is now {}, JS heap used {}.",
+                 {:.1} bytes/ms (p = {:.2e}); {signal} is now {}, JS heap used {}.{headroom}{at_this_rate}.",
                 self.service,
                 event.slope,
                 trend.p_value,
@@ -84,21 +159,41 @@ impl Alerts {
         );
         a.insert("heap_used_bytes".to_owned(), heap_used.to_string());
         a.insert(format!("{signal}_bytes"), value.to_string());
+        if let Some(limit) = event.limit_bytes {
+            a.insert("limit_bytes".to_owned(), format!("{limit:.0}"));
+        }
+        if let Some(headroom) = event.headroom_bytes {
+            a.insert("headroom_bytes".to_owned(), format!("{headroom:.0}"));
+        }
+        if let Some(ms) = event.exhaustion_ms {
+            a.insert(
+                "exhaustion_seconds".to_owned(),
+                format!("{:.0}", ms / 1000.0),
+            );
+            let at = SystemTime::now() + Duration::from_secs_f64((ms / 1000.0).min(1e9));
+            a.insert("exhaustion_at".to_owned(), format_rfc3339(at));
+        }
         a.extend(self.sticky.clone());
         if let Some(alerter) = &self.alerter {
-            alerter.fire(signal, a.clone());
+            let labels = BTreeMap::from([
+                ("signal".to_owned(), signal.to_owned()),
+                ("severity".to_owned(), severity.label().to_owned()),
+            ]);
+            alerter.fire_labelled(&severity.key(event.signal), labels, a.clone());
         }
-        self.firing[index(event.signal)] = Some(a);
+        self.firing[severity.index()][index(event.signal)] = Some(a);
     }
 
     /// Adds an annotation to every firing alert and re-sends them.
     pub(crate) fn annotate(&mut self, name: &str, value: &str, remove: &str) {
-        for (i, slot) in self.firing.iter_mut().enumerate() {
-            if let Some(a) = slot {
-                a.insert(name.to_owned(), value.to_owned());
-                a.remove(remove);
-                if let Some(alerter) = &self.alerter {
-                    alerter.fire(Signal::ALL[i].as_str(), a.clone());
+        for severity in Severity::ALL {
+            for (i, slot) in self.firing[severity.index()].iter_mut().enumerate() {
+                if let Some(a) = slot {
+                    a.insert(name.to_owned(), value.to_owned());
+                    a.remove(remove);
+                    if let Some(alerter) = &self.alerter {
+                        alerter.fire(&severity.key(Signal::ALL[i]), a.clone());
+                    }
                 }
             }
         }
@@ -111,21 +206,34 @@ impl Alerts {
         self.annotate(name, value, "");
     }
 
-    /// Resolves the alert of `signal`, if it fires.
-    pub(crate) fn resolve(&mut self, signal: Signal) {
-        if self.firing[index(signal)].take().is_some() {
-            if !self.any_firing() {
-                self.sticky.clear();
-            }
-            if let Some(alerter) = &self.alerter {
-                alerter.resolve(signal.as_str());
-            }
+    fn resolve_one(&mut self, severity: Severity, signal: Signal) {
+        if self.firing[severity.index()][index(signal)]
+            .take()
+            .is_some()
+            && let Some(alerter) = &self.alerter
+        {
+            alerter.resolve(&severity.key(signal));
         }
     }
 
-    /// Whether any signal's alert fires.
+    /// Resolves both alerts of `signal` (it left `leaking`/`oom_risk`).
+    pub(crate) fn resolve(&mut self, signal: Signal) {
+        for severity in Severity::ALL {
+            self.resolve_one(severity, signal);
+        }
+        if !self.any_firing() {
+            self.sticky.clear();
+        }
+    }
+
+    /// Resolves the critical alert of `signal` (it went back from `oom_risk` to `leaking`).
+    pub(crate) fn resolve_oom_risk(&mut self, signal: Signal) {
+        self.resolve_one(Severity::Critical, signal);
+    }
+
+    /// Whether any alert fires.
     pub(crate) fn any_firing(&self) -> bool {
-        self.firing.iter().any(Option::is_some)
+        self.firing.iter().flatten().any(Option::is_some)
     }
 
     /// Stops the sender thread (firing alerts expire in Alertmanager at their `endsAt`).

@@ -6,17 +6,18 @@ use napi_derive::napi;
 use crate::profile::{NativeAllocationSite, ProfileDone};
 
 /// A detector state change, the one-off `warmedUp` notice, the outcome of the
-/// background analysis of a snapshot pair (`analysis`), or a sampling heap profile stored
-/// and diffed (`profile`).
+/// background analysis of a snapshot pair (`analysis`), a sampling heap profile stored
+/// and diffed (`profile`), or a request for a confirmation GC (`gc`).
 #[napi(object)]
 #[derive(Debug, Clone)]
 pub struct NativeEvent {
     /// `state` (a signal changed state), `warmedUp` (the heap signal left warm-up: time
-    /// for the baseline snapshot), `analysis` or `profile`.
+    /// for the baseline snapshot), `analysis`, `profile` or `gc` (the detector asks for a
+    /// full GC: the heap floor is stale and a fast rise may already be urgent).
     pub kind: String,
     /// `heap`, `external` or `rss`.
     pub signal: String,
-    /// State before (`normal`, `suspect`, `leaking`, `resolved`).
+    /// State before (`normal`, `suspect`, `leaking`, `oom_risk`, `resolved`).
     pub from: String,
     /// State after (`analysis`: `found`, `nothing` or `skipped`; `profile`: the kind,
     /// `baseline`, `suspect` or `leak`).
@@ -33,6 +34,12 @@ pub struct NativeEvent {
     pub p_value: f64,
     /// Growth over the episode (bytes), when known.
     pub growth_bytes: Option<f64>,
+    /// The limit the signal runs into (bytes), when known.
+    pub limit_bytes: Option<f64>,
+    /// What was left below it (bytes).
+    pub headroom_bytes: Option<f64>,
+    /// Projected time until the limit at the current slope (ms), when growing.
+    pub exhaustion_ms: Option<f64>,
     /// Heap used in the sample that caused the change (bytes).
     pub heap_used_bytes: f64,
     /// The signal's value in that sample (bytes).
@@ -65,6 +72,9 @@ impl NativeEvent {
             adaptive: e.evidence.trend.adaptive,
             p_value: e.evidence.trend.p_value,
             growth_bytes: e.evidence.growth_bytes,
+            limit_bytes: e.limit_bytes,
+            headroom_bytes: e.headroom_bytes,
+            exhaustion_ms: e.exhaustion_ms,
             heap_used_bytes: heap_used as f64,
             value_bytes: value as f64,
             detail: None,
@@ -79,6 +89,15 @@ impl NativeEvent {
             heap_used_bytes: heap_used as f64,
             value_bytes: heap_used as f64,
             ..NativeEvent::notice("warmedUp", State::Normal.as_str(), t_ms, None)
+        }
+    }
+
+    /// The detector asks for a confirmation GC (see `memwatchdog_detect::ConfirmGcConfig`).
+    pub(crate) fn gc_request(t_ms: f64, heap_used: u64) -> NativeEvent {
+        NativeEvent {
+            heap_used_bytes: heap_used as f64,
+            value_bytes: heap_used as f64,
+            ..NativeEvent::notice("gc", State::Normal.as_str(), t_ms, None)
         }
     }
 
@@ -111,6 +130,9 @@ impl NativeEvent {
             adaptive: false,
             p_value: 1.0,
             growth_bytes: None,
+            limit_bytes: None,
+            headroom_bytes: None,
+            exhaustion_ms: None,
             heap_used_bytes: 0.0,
             value_bytes: 0.0,
             detail,

@@ -39,8 +39,13 @@ fn export_state(state: State) -> DetectorState {
         State::Suspect => DetectorState::Suspect,
         State::Leaking => DetectorState::Leaking,
         State::Resolved => DetectorState::Resolved,
+        State::OomRisk => DetectorState::OomRisk,
     }
 }
+
+/// How often the container memory limit is read again (ms of sample time): limits rarely
+/// change, and reading cgroup files costs a few microseconds.
+const MEMORY_LIMIT_REFRESH_MS: f64 = 30_000.0;
 
 /// Default of `snapshot.analyzeMaxBytes`: leak snapshots up to 1 GiB are analyzed.
 const DEFAULT_ANALYZE_MAX_BYTES: u64 = 1 << 30;
@@ -60,6 +65,9 @@ pub struct NativeWatchdog {
     /// Largest leak snapshot analyzed in the background (0: never).
     analyze_max_bytes: u64,
     system_root: PathBuf,
+    /// The container memory limit and when it was read (sample time, ms).
+    memory_limit: Option<u64>,
+    memory_limit_read_ms: Option<f64>,
     /// The background analysis of the last snapshot pair, while it runs.
     analysis: Option<Analysis>,
     /// Sampling heap profiles being stored and diffed in the background.
@@ -144,6 +152,8 @@ impl NativeWatchdog {
                 .snapshot_analyze_max_bytes
                 .map_or(DEFAULT_ANALYZE_MAX_BYTES, bytes),
             system_root: PathBuf::from(system_root),
+            memory_limit: None,
+            memory_limit_read_ms: None,
             analysis: None,
             profiles: Profiles::default(),
             events: Vec::new(),
@@ -154,8 +164,9 @@ impl NativeWatchdog {
     }
 
     /// One GC event: updates the metrics, runs the detector, appends to the trace.
-    /// `rss` is negative when it was not read for this event. Returns how many events
-    /// [`take_events`](Self::take_events) has for JS (usually 0).
+    /// `rss` is negative when it was not read for this event; `heap_limit` is V8's
+    /// `heap_size_limit`. Returns how many events [`take_events`](Self::take_events) has for
+    /// JS (usually 0).
     #[napi]
     #[allow(clippy::too_many_arguments)]
     pub fn sample(
@@ -168,9 +179,18 @@ impl NativeWatchdog {
         external: f64,
         array_buffers: f64,
         rss: f64,
+        heap_limit: f64,
     ) -> u32 {
         if self.stopped {
             return 0;
+        }
+        if self
+            .memory_limit_read_ms
+            .is_none_or(|at| t_ms - at >= MEMORY_LIMIT_REFRESH_MS || t_ms < at)
+        {
+            self.memory_limit = memwatchdog_snapguard::system::read_cgroup_limit(&self.system_root);
+            self.memory_limit_read_ms = Some(t_ms);
+            self.metrics.set_memory_limit_bytes(self.memory_limit);
         }
         let sample = Sample {
             t_ms,
@@ -180,6 +200,8 @@ impl NativeWatchdog {
             external: bytes(external),
             array_buffers: bytes(array_buffers),
             rss: (rss >= 0.0).then(|| bytes(rss)),
+            heap_limit: (heap_limit > 0.0).then(|| bytes(heap_limit)),
+            memory_limit: self.memory_limit,
         };
         let m = &self.metrics;
         if let Some(k) = GcKind::from_node_kind(kind) {
@@ -192,6 +214,9 @@ impl NativeWatchdog {
         if let Some(rss) = sample.rss {
             m.set_rss_bytes(rss);
         }
+        if let Some(limit) = sample.heap_limit {
+            m.set_heap_limit_bytes(limit);
+        }
         let major = sample.gc_kind.is_major();
         if major {
             m.set_heap_floor_bytes(sample.heap_used);
@@ -199,6 +224,10 @@ impl NativeWatchdog {
 
         for event in self.detector.push(&sample) {
             self.on_state_change(&event, &sample);
+        }
+        if self.detector.take_gc_request() {
+            self.events
+                .push(NativeEvent::gc_request(t_ms, sample.heap_used));
         }
         if let Some(outcome) = self.analysis.as_mut().and_then(Analysis::take) {
             self.analysis = None;
@@ -212,6 +241,18 @@ impl NativeWatchdog {
             let fitted = status.short.is_some() || status.long.is_some();
             self.metrics
                 .set_heap_slope_bytes_per_ms(if fitted { status.slope } else { f64::NAN });
+            let seconds = |signal| {
+                self.detector
+                    .signal_status(signal)
+                    .exhaustion_ms
+                    .map(|ms| ms / 1000.0)
+            };
+            let memory = match (seconds(Signal::External), seconds(Signal::Rss)) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            self.metrics
+                .set_exhaustion_seconds(status.exhaustion_ms.map(|ms| ms / 1000.0), memory);
             if !self.warmed_up && status.warmed_up {
                 self.warmed_up = true;
                 self.events
@@ -230,11 +271,16 @@ impl NativeWatchdog {
         };
         self.metrics
             .set_detector_state(export_signal(event.signal), export_state(event.state));
-        if event.state == State::Leaking {
-            self.metrics.inc_leak_alert();
-            self.alerts.fire(event, sample.heap_used, value);
-        } else if event.from == State::Leaking {
-            self.alerts.resolve(event.signal);
+        match (event.from, event.state) {
+            // Back from `oom_risk`: only the critical alert ends.
+            (State::OomRisk, State::Leaking) => self.alerts.resolve_oom_risk(event.signal),
+            (_, State::Leaking) => {
+                self.metrics.inc_leak_alert();
+                self.alerts.fire(event, sample.heap_used, value);
+            }
+            (_, State::OomRisk) => self.alerts.fire(event, sample.heap_used, value),
+            (from, _) if from.is_leak() => self.alerts.resolve(event.signal),
+            _ => {}
         }
         self.events
             .push(NativeEvent::state_change(event, sample.heap_used, value));

@@ -58,6 +58,19 @@ pub fn read_mem_available(root: &Path) -> Option<u64> {
 /// Smallest memory headroom over the cgroups listed in `root/proc/self/cgroup`.
 #[must_use]
 pub fn read_cgroup_headroom(root: &Path) -> Option<u64> {
+    smallest_over_cgroups(root, u64::saturating_sub)
+}
+
+/// Smallest memory limit over the cgroups listed in `root/proc/self/cgroup` (the container
+/// limit a process runs into); `None` when every level is unlimited or there are no cgroups.
+#[must_use]
+pub fn read_cgroup_limit(root: &Path) -> Option<u64> {
+    smallest_over_cgroups(root, |limit, _| limit)
+}
+
+/// The smallest `value(limit, usage)` over every limited level of this process's memory
+/// cgroups (v2, and v1's memory controller).
+fn smallest_over_cgroups(root: &Path, value: impl Fn(u64, u64) -> u64 + Copy) -> Option<u64> {
     let text = fs::read_to_string(root.join("proc/self/cgroup")).ok()?;
     let mut best: Option<u64> = None;
     for line in text.lines() {
@@ -72,6 +85,7 @@ pub fn read_cgroup_headroom(root: &Path) -> Option<u64> {
                 path,
                 "memory.max",
                 "memory.current",
+                value,
             )
         } else if controllers.split(',').any(|c| c == "memory") {
             walk(
@@ -79,6 +93,7 @@ pub fn read_cgroup_headroom(root: &Path) -> Option<u64> {
                 path,
                 "memory.limit_in_bytes",
                 "memory.usage_in_bytes",
+                value,
             )
         } else {
             None
@@ -90,8 +105,14 @@ pub fn read_cgroup_headroom(root: &Path) -> Option<u64> {
     best
 }
 
-/// Walks from `mount/path` up to `mount`, returning the smallest `limit − usage`.
-fn walk(mount: &Path, path: &str, limit_file: &str, usage_file: &str) -> Option<u64> {
+/// Walks from `mount/path` up to `mount`, returning the smallest `value(limit, usage)`.
+fn walk(
+    mount: &Path,
+    path: &str,
+    limit_file: &str,
+    usage_file: &str,
+    value: impl Fn(u64, u64) -> u64,
+) -> Option<u64> {
     let relative = path.trim_start_matches('/');
     let mut dir: PathBuf = mount.join(relative);
     if relative.is_empty() || !dir.is_dir() {
@@ -101,8 +122,8 @@ fn walk(mount: &Path, path: &str, limit_file: &str, usage_file: &str) -> Option<
     loop {
         if let Some(limit) = read_number(&dir.join(limit_file)).filter(|&l| l < UNLIMITED) {
             let usage = read_number(&dir.join(usage_file)).unwrap_or(0);
-            let headroom = limit.saturating_sub(usage);
-            best = Some(best.map_or(headroom, |b| b.min(headroom)));
+            let v = value(limit, usage);
+            best = Some(best.map_or(v, |b| b.min(v)));
         }
         if dir == mount || !dir.pop() || !dir.starts_with(mount) {
             break;
@@ -162,6 +183,7 @@ mod tests {
         write(r, "sys/fs/cgroup/kubepods/memory.max", "5000\n");
         write(r, "sys/fs/cgroup/kubepods/memory.current", "4800\n");
         assert_eq!(read_cgroup_headroom(r), Some(200));
+        assert_eq!(read_cgroup_limit(r), Some(1000));
     }
 
     #[test]

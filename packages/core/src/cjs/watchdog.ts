@@ -9,6 +9,7 @@
  * side only when it reports some.
  */
 import { EventEmitter } from "node:events";
+import * as inspector from "node:inspector";
 import { PerformanceObserver, type PerformanceEntry } from "node:perf_hooks";
 import { getHeapStatistics, setHeapSnapshotNearHeapLimit } from "node:v8";
 import { isDeepStrictEqual } from "node:util";
@@ -21,9 +22,14 @@ import { type SnapshotEvent, type SnapshotKind, type SnapshotRefusedEvent, Snaps
 const VERSION: string = (require("../../package.json") as { version: string }).version;
 
 export type Signal = "heap" | "external" | "rss";
-export type DetectorState = "normal" | "suspect" | "leaking" | "resolved";
+/**
+ * `leaking` is a confirmed leak (alert severity warning); `oom_risk` a confirmed leak that, at
+ * its current rate, reaches the memory limit (V8's heap limit or the container's) within the
+ * horizon, one hour by default (severity critical).
+ */
+export type DetectorState = "normal" | "suspect" | "leaking" | "oom_risk" | "resolved";
 
-/** Payload of the `state`, `leak` and `resolved` events. */
+/** Payload of the `state`, `leak`, `oomRisk` and `resolved` events. */
 export interface StateEvent {
   /** Which memory figure: the JS heap floor, off-heap (Buffers) memory, or RSS. */
   signal: Signal;
@@ -39,6 +45,12 @@ export interface StateEvent {
   pValue: number;
   /** Growth over the episode in bytes, when known. */
   growthBytes: number | undefined;
+  /** The limit the signal runs into (V8 heap limit or container memory limit), when known. */
+  limitBytes: number | undefined;
+  /** What was left below that limit. */
+  headroomBytes: number | undefined;
+  /** Projected milliseconds until the limit at the current growth, when growing. */
+  exhaustionMs: number | undefined;
   /** JS heap used at the change. */
   heapUsedBytes: number;
   /** The signal's own value at the change. */
@@ -58,6 +70,7 @@ export interface StateEvent {
 
 export interface MemWatchdogEvents {
   leak: [StateEvent];
+  oomRisk: [StateEvent];
   resolved: [StateEvent];
   state: [StateEvent];
   snapshot: [SnapshotEvent];
@@ -85,6 +98,7 @@ const NODE_MAJOR = Number(process.versions.node.split(".")[0]);
 interface HeapStats {
   used_heap_size: number;
   total_heap_size: number;
+  heap_size_limit: number;
   external_memory?: number;
 }
 
@@ -254,7 +268,7 @@ export class MemWatchdogController extends EventEmitter<MemWatchdogEvents> {
         this.lastMemoryRead = t;
       }
       const kind = (entry as PerformanceEntry & { detail: GcDetail }).detail.kind;
-      if (native.sample(t, kind, entry.duration, used, total, external, this.arrayBuffers, rss) > 0) {
+      if (native.sample(t, kind, entry.duration, used, total, external, this.arrayBuffers, rss, hs.heap_size_limit) > 0) {
         this.onEvents(native.takeEvents());
       }
     }
@@ -296,6 +310,10 @@ export class MemWatchdogController extends EventEmitter<MemWatchdogEvents> {
           this.onProfile(e);
           continue;
         }
+        if (e.kind === "gc") {
+          confirmationGc();
+          continue;
+        }
         if (e.kind === "analysis") {
           const outcome = e.state as AnalysisEvent["outcome"];
           this.safeEmit("analysis", {
@@ -314,15 +332,26 @@ export class MemWatchdogController extends EventEmitter<MemWatchdogEvents> {
           adaptive: e.adaptive,
           pValue: e.pValue,
           growthBytes: e.growthBytes,
+          limitBytes: e.limitBytes ?? undefined,
+          headroomBytes: e.headroomBytes ?? undefined,
+          exhaustionMs: e.exhaustionMs ?? undefined,
           heapUsedBytes: e.heapUsedBytes,
           valueBytes: e.valueBytes,
           at: new Date(),
         };
+        const projection =
+          ev.exhaustionMs !== undefined && ev.limitBytes !== undefined
+            ? `, limit ${binding().formatBytes(ev.limitBytes)} reached in ~${Math.round(ev.exhaustionMs / 60_000)} min at this rate`
+            : "";
         this.log(
-          `${ev.signal}: ${ev.from} -> ${ev.state} (slope ${ev.slopeBytesPerMs.toFixed(1)} B/ms, threshold ${ev.thresholdBytesPerMs.toFixed(1)} B/ms, heap ${binding().formatBytes(ev.heapUsedBytes)})`,
+          `${ev.signal}: ${ev.from} -> ${ev.state} (slope ${ev.slopeBytesPerMs.toFixed(1)} B/ms, threshold ${ev.thresholdBytesPerMs.toFixed(1)} B/ms, heap ${binding().formatBytes(ev.heapUsedBytes)}${projection})`,
         );
         this.safeEmit("state", ev);
-        if (ev.state === "leaking") {
+        if (ev.state === "oom_risk") {
+          this.safeEmit("oomRisk", ev);
+        } else if (ev.state === "leaking" && ev.from === "oom_risk") {
+          // Back from oom_risk: still the same leak; nothing new to capture.
+        } else if (ev.state === "leaking") {
           // The leak event waits for the diff of the profile taken now, or of the one taken
           // at `suspect` if that is still running (done on a Rust thread in milliseconds,
           // picked up on a following GC event); without one it goes at once.
@@ -330,7 +359,7 @@ export class MemWatchdogController extends EventEmitter<MemWatchdogEvents> {
           if (this.profiles && this.profiles.inFlight > 0) this.pendingLeaks.push(ev);
           else this.emitLeak(ev);
           this.maybeLeakSnapshot(ev.heapUsedBytes);
-        } else if (ev.from === "leaking") {
+        } else if (ev.state === "resolved") {
           this.leakSnapshotPending = false;
           if (ev.signal === "heap") this.latestSites = null;
           this.safeEmit("resolved", ev);
@@ -413,6 +442,25 @@ export class MemWatchdogController extends EventEmitter<MemWatchdogEvents> {
       });
     }
   }
+}
+
+/**
+ * Runs one full GC, asked for by the detector when the heap floor is stale and a fast rise may
+ * already be urgent (its sample then shows the floor). Through an in-process inspector session
+ * (`HeapProfiler.collectGarbage`, no port, no `--expose-gc`), off the GC observer's callback.
+ */
+function confirmationGc(): void {
+  setImmediate(() => {
+    const session = new inspector.Session();
+    try {
+      session.connect();
+      session.post("HeapProfiler.collectGarbage");
+    } catch {
+      // Another tool owns the inspector, or it is unavailable: the floor waits for V8's own GC.
+    } finally {
+      session.disconnect();
+    }
+  });
 }
 
 function makeLogger(options: MemWatchdogOptions): (line: string) => void {

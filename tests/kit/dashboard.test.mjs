@@ -114,6 +114,8 @@ describe("dashboard JSON structure", () => {
       "memwatchdog_snapshot_refused_total",
       "memwatchdog_snapshot_failures_total",
       "memwatchdog_snapshot_duration_seconds",
+      "memwatchdog_heap_limit_bytes",
+      "memwatchdog_heap_exhaustion_seconds",
     ]) {
       assert.ok(text.includes(needed), `the dashboard shows ${needed}`);
     }
@@ -176,8 +178,8 @@ describe("dashboard and rules on a real Prometheus scraping real watched process
         "MemWatchdogAlertDeliveryFailing",
         "MemWatchdogDown",
         "MemWatchdogExternalLeaking",
-        "MemWatchdogHeapGrowthHigh",
         "MemWatchdogLeaking",
+        "MemWatchdogOomRisk",
         "MemWatchdogRssLeaking",
         "MemWatchdogSnapshotFailing",
         "MemWatchdogSnapshotRefused",
@@ -213,9 +215,10 @@ describe("dashboard and rules on a real Prometheus scraping real watched process
       for (const s of result) {
         assert.equal(s.metric.instance ?? healthy.target, healthy.target, `${q.where} leaks another instance: ${JSON.stringify(s.metric)}`);
       }
+      // A number: +Inf is one (memwatchdog_heap_exhaustion_seconds while the heap does not grow).
       assert.ok(
-        result.some((s) => Number.isFinite(Number(s.value[1]))),
-        `${q.where} has no finite value: ${JSON.stringify(result)}`,
+        result.some((s) => !Number.isNaN(Number(s.value[1]))),
+        `${q.where} has no value: ${JSON.stringify(result)}`,
       );
       if (q.target.range !== false) {
         // Grafana runs time-series targets as range queries.
@@ -230,7 +233,11 @@ describe("dashboard and rules on a real Prometheus scraping real watched process
     // Spot checks of what a healthy process shows.
     const state = await vector(substitute(allPanels(dashboard).find((p) => p.title === "Detector state").targets[0].expr, vars));
     assert.deepEqual(state.map((s) => s.metric.signal).sort(), ["external", "heap", "rss"]);
-    for (const s of state) assert.notEqual(s.value[1], "2", `healthy process, ${s.metric.signal} leaking?`);
+    for (const s of state) assert.ok(!["2", "4"].includes(s.value[1]), `healthy process, ${s.metric.signal} leaking? state ${s.value[1]}`);
+    const [exhaustion] = await vector(`memwatchdog_heap_exhaustion_seconds{${sel}}`);
+    assert.equal(exhaustion.value[1], "+Inf", "a healthy heap has no projected exhaustion");
+    const [limit] = await vector(`memwatchdog_heap_limit_bytes{${sel}}`);
+    assert.ok(Number(limit.value[1]) > 100 * 2 ** 20, `heap limit ${limit.value[1]}`);
     const written = await vector(`memwatchdog_snapshot_total{${sel}}`);
     assert.equal(written[0].value[1], "1", "the baseline snapshot is counted");
 
@@ -244,15 +251,20 @@ describe("dashboard and rules on a real Prometheus scraping real watched process
     }
   });
 
-  test("a leaking process: the panels show it and MemWatchdogLeaking fires", async (t) => {
+  test("a leaking process: the panels show it, MemWatchdogLeaking and MemWatchdogOomRisk fire", async (t) => {
     const sel = `job="${JOB}", instance="${leaky.target}"`;
-    await leaky.waitEvent("the leaky app's heap leak", 150_000, (e) => e.event === "state" && e.signal === "heap" && e.state === "leaking");
-    await waitFor("the leak in Prometheus", 30_000, async () => (await vector(`memwatchdog_detector_state{${sel}, signal="heap"} == 2`)).length > 0);
+    // 3 MB/s into a ~4 GiB heap: full in about 20 minutes, within the 1 h horizon.
+    await leaky.waitEvent("the leaky app's heap leak", 150_000, (e) => e.event === "state" && e.signal === "heap" && e.state === "oom_risk");
+    await waitFor("the leak in Prometheus", 30_000, async () => (await vector(`memwatchdog_detector_state{${sel}, signal="heap"} == 4`)).length > 0);
 
     const vars = { job: JOB, service: "kit-leaky", instance: leaky.target };
     const panel = (title) => allPanels(dashboard).find((p) => p.title === title);
     const state = await vector(substitute(panel("Detector state").targets[0].expr, vars));
-    assert.equal(state.find((s) => s.metric.signal === "heap")?.value[1], "2", JSON.stringify(state));
+    assert.equal(state.find((s) => s.metric.signal === "heap")?.value[1], "4", JSON.stringify(state));
+    const left = await vector(substitute(panel("Time to heap exhaustion").targets[0].expr, vars));
+    assert.ok(Number(left[0]?.value[1]) > 0 && Number(left[0]?.value[1]) < 3600, `time to exhaustion: ${JSON.stringify(left)}`);
+    const headroom = await vector(substitute(panel("Heap headroom").targets[0].expr, vars));
+    assert.ok(Number(headroom[0]?.value[1]) > 2 ** 30, `headroom: ${JSON.stringify(headroom)}`);
     const leaks = await vector(substitute(panel("Leaks in time range").targets[0].expr, vars));
     assert.ok(Number(leaks[0]?.value[1]) >= 1, `leaks in range: ${JSON.stringify(leaks)}`);
     const growth = await vector(substitute(panel("Heap growth rate").targets[0].expr, vars));
@@ -261,11 +273,22 @@ describe("dashboard and rules on a real Prometheus scraping real watched process
     assert.equal(marks.length, 1, `the "Leak declared" annotation query finds the leak: ${JSON.stringify(marks)}`);
 
     // The rule goes pending at once and fires after its 1m `for`.
-    const alertOf = async () => {
+    const alertOf = async (name = "MemWatchdogLeaking") => {
       const r = await prom.api("/api/v1/alerts");
       assert.equal(r.status, "success");
-      return r.data.alerts.find((a) => a.labels.alertname === "MemWatchdogLeaking" && a.labels.instance === leaky.target);
+      return r.data.alerts.find((a) => a.labels.alertname === name && a.labels.instance === leaky.target);
     };
+    // The page fires at once (no `for`), with the time left in its summary.
+    const page = await waitFor("MemWatchdogOomRisk firing", 60_000, async () => {
+      const a = await alertOf("MemWatchdogOomRisk");
+      return a?.state === "firing" ? a : null;
+    }, 1000);
+    assert.deepEqual(
+      { ...page.labels },
+      { alertname: "MemWatchdogOomRisk", job: JOB, instance: leaky.target, service: "kit-leaky", signal: "heap", severity: "critical" },
+    );
+    t.diagnostic(`page: ${JSON.stringify(page.annotations)}`);
+    assert.match(page.annotations.summary, new RegExp(`^kit-leaky on ${leaky.target} runs out of memory in ~\\d+m \\d+s \\(heap leak\\)$`));
     const pending = await waitFor("MemWatchdogLeaking pending or firing", 30_000, alertOf);
     assert.ok(["pending", "firing"].includes(pending.state), pending.state);
     const firing = await waitFor("MemWatchdogLeaking firing", 100_000, async () => {
@@ -276,7 +299,7 @@ describe("dashboard and rules on a real Prometheus scraping real watched process
       { ...firing.labels },
       { alertname: "MemWatchdogLeaking", job: JOB, instance: leaky.target, service: "kit-leaky", signal: "heap", severity: "warning" },
     );
-    assert.equal(firing.value, "2e+00");
+    assert.equal(firing.value, "4e+00");
     assert.equal(firing.annotations.summary, `kit-leaky on ${leaky.target} is leaking JS heap memory`);
     // The description's query templates found the live floor and growth rate.
     t.diagnostic(`firing: ${JSON.stringify(firing.annotations)}`);

@@ -59,8 +59,8 @@ test("amtool check-config accepts the example alertmanager.yml", (t) => {
   const r = run(amtool, ["check-config", AM_CONFIG]);
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /SUCCESS/);
-  assert.match(r.stdout, /2 inhibit rules/);
-  assert.match(r.stdout, /2 receivers/);
+  assert.match(r.stdout, /4 inhibit rules/);
+  assert.match(r.stdout, /3 receivers/);
 });
 
 test("the example Alertmanager route sends each alert to the documented receiver", (t) => {
@@ -68,11 +68,12 @@ test("the example Alertmanager route sends each alert to the documented receiver
   if (!amtool) return;
   const cases = [
     ["MemoryLeak", "warning", "memwatchdog-team"],
+    ["MemoryLeak", "critical", "memwatchdog-page"],
     ["MemWatchdogLeaking", "warning", "memwatchdog-team"],
     ["MemWatchdogExternalLeaking", "warning", "memwatchdog-team"],
     ["MemWatchdogRssLeaking", "warning", "memwatchdog-team"],
-    ["MemWatchdogDown", "critical", "memwatchdog-team"],
-    ["MemWatchdogHeapGrowthHigh", "warning", "memwatchdog-tickets"],
+    ["MemWatchdogOomRisk", "critical", "memwatchdog-page"],
+    ["MemWatchdogDown", "critical", "memwatchdog-page"],
     ["MemWatchdogSnapshotRefused", "info", "memwatchdog-tickets"],
     ["MemWatchdogSnapshotFailing", "warning", "memwatchdog-tickets"],
     ["MemWatchdogAlertDeliveryFailing", "warning", "memwatchdog-tickets"],

@@ -50,7 +50,7 @@ impl WindowConfig {
             max_points: 128,
             max_span_ms: 4.0 * 3_600_000.0,
             min_points: 20,
-            min_span_ms: 90.0 * 60_000.0,
+            min_span_ms: 60.0 * 60_000.0,
             confirm_evaluations: 3,
             autocorrelation_correction: true,
         }

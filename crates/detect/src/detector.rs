@@ -412,6 +412,172 @@ mod tests {
         assert!(d.signal_status(Signal::Heap).fast_path.is_none());
     }
 
+    const MIB: u64 = 1024 * 1024;
+
+    /// A rise of `rise` bytes over 30 s from 20 MB (a major every 3 s, two minors between),
+    /// then flat for 10 minutes; every sample carries `heap_limit`.
+    fn rise_then_flat(rise: u64, heap_limit: u64) -> Vec<Sample> {
+        let mut out = Vec::new();
+        for i in 0..210_u32 {
+            let t = f64::from(i) * 3_000.0;
+            let grown = (u64::from(i) * rise / 10).min(rise);
+            let floor = 20 * MB + grown;
+            for k in 1..3_u32 {
+                let minor = Sample::new(
+                    t - 3_000.0 + f64::from(k) * 1_000.0,
+                    GcKind::Minor,
+                    floor + u64::from(k) * MB,
+                );
+                out.push(minor.with_limits(Some(heap_limit), None));
+            }
+            out.push(Sample::new(t, GcKind::Major, floor).with_limits(Some(heap_limit), None));
+        }
+        out
+    }
+
+    fn states(d: &mut Detector, samples: &[Sample]) -> Vec<Event> {
+        samples.iter().flat_map(|s| d.push(s)).collect()
+    }
+
+    #[test]
+    fn the_same_growth_is_healthy_in_a_big_heap_and_a_risk_in_a_small_one() {
+        // 120 MiB in 30 s, then flat: a cache filling. Against 4 GiB the allowance is 4% of the
+        // headroom (~164 MiB) and nothing fires; against 256 MiB it is 64 MiB, and at that rate
+        // the heap would be full within the hour.
+        let big = states(
+            &mut Detector::default(),
+            &rise_then_flat(120 * MIB, 4096 * MIB),
+        );
+        assert!(big.iter().all(|e| !e.state.is_leak()), "{big:#?}");
+        let small = states(
+            &mut Detector::default(),
+            &rise_then_flat(120 * MIB, 256 * MIB),
+        );
+        let risk = small
+            .iter()
+            .find(|e| e.state == State::OomRisk)
+            .expect("oom_risk in a 256 MiB heap");
+        let left = risk.exhaustion_ms.unwrap();
+        assert!(left > 0.0 && left < 3_600_000.0, "{risk:#?}");
+        assert!((risk.limit_bytes.unwrap() - (256 * MIB) as f64).abs() < 1.0);
+        assert!(
+            (risk.headroom_bytes.unwrap()
+                - (risk.limit_bytes.unwrap() - risk.evidence.trend.floor_bytes))
+                .abs()
+                < 8.0 * MB as f64,
+            "{risk:#?}"
+        );
+        // It stopped growing: the risk passes (back to leaking), then the leak resolves.
+        let after: Vec<_> = small
+            .iter()
+            .skip_while(|e| e.state != State::OomRisk)
+            .collect();
+        assert!(
+            after
+                .iter()
+                .any(|e| e.from == State::OomRisk && e.state == State::Leaking),
+            "{after:#?}"
+        );
+        assert!(
+            after.iter().any(|e| e.state == State::Resolved),
+            "{after:#?}"
+        );
+    }
+
+    #[test]
+    fn without_a_limit_the_allowance_is_the_fixed_one() {
+        // No limit known (an old trace): 120 MiB is over the 64 MiB allowance, so it is a leak,
+        // but with no projection there is no oom_risk.
+        let mut samples = rise_then_flat(120 * MIB, 1);
+        for s in &mut samples {
+            s.heap_limit = None;
+        }
+        let events = states(&mut Detector::default(), &samples);
+        assert!(
+            events.iter().any(|e| e.state == State::Leaking),
+            "{events:#?}"
+        );
+        assert!(
+            events
+                .iter()
+                .all(|e| e.state != State::OomRisk && e.exhaustion_ms.is_none())
+        );
+    }
+
+    #[test]
+    fn the_container_limit_binds_the_heap_when_it_is_closer() {
+        // V8 may use 4 GiB, but the container has 300 MiB and RSS is already 200 MiB.
+        let mut samples = rise_then_flat(120 * MIB, 4096 * MIB);
+        for s in &mut samples {
+            s.memory_limit = Some(300 * MIB);
+            s.rss = Some(200 * MIB);
+        }
+        let events = states(&mut Detector::default(), &samples);
+        let risk = events
+            .iter()
+            .find(|e| e.state == State::OomRisk)
+            .expect("oom_risk");
+        assert!(
+            (risk.limit_bytes.unwrap() - (300 * MIB) as f64).abs() < 1.0,
+            "{risk:#?}"
+        );
+        assert!(
+            (risk.headroom_bytes.unwrap() - (100 * MIB) as f64).abs() < 1.0,
+            "{risk:#?}"
+        );
+    }
+
+    #[test]
+    fn a_stale_floor_under_a_steep_rise_asks_for_a_confirmation_gc() {
+        // Majors at 0, 3, 6 s show 2 MB/s; then V8 runs only minors, whose readings climb.
+        let limit = Some(4096 * MIB);
+        let mut samples = Vec::new();
+        for i in 0..3_u32 {
+            let t = f64::from(i) * 3_000.0;
+            samples.push(
+                Sample::new(t, GcKind::Major, 20 * MB + u64::from(i) * 6 * MB)
+                    .with_limits(limit, None),
+            );
+        }
+        let mut asked = Vec::new();
+        let mut d = Detector::default();
+        for s in &samples {
+            d.push(s);
+            assert!(!d.take_gc_request());
+        }
+        for i in 1..=120_u32 {
+            let t = 6_000.0 + f64::from(i) * 1_000.0;
+            // Readings after minor GCs: the live set is at most this.
+            let v = 32 * MB + u64::from(i) * 2_500_000;
+            d.push(&Sample::new(t, GcKind::Minor, v).with_limits(limit, None));
+            if d.take_gc_request() {
+                asked.push(t);
+            }
+        }
+        // First once the reading is above the baseline by the allowance (~164 MiB ≈ 172 MB,
+        // from 20 MB: 32 + 2.5 i ≥ 192, i ≥ 64) and the floor is stale; then every 15 s.
+        assert!(!asked.is_empty());
+        assert!((69_000.0..=72_000.0).contains(&asked[0]), "{asked:?}");
+        for pair in asked.windows(2) {
+            assert!(pair[1] - pair[0] >= 15_000.0, "{asked:?}");
+        }
+        // Off: never.
+        let mut config = Config::default();
+        config.confirm_gc.enabled = false;
+        let mut d = Detector::new(config).unwrap();
+        for s in &samples {
+            d.push(s);
+        }
+        for i in 1..=120_u32 {
+            let t = 6_000.0 + f64::from(i) * 1_000.0;
+            d.push(
+                &Sample::new(t, GcKind::Minor, 32 * MB + u64::from(i) * 2_500_000)
+                    .with_limits(limit, None),
+            );
+            assert!(!d.take_gc_request());
+        }
+    }
+
     #[test]
     fn flat_heap_stays_normal() {
         let mut d = Detector::new(Config::with_threshold(1.0)).unwrap();

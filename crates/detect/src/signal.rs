@@ -439,6 +439,16 @@ impl SignalTracker {
             let (dt, dv) = (b.t - a.t, b.v - a.v);
             (dt > 0.0 && dv >= min_rise && dv >= f.rate_multiple * threshold * dt).then(|| dv / dt)
         };
+        // Majors often come in pairs 0.1 s apart; when a pair straddles a bucket boundary its
+        // two floors are one observation, not a flat step that would break the run.
+        let gap = self.rules.short.bucket_ms;
+        self.buf.dedup_by(|later, earlier| {
+            let pair = later.t - earlier.t < gap;
+            if pair {
+                *earlier = Point::new(later.t, earlier.v.min(later.v));
+            }
+            pair
+        });
         let last = *self.buf.last()?;
         let mut start = self.buf.len() - 1;
         let mut slowest = f64::INFINITY;
@@ -558,8 +568,14 @@ impl SignalTracker {
             .episode
             .is_some_and(|e| e.clear_run >= cfg.hysteresis.clear_evaluations);
 
+        // The fitted line's end overshoots a ramp that has levelled off (a cache that filled);
+        // the newest reading is an upper bound of the live set, so growth is at most that.
+        let newest = self.last_reading.map_or(f64::INFINITY, |p| p.v);
         let growth = match (self.episode.and_then(|e| e.short_base), self.last_short) {
-            (Some(base), Some(s)) => Some((s.floor_bytes - base, self.allowance(cfg, base))),
+            (Some(base), Some(s)) => Some((
+                s.floor_bytes.min(newest) - base,
+                self.allowance(cfg, base),
+            )),
             _ => None,
         };
         // A fast-path decision reports the fast path's growth and allowance.

@@ -155,13 +155,19 @@ fn leak_seeds() -> u64 {
     seeds().min(if cfg!(debug_assertions) { 3 } else { 20 })
 }
 
+/// The goal for a 2 MiB/s leak with a 4 GiB heap limit (docs/detection.md, "Goals"): the
+/// synthetic traces have Node's default 4,144 MiB limit, so the growth allowance is 4% of
+/// that (~166 MiB), and confirmation GCs (requested by the detector, run by the replay) show
+/// the floor when V8 would not.
+const FAST_LEAK_DEADLINE_MS: f64 = 90_000.0;
+
 #[test]
-fn fast_leak_is_declared_within_60_s_of_start() {
+fn fast_leak_is_declared_within_90_s_of_start() {
     let case = leak("fast_leak");
     for (mode, config) in modes() {
         for (seed, (delay, events)) in delays(&case, &config, leak_seeds()).iter().enumerate() {
             assert!(
-                *delay <= 60_000.0,
+                *delay <= FAST_LEAK_DEADLINE_MS,
                 "{mode} seed {seed}: {delay} ms, events {events:#?}"
             );
             let leaking = events.iter().find(|e| e.state == State::Leaking).unwrap();
@@ -171,23 +177,17 @@ fn fast_leak_is_declared_within_60_s_of_start() {
 }
 
 #[test]
-fn fast_leak_with_v8_like_sparse_majors_is_declared_within_60_s_of_start() {
+fn fast_leak_with_v8_like_sparse_majors_is_declared_within_90_s_of_start() {
     // 2 MB/s with majors only when the old generation reaches 1.5-2.5x the last floor: the
-    // majors thin out as the heap grows, as in the recorded traces. All seeds are declared, and
-    // all but one in 50 within 60 s: in seed 21, V8-like scheduling runs no major between 20.3 s
-    // (floor 67.0 MB above the baseline, 0.1 MB short of the 64 MiB allowance) and 62.6 s.
+    // majors thin out as the heap grows, as in the recorded traces; the confirmation GCs fill
+    // the gaps.
     let case = leak("fast_leak_sparse");
-    let seeds = seeds();
     for (mode, config) in modes() {
-        let results = delays(&case, &config, seeds);
-        let late: Vec<f64> = results
-            .iter()
-            .map(|r| r.0)
-            .filter(|&d| d > 60_000.0)
-            .collect();
-        assert!(late.len() as u64 * 50 <= seeds, "{mode}: late {late:?}");
-        for (seed, (delay, events)) in results.iter().enumerate() {
-            assert!(*delay <= 150_000.0, "{mode} seed {seed}: {delay} ms");
+        for (seed, (delay, events)) in delays(&case, &config, seeds()).iter().enumerate() {
+            assert!(
+                *delay <= FAST_LEAK_DEADLINE_MS,
+                "{mode} seed {seed}: {delay} ms"
+            );
             let leaking = events.iter().find(|e| e.state == State::Leaking).unwrap();
             assert!(leaking.evidence.fast_path.is_some(), "{leaking:#?}");
         }
@@ -196,17 +196,13 @@ fn fast_leak_with_v8_like_sparse_majors_is_declared_within_60_s_of_start() {
 
 #[test]
 fn fast_leak_after_hours_of_normal_running_is_declared_quickly() {
-    // Within 60 s with the fixed threshold; the adaptive short-window threshold can sit a little
-    // higher after hours of history, so allow it 90 s.
     let case = leak("fast_leak_late");
     for (mode, config) in modes() {
-        let limit = if config.threshold.is_some() {
-            60_000.0
-        } else {
-            90_000.0
-        };
         for (seed, (delay, _)) in delays(&case, &config, leak_seeds()).iter().enumerate() {
-            assert!(*delay <= limit, "{mode} seed {seed}: {delay} ms");
+            assert!(
+                *delay <= FAST_LEAK_DEADLINE_MS,
+                "{mode} seed {seed}: {delay} ms"
+            );
         }
     }
 }

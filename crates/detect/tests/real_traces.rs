@@ -2,13 +2,16 @@
 //! (`fixtures/traces/`, see its README), replayed through the detector in both threshold modes
 //! (fixed 256 B/ms and adaptive).
 //!
-//! Leaking traces must be declared by the deadline given below, measured from t = 0 of the
-//! trace's clock (`performance.now()`, whose origin is the process start, a few milliseconds
-//! before `start()`); healthy traces must never reach `leaking`. The traces are read from the
-//! repository at test time; every CSV file there must be listed here.
+//! Every trace carries the V8 heap limit of its process (`heap_limit`: 4,144 MiB, Node's default
+//! on the 23 GB recording machine, unless the trace says otherwise) and its container limit
+//! (`memory_limit`, only in the cgroup traces). Leaking traces must be declared by the deadline
+//! given below, measured from the start of the leak on the trace's clock (`performance.now()`,
+//! whose origin is the process start); healthy traces must never reach `leaking` or `oom_risk`.
+//! The traces are read from the repository at test time; every CSV file there must be listed
+//! here. The goals these deadlines come from are in docs/detection.md ("Goals").
 
 use memwatchdog_detect::trace::read_trace;
-use memwatchdog_detect::{Config, Detector, Event, Sample, Signal, State, WindowKind};
+use memwatchdog_detect::{Config, Detector, Event, Sample, Signal, State};
 use std::path::PathBuf;
 
 fn modes() -> [(&'static str, Config); 2] {
@@ -30,6 +33,10 @@ fn load(name: &str) -> Vec<Sample> {
     let samples = read_trace(std::io::BufReader::new(file))
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     assert!(samples.len() > 50, "{name}: only {} samples", samples.len());
+    assert!(
+        samples.iter().all(|s| s.heap_limit.is_some()),
+        "{name}: every row must carry heap_limit"
+    );
     samples
 }
 
@@ -39,25 +46,120 @@ fn replay(samples: &[Sample], config: &Config) -> (Vec<Event>, Detector) {
     (events, d)
 }
 
-/// The leaking traces: name, leaking signal, deadline (ms).
-const LEAKS: &[(&str, Signal, f64)] = &[
-    // 2.5 MB/s of request records on top of a 40 MB warm-up. V8 ran majors at 0.4, 2.8, 5.0 and
-    // 10.2 s, then none until 51.1 s: declared at 51.1 s.
-    ("fast_leak_http", Signal::Heap, 60_000.0),
-    // Busy CPU: majors at 0.6, 3.3 and 15.5 s, then none until 69.1 s: declared at 15.5 s.
-    ("fast_leak_http_busy", Signal::Heap, 60_000.0),
-    // 2 MB/s, majors every ~4 s after 19.5 s: declared at 31.9 s.
-    ("fast_leak_ticker_busy", Signal::Heap, 60_000.0),
-    // 2 MB/s, but V8 ran majors only at 3.0, 19.1 and 83.0 s: by 60 s the floor was seen to rise
-    // by 34 MB over 16 s, no more. Declared at the 83.0 s major; the 60 s goal is NOT met here
-    // (see docs/detection.md, "Goals").
-    ("fast_leak_ticker", Signal::Heap, 90_000.0),
+/// A leaking trace: what must be declared, and by when.
+struct Leak {
+    name: &'static str,
+    signal: Signal,
+    /// The worst verdict it must reach: `leaking` or `oom_risk`.
+    verdict: State,
+    /// When the leak starts (ms on the trace's clock).
+    start_ms: f64,
+    /// Declared (`leaking` or `oom_risk`) at most this long after `start_ms`.
+    deadline_ms: f64,
+}
+
+const fn leak(name: &'static str, signal: Signal, verdict: State, deadline_ms: f64) -> Leak {
+    Leak {
+        name,
+        signal,
+        verdict,
+        start_ms: 0.0,
+        deadline_ms,
+    }
+}
+
+/// Leaks against a 4 GiB heap limit. The goals: a 2 MiB/s heap leak within 90 s (at that rate
+/// the heap is full in ~33 minutes: `oom_risk`), a 1 MiB/s Buffer leak within 60 s (no container
+/// limit: `leaking`).
+const LEAKS: &[Leak] = &[
+    // 2 MiB/s, recorded with the watchdog asking for confirmation GCs: V8 itself ran no major
+    // between 28.9 and 97.8 s in the same program's run without them (next entry).
+    leak("fast_leak_2mib_http", Signal::Heap, State::OomRisk, 90_000.0),
+    // The same program, watchdog without confirmation GCs: declared at V8's 97.6 s major. Kept
+    // to show what they buy; outside the 90 s goal.
+    leak(
+        "fast_leak_2mib_noconfirm_http",
+        Signal::Heap,
+        State::OomRisk,
+        100_000.0,
+    ),
+    // 2.5 MB/s on top of a 40 MB warm-up (recorded before confirmation GCs existed; V8 ran
+    // majors at 0.4, 2.8, 5.0 and 10.2 s, then none until 51.1 s).
+    leak("fast_leak_http", Signal::Heap, State::OomRisk, 90_000.0),
+    leak("fast_leak_http_busy", Signal::Heap, State::OomRisk, 90_000.0),
+    leak("fast_leak_ticker_busy", Signal::Heap, State::OomRisk, 90_000.0),
+    // 2 MB/s, but V8 ran majors only at 3.0, 19.1 and 83.0 s (no confirmation GCs then).
+    leak("fast_leak_ticker", Signal::Heap, State::OomRisk, 90_000.0),
     // 1 MiB/s of Buffers (V8 runs a major every 3-12 s as off-heap memory grows).
-    ("external_leak_http", Signal::External, 60_000.0),
-    ("external_leak_http_busy", Signal::External, 60_000.0),
+    leak(
+        "external_leak_http",
+        Signal::External,
+        State::Leaking,
+        60_000.0,
+    ),
+    leak(
+        "external_leak_http_busy",
+        Signal::External,
+        State::Leaking,
+        60_000.0,
+    ),
+    // 1 MiB/min for 80 minutes: the long window (60 minutes of span) declares it; 80 MiB in a
+    // 4 GiB heap is days from exhaustion, so `leaking`, not `oom_risk`.
+    leak(
+        "slow_leak_long_http",
+        Signal::Heap,
+        State::Leaking,
+        90.0 * 60_000.0,
+    ),
 ];
 
-/// Healthy traces: never `leaking`.
+/// Processes that died of their leak: 2 MiB/s of JS objects in a small heap, from the start or
+/// after 60 s. `heap512`: `--max-old-space-size=512`; `cgroup512`: a cgroup v1 memory group
+/// of 512 MiB, in which Node sized its own heap to 259 MiB. Each trace ends when the process
+/// was killed (the last row is within a second of its death).
+struct Oom {
+    name: &'static str,
+    start_ms: f64,
+    /// Share of the leak's life (start to death) that must remain at the first `oom_risk`.
+    min_left: f64,
+    /// Largest error of the first projection, relative to the time that was left.
+    max_error: f64,
+}
+
+const OOMS: &[Oom] = &[
+    Oom {
+        name: "fast_leak_oom_heap512_http",
+        start_ms: 0.0,
+        min_left: 0.5,
+        max_error: 0.3,
+    },
+    Oom {
+        name: "fast_leak_oom_heap512_late_http",
+        start_ms: 60_000.0,
+        min_left: 0.5,
+        max_error: 0.3,
+    },
+    // Declared 20.5 s into a 89 s life; the first projection (-32%) still holds the start-up
+    // ramp, the next one 0.9 s later is -24% (the alert is re-sent when it moves by 20%).
+    Oom {
+        name: "fast_leak_oom_cgroup512_http",
+        start_ms: 0.0,
+        min_left: 0.5,
+        max_error: 0.35,
+    },
+    // NOT within the goals (docs/detection.md): 60 MB from its limit the floor swings by
+    // ±10 MB between majors 0.5 s apart, and the trend takes time to prove. Adaptive: declared
+    // with 49% of the leak's 85 s life left, first projection +41%; fixed 256 B/ms: 62% left,
+    // +66% (the slope of the first 30 s of the leak under that noise is 40% low).
+    Oom {
+        name: "fast_leak_oom_cgroup512_late_http",
+        start_ms: 60_000.0,
+        min_left: 0.45,
+        max_error: 0.7,
+    },
+];
+
+/// Healthy traces (heap limit 4 GiB): never `leaking` nor `oom_risk`.
 const HEALTHY: &[&str] = &[
     "steady_http",
     "steady_http_busy",
@@ -65,28 +167,32 @@ const HEALTHY: &[&str] = &[
     "bursty_http",
     "cache_fill_http",
     "cache_fill_http_busy",
+    // Caches that fill by ~100 MB within one to two minutes (warm-up included) and hold.
+    "cache_fill_big_http",
+    "cache_fill_big_http_busy",
+    "cache_fill_100mib_http",
+    // A cache that fills by ~250 MiB over ~20 minutes and holds, 65 minutes in all.
+    "cache_fill_slow_long_http",
     "buffer_cache_http",
     "warmup_first_http",
     "warmup_first_http_busy",
     "batch_job",
     "batch_job_busy",
+    // Builds ~100 MB in ~10 s, holds it for seconds, drops it; every 25-30 s.
+    "batch_job_100mib",
     "idle_ticker",
     "idle_ticker_busy",
 ];
 
-/// Healthy programs whose floor grows by more than the growth allowance while rising faster
-/// than the threshold: outside the design envelope, reported by design.
-const OVER_ALLOWANCE: &[&str] = &["cache_fill_big_http", "cache_fill_big_http_busy"];
-
 /// A 1 MiB/min leak, 9 minutes long: too slow for the short window and too short for the long
-/// one (it needs 20-90 minutes); it must not be declared yet, and the long window must see it.
+/// one; it must not be declared yet, and the long window must see it.
 const SLOW: &str = "slow_leak_http";
 
 #[test]
 fn every_trace_file_is_covered() {
-    let mut listed: Vec<&str> = LEAKS.iter().map(|l| l.0).collect();
+    let mut listed: Vec<&str> = LEAKS.iter().map(|l| l.name).collect();
+    listed.extend(OOMS.iter().map(|o| o.name));
     listed.extend(HEALTHY);
-    listed.extend(OVER_ALLOWANCE);
     listed.push(SLOW);
     let mut files: Vec<String> = std::fs::read_dir(dir())
         .unwrap()
@@ -109,30 +215,74 @@ fn every_trace_file_is_covered() {
 
 #[test]
 fn leaking_traces_are_declared_in_time() {
-    for &(name, signal, limit_ms) in LEAKS {
-        let samples = load(name);
+    for l in LEAKS {
+        let samples = load(l.name);
         for (mode, config) in modes() {
             let (events, _) = replay(&samples, &config);
             let first = events
                 .iter()
-                .find(|e| e.state == State::Leaking)
-                .unwrap_or_else(|| panic!("{name} ({mode}): not declared: {events:#?}"));
-            assert_eq!(first.signal, signal, "{name} ({mode}): {first:#?}");
+                .find(|e| e.state.is_leak())
+                .unwrap_or_else(|| panic!("{} ({mode}): not declared: {events:#?}", l.name));
+            assert_eq!(first.signal, l.signal, "{} ({mode}): {first:#?}", l.name);
+            let delay = first.t_ms - l.start_ms;
             assert!(
-                first.t_ms <= limit_ms,
-                "{name} ({mode}): declared at {:.1} s, deadline {:.0} s: {first:#?}",
-                first.t_ms / 1000.0,
-                limit_ms / 1000.0
+                (0.0..=l.deadline_ms).contains(&delay),
+                "{} ({mode}): declared {:.1} s after the leak began, deadline {:.0} s: {first:#?}",
+                l.name,
+                delay / 1000.0,
+                l.deadline_ms / 1000.0
             );
-            // The alert carries a sensible growth rate: 1-3 MB/s for these leaks.
+            let worst = if events.iter().any(|e| e.state == State::OomRisk) {
+                State::OomRisk
+            } else {
+                State::Leaking
+            };
+            assert_eq!(worst, l.verdict, "{} ({mode}): {events:#?}", l.name);
+            if l.verdict == State::OomRisk {
+                // 4 GiB at ~2 MB/s: half an hour or so, always within the hour.
+                let risk = events.iter().find(|e| e.state == State::OomRisk).unwrap();
+                let left = risk.exhaustion_ms.unwrap();
+                assert!(
+                    (10.0 * 60_000.0..=60.0 * 60_000.0).contains(&left),
+                    "{} ({mode}): {risk:#?}",
+                    l.name
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn processes_that_died_were_declared_at_risk_in_time_with_a_fair_projection() {
+    for o in OOMS {
+        let samples = load(o.name);
+        let died = samples.last().unwrap().t_ms;
+        let life = died - o.start_ms;
+        for (mode, config) in modes() {
+            let (events, _) = replay(&samples, &config);
+            let early = events.iter().find(|e| e.t_ms < o.start_ms && e.state.is_leak());
+            assert!(early.is_none(), "{} ({mode}): before the leak: {early:#?}", o.name);
+            let risk = events
+                .iter()
+                .find(|e| e.state == State::OomRisk)
+                .unwrap_or_else(|| panic!("{} ({mode}): no oom_risk: {events:#?}", o.name));
+            let left = died - risk.t_ms;
             assert!(
-                (500.0..10_000.0).contains(&first.slope),
-                "{name} ({mode}): {first:#?}"
+                left >= o.min_left * life,
+                "{} ({mode}): oom_risk with {:.0}% of the leak's {:.0} s left",
+                o.name,
+                100.0 * left / life,
+                life / 1000.0
             );
-            let growth = first.evidence.growth_bytes.unwrap();
+            let projected = risk.exhaustion_ms.unwrap();
+            let error = (projected - left).abs() / left;
             assert!(
-                growth >= first.evidence.growth_allowance_bytes.unwrap(),
-                "{name} ({mode}): {first:#?}"
+                error <= o.max_error,
+                "{} ({mode}): projected {:.0} s, died {:.0} s later ({:+.0}%)",
+                o.name,
+                projected / 1000.0,
+                left / 1000.0,
+                100.0 * (projected - left) / left
             );
         }
     }
@@ -144,10 +294,7 @@ fn healthy_traces_are_never_declared() {
         let samples = load(name);
         for (mode, config) in modes() {
             let (events, _) = replay(&samples, &config);
-            let alarms: Vec<&Event> = events
-                .iter()
-                .filter(|e| e.state == State::Leaking)
-                .collect();
+            let alarms: Vec<&Event> = events.iter().filter(|e| e.state.is_leak()).collect();
             assert!(
                 alarms.is_empty(),
                 "{name} ({mode}): false alarm: {alarms:#?}"
@@ -157,18 +304,18 @@ fn healthy_traces_are_never_declared() {
 }
 
 #[test]
-fn growth_beyond_the_allowance_is_reported_only_for_its_size() {
-    for name in OVER_ALLOWANCE {
-        let samples = load(name);
-        for (mode, config) in modes() {
-            let (events, _) = replay(&samples, &config);
-            for e in events.iter().filter(|e| e.state == State::Leaking) {
-                assert_eq!(e.evidence.trend.window, WindowKind::Short, "{e:#?}");
-                let growth = e.evidence.growth_bytes.unwrap();
-                assert!(growth >= 64.0 * 1024.0 * 1024.0, "{name} ({mode}): {e:#?}");
-            }
-        }
+fn healthy_traces_in_a_small_heap_would_be_at_risk() {
+    // The same cache fill (~100 MB in two minutes) with 256 MiB of heap instead of 4 GiB: the
+    // growth is most of what is left, so it pages — the decision is made against the headroom.
+    let mut samples = load("cache_fill_100mib_http");
+    for s in &mut samples {
+        s.heap_limit = Some(256 * 1024 * 1024);
     }
+    let (events, _) = replay(&samples, &Config::default());
+    assert!(
+        events.iter().any(|e| e.state == State::OomRisk),
+        "{events:#?}"
+    );
 }
 
 #[test]
@@ -177,7 +324,7 @@ fn slow_leak_is_seen_by_the_long_window_but_not_declared_yet() {
     for (mode, config) in modes() {
         let (events, d) = replay(&samples, &config);
         assert!(
-            events.iter().all(|e| e.state != State::Leaking),
+            events.iter().all(|e| !e.state.is_leak()),
             "{mode}: {events:#?}"
         );
         let long = d

@@ -66,6 +66,11 @@ fn index(signal: Signal) -> usize {
     }
 }
 
+/// A firing alert is re-sent when its projected time to exhaustion moves by more than this
+/// share (the first projection of a leak that started with the process includes its start-up
+/// ramp; later ones converge, see docs/detection.md).
+const PROJECTION_UPDATE: f64 = 0.2;
+
 /// `1.2 MB/s` from bytes/ms.
 fn rate(bytes_per_ms: f64) -> String {
     let per_second = (bytes_per_ms * 1000.0).max(0.0);
@@ -105,23 +110,16 @@ impl Alerts {
         let signal = event.signal.as_str();
         let trend = &event.evidence.trend;
         let mut a = BTreeMap::new();
-        let projection = event.exhaustion_ms.zip(event.limit_bytes);
-        let summary = match (severity, projection) {
-            (Severity::Critical, Some((ms, limit))) => format!(
-                "{} runs out of memory in {}: {signal} grows {} towards its limit of {}",
-                self.service,
-                duration(ms),
-                rate(event.slope),
-                HumanBytes(limit as u64)
-            ),
-            _ => format!(
+        // The critical alert's summary names the time left (see `project`).
+        a.insert(
+            "summary".to_owned(),
+            format!(
                 "{} is leaking memory: {signal} grows {} (threshold {})",
                 self.service,
                 rate(event.slope),
                 rate(trend.threshold)
             ),
-        };
-        a.insert("summary".to_owned(), summary);
+        );
         let headroom = match (event.headroom_bytes, event.limit_bytes) {
             (Some(h), Some(l)) => format!(
                 " {} of its {} limit is left",
@@ -165,14 +163,8 @@ impl Alerts {
         if let Some(headroom) = event.headroom_bytes {
             a.insert("headroom_bytes".to_owned(), format!("{headroom:.0}"));
         }
-        if let Some(ms) = event.exhaustion_ms {
-            a.insert(
-                "exhaustion_seconds".to_owned(),
-                format!("{:.0}", ms / 1000.0),
-            );
-            let at = SystemTime::now() + Duration::from_secs_f64((ms / 1000.0).min(1e9));
-            a.insert("exhaustion_at".to_owned(), format_rfc3339(at));
-        }
+        a.insert("growth_rate".to_owned(), rate(event.slope));
+        self.project(severity, signal, &mut a, event.exhaustion_ms);
         a.extend(self.sticky.clone());
         if let Some(alerter) = &self.alerter {
             let labels = BTreeMap::from([
@@ -182,6 +174,62 @@ impl Alerts {
             alerter.fire_labelled(&severity.key(event.signal), labels, a.clone());
         }
         self.firing[severity.index()][index(event.signal)] = Some(a);
+    }
+
+    /// Writes the projection into `a`: `exhaustion_seconds`, `exhaustion_at` and, for the
+    /// critical alert, the summary that names the time left.
+    fn project(
+        &self,
+        severity: Severity,
+        signal: &str,
+        a: &mut BTreeMap<String, String>,
+        exhaustion_ms: Option<f64>,
+    ) {
+        let Some(ms) = exhaustion_ms else { return };
+        a.insert(
+            "exhaustion_seconds".to_owned(),
+            format!("{:.0}", ms / 1000.0),
+        );
+        let at = SystemTime::now() + Duration::from_secs_f64((ms / 1000.0).min(1e9));
+        a.insert("exhaustion_at".to_owned(), format_rfc3339(at));
+        if matches!(severity, Severity::Critical) {
+            let limit = a
+                .get("limit_bytes")
+                .and_then(|l| l.parse::<u64>().ok())
+                .map_or_else(String::new, |l| format!(" of {}", HumanBytes(l)));
+            let growth = a.get("growth_rate").cloned().unwrap_or_default();
+            a.insert(
+                "summary".to_owned(),
+                format!(
+                    "{} runs out of memory in {}: {signal} grows {growth} towards its limit{limit}",
+                    self.service,
+                    duration(ms)
+                ),
+            );
+        }
+    }
+
+    /// Keeps the projection on the firing alerts of `signal` current: when the projected time
+    /// to exhaustion moved by more than [`PROJECTION_UPDATE`] of the one on an alert, the alert
+    /// is re-sent with the new figures.
+    pub(crate) fn update_projection(&mut self, signal: Signal, exhaustion_ms: Option<f64>) {
+        let Some(ms) = exhaustion_ms else { return };
+        for severity in Severity::ALL {
+            let Some(mut a) = self.firing[severity.index()][index(signal)].take() else {
+                continue;
+            };
+            let shown = a
+                .get("exhaustion_seconds")
+                .and_then(|s| s.parse::<f64>().ok());
+            let moved = shown.is_none_or(|s| (ms / 1000.0 - s).abs() > PROJECTION_UPDATE * s);
+            if moved {
+                self.project(severity, signal.as_str(), &mut a, Some(ms));
+                if let Some(alerter) = &self.alerter {
+                    alerter.fire(&severity.key(signal), a.clone());
+                }
+            }
+            self.firing[severity.index()][index(signal)] = Some(a);
+        }
     }
 
     /// Adds an annotation to every firing alert and re-sends them.

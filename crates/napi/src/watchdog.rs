@@ -253,6 +253,10 @@ impl NativeWatchdog {
             };
             self.metrics
                 .set_exhaustion_seconds(status.exhaustion_ms.map(|ms| ms / 1000.0), memory);
+            for signal in Signal::ALL {
+                let exhaustion = self.detector.signal_status(signal).exhaustion_ms;
+                self.alerts.update_projection(signal, exhaustion);
+            }
             if !self.warmed_up && status.warmed_up {
                 self.warmed_up = true;
                 self.events

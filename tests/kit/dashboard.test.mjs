@@ -201,7 +201,8 @@ describe("dashboard and rules on a real Prometheus scraping real watched process
       const [scrapes] = await vector(`count_over_time(up{${sel}}[5m])`);
       const [snap] = await vector(`memwatchdog_snapshot_duration_seconds{${sel}}`);
       const [growth] = await vector(`memwatchdog_heap_growth_bytes_per_second{${sel}}`);
-      return scrapes && Number(scrapes.value[1]) >= 20 && snap && growth;
+      // Both are there from the first scrape, NaN until known.
+      return scrapes && Number(scrapes.value[1]) >= 20 && snap?.value[1] !== "NaN" && growth?.value[1] !== "NaN" && snap && growth;
     });
 
     const vars = { job: JOB, service: "kit-healthy", instance: healthy.target };
@@ -217,7 +218,7 @@ describe("dashboard and rules on a real Prometheus scraping real watched process
       }
       // A number: +Inf is one (memwatchdog_heap_exhaustion_seconds while the heap does not grow).
       assert.ok(
-        result.some((s) => !Number.isNaN(Number(s.value[1]))),
+        result.some((s) => s.value[1] !== "NaN"),
         `${q.where} has no value: ${JSON.stringify(result)}`,
       );
       if (q.target.range !== false) {

@@ -1,11 +1,13 @@
 //! Replays the real GC traces in `fixtures/traces/` (or the CSV files given) through the detector
 //! in both threshold modes and prints the markdown table used in `docs/detection.md`: the first
-//! `leaking` event of each trace and the number of `suspect` episodes.
+//! `leaking` event of each trace, the first `oom_risk` with its projected time to exhaustion, and
+//! the number of `suspect` episodes.
 //!
 //! `cargo run --release -p memwatchdog-detect --example trace_report [-v] [FILE.csv ...]`
 //!
-//! The "before" column replays with the fast path off and the off-heap allowance at 1×: the
-//! detector as it was before both existed.
+//! The "without limits" column replays the same trace with its `heap_limit` and `memory_limit`
+//! removed: no headroom, so the fixed 64 MiB allowance and no `oom_risk` (close to the detector
+//! before it knew the limits).
 //!
 //! `-v` also prints every event with its evidence. `--retention [GATE]` instead evaluates the
 //! rejected idea of crediting the heap's climb between major GCs as floor growth (see
@@ -22,28 +24,33 @@ fn configs() -> [Config; 2] {
     [Config::with_threshold(256.0), Config::default()]
 }
 
-/// The detector as it was before the fast path and the halved off-heap allowance.
-fn before(mut c: Config) -> Config {
-    c.fast_path.enabled = false;
-    c.growth_allowance.external_factor = 1.0;
-    c
+/// The same samples without their limits.
+fn without_limits(samples: &[Sample]) -> Vec<Sample> {
+    samples.iter().map(|s| s.with_limits(None, None)).collect()
 }
 
 fn secs(ms: f64) -> String {
     format!("{:.1} s", ms / 1000.0)
 }
 
-/// First `leaking` event as "signal time", the number of `suspect` episodes, and all events.
+/// First `leaking` event as "signal time" (and the first `oom_risk` with its projection), the
+/// number of `suspect` episodes, and all events.
 fn run(samples: &[Sample], config: &Config) -> (String, usize, Vec<Event>) {
     let mut d = Detector::new(*config).unwrap();
     let events = d.push_all(samples);
-    let first = events
+    let mut first = events
         .iter()
         .find(|e| e.state == State::Leaking)
         .map_or_else(
             || "—".to_owned(),
             |e| format!("{} {}", e.signal, secs(e.t_ms)),
         );
+    if let Some(e) = events.iter().find(|e| e.state == State::OomRisk) {
+        let left = e
+            .exhaustion_ms
+            .map_or_else(String::new, |ms| format!(", {:.0} min left", ms / 60_000.0));
+        first = format!("{first}; **oom_risk** {}{left}", secs(e.t_ms));
+    }
     let suspects = events.iter().filter(|e| e.state == State::Suspect).count();
     (first, suspects, events)
 }
@@ -163,7 +170,7 @@ fn main() {
         return;
     }
     println!(
-        "| trace | length | major GCs in the first 60 s (s) | fixed 256 B/ms | adaptive | before: fixed / adaptive | `suspect` episodes |"
+        "| trace | length | major GCs in the first 60 s (s) | fixed 256 B/ms | adaptive | adaptive without limits | `suspect` episodes (fixed / adaptive) |"
     );
     println!("|---|---|---|---|---|---|---|");
     for path in &files {
@@ -193,10 +200,10 @@ fn main() {
         };
         let minutes = samples.last().map_or(0.0, |s| s.t_ms / 60_000.0);
         let [fixed, adaptive] = configs().map(|c| run(&samples, &c));
-        let [old_fixed, old_adaptive] = configs().map(|c| run(&samples, &before(c)));
+        let unlimited = run(&without_limits(&samples), &Config::default());
         println!(
-            "| {name} | {minutes:.1} min | {majors} | {} | {} | {} / {} | {} / {} |",
-            fixed.0, adaptive.0, old_fixed.0, old_adaptive.0, fixed.1, adaptive.1
+            "| {name} | {minutes:.1} min | {majors} | {} | {} | {} | {} / {} |",
+            fixed.0, adaptive.0, unlimited.0, fixed.1, adaptive.1
         );
         if verbose {
             print_events(&fixed.2, &adaptive.2);

@@ -572,10 +572,9 @@ impl SignalTracker {
         // the newest reading is an upper bound of the live set, so growth is at most that.
         let newest = self.last_reading.map_or(f64::INFINITY, |p| p.v);
         let growth = match (self.episode.and_then(|e| e.short_base), self.last_short) {
-            (Some(base), Some(s)) => Some((
-                s.floor_bytes.min(newest) - base,
-                self.allowance(cfg, base),
-            )),
+            (Some(base), Some(s)) => {
+                Some((s.floor_bytes.min(newest) - base, self.allowance(cfg, base)))
+            }
             _ => None,
         };
         // A fast-path decision reports the fast path's growth and allowance.

@@ -94,6 +94,8 @@ impl NativeWatchdog {
         for signal in Signal::ALL {
             metrics.set_detector_state(export_signal(signal), DetectorState::Normal);
         }
+        // Nothing is known to grow yet.
+        metrics.set_exhaustion_seconds(None, None);
         let trace = match &options.trace_path {
             Some(path) => {
                 let max = options.trace_max_bytes.map_or(u64::MAX, bytes);

@@ -60,30 +60,47 @@ test("a leaking child gets a leak event, a snapshot pair, metrics and an alert",
 
     const m = (await scrape(started.port)).text;
     assert.match(m, /^memwatchdog_leak_alert_total\{service="leaky"\} 1$/m);
-    assert.match(m, /^memwatchdog_detector_state\{service="leaky",signal="heap"\} 2$/m);
+    // 5 MB/s into a ~4 GiB heap: full in well under an hour, so the leak is an oom_risk (4).
+    assert.match(m, /^memwatchdog_detector_state\{service="leaky",signal="heap"\} 4$/m);
+    const risk = p.events.find((e) => e.event === "state" && e.state === "oom_risk");
+    assert.ok(risk, "an oom_risk state event");
+    assert.ok(risk.exhaustionMs > 60_000 && risk.exhaustionMs < 3_600_000, `exhaustion ${risk.exhaustionMs}`);
+    assert.ok(risk.limitBytes > 2 ** 30, `limit ${risk.limitBytes}`);
+    assert.match(m, /^memwatchdog_heap_exhaustion_seconds\{service="leaky"\} \d/m);
+    assert.match(m, /^memwatchdog_heap_limit_bytes\{service="leaky"\} [1-9]/m);
     assert.match(m, /^memwatchdog_snapshot_total\{service="leaky"\} 2$/m);
     assert.match(m, /^memwatchdog_snapshot_duration_seconds\{service="leaky"\} \d/m);
     assert.match(m, /^memwatchdog_heap_growth_bytes_per_second\{service="leaky"\} [1-9]/m);
 
     if (am) {
-      let alert;
-      const deadline = Date.now() + 20_000;
-      while (!alert && Date.now() < deadline) {
-        alert = (await am.alerts()).find(
+      // Two alerts: the warning ("you have a leak") and the critical page ("runs out of
+      // memory in ~N min"), both annotated with the snapshot and the top suspect.
+      const of = (severity) => async () =>
+        (await am.alerts()).find(
           (a) =>
             a.labels.alertname === "MemoryLeak" &&
             a.labels.service === "leaky" &&
+            a.labels.severity === severity &&
             a.annotations.snapshot === snap.path &&
             a.annotations.top_suspect === analysis.topSuspect,
         );
-        if (!alert) await new Promise((r) => setTimeout(r, 500));
+      for (const severity of ["warning", "critical"]) {
+        let alert;
+        const deadline = Date.now() + 20_000;
+        while (!alert && Date.now() < deadline) {
+          alert = await of(severity)();
+          if (!alert) await new Promise((r) => setTimeout(r, 500));
+        }
+        assert.ok(alert, `no ${severity} alert naming ${snap.path} and the top suspect in Alertmanager: ${JSON.stringify(await am.alerts())}`);
+        assert.equal(alert.labels.signal, "heap");
+        assert.match(alert.labels.instance, new RegExp(`:${started.pid}$`));
+        assert.ok(Number(alert.annotations.slope_bytes_per_ms) > 1000);
+        assert.ok(Number(alert.annotations.limit_bytes) > 2 ** 30, JSON.stringify(alert.annotations));
+        assert.ok(Number(alert.annotations.exhaustion_seconds) > 0, JSON.stringify(alert.annotations));
+        assert.ok(Date.parse(alert.annotations.exhaustion_at) > Date.now(), alert.annotations.exhaustion_at);
+        if (severity === "warning") assert.match(alert.annotations.summary, /^leaky is leaking memory: heap grows /);
+        else assert.match(alert.annotations.summary, /^leaky runs out of memory in ~\d+ (s|min): heap grows .* towards its limit of /);
       }
-      assert.ok(alert, `no alert naming ${snap.path} and the top suspect in Alertmanager: ${JSON.stringify(await am.alerts())}`);
-      assert.equal(alert.labels.signal, "heap");
-      assert.equal(alert.labels.severity, "warning");
-      assert.match(alert.labels.instance, new RegExp(`:${started.pid}$`));
-      assert.ok(Number(alert.annotations.slope_bytes_per_ms) > 1000);
-      assert.match(alert.annotations.summary, /^leaky is leaking memory: heap grows /);
     }
   } finally {
     p.kill();

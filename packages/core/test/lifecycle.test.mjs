@@ -144,8 +144,9 @@ test("the trace file is 0600, has the CSV header and stops at maxBytes", async (
   assert.equal(st.mode & 0o777, 0o600);
   assert.ok(st.size <= 4096 && st.size > 1000, `size ${st.size}`);
   const lines = readFileSync(path, "utf8").split("\n");
-  assert.equal(lines[0], "t_ms,gc_kind,heap_used,heap_total,external,array_buffers,rss");
-  assert.match(lines[1], /^\d+(\.\d+)?,(1|4|8|16),\d+,\d+,\d+,\d+,\d*$/);
+  assert.equal(lines[0], "t_ms,gc_kind,heap_used,heap_total,external,array_buffers,rss,heap_limit,memory_limit");
+  // Every row carries V8's heap limit; the memory limit is empty outside a memory cgroup.
+  assert.match(lines[1], /^\d+(\.\d+)?,(1|4|8|16),\d+,\d+,\d+,\d+,\d*,[1-9]\d*,\d*$/);
   assert.match(r.stderr, /trace .*trace\.csv reached trace\.maxBytes \(4\.1 kB\); recording stopped/);
 });
 
@@ -174,7 +175,8 @@ test("native.detector / MEMWATCHDOG_DETECTOR: bad settings name the setting", as
 
 test("native.detector settings reach the detector: a small allowance declares a 1 MB/s leak early", async () => {
   // The same leak (1 MB/s, a major GC every 0.5 s) under two settings, side by side: the
-  // default 64 MiB growth allowance holds it back for about a minute; 4 MiB does not.
+  // default growth allowance (64 MiB, or 4% of the ~4 GiB heap's headroom) holds it back; 4 MiB
+  // with the headroom share off does not.
   const leak = (detector) => `${prelude}
     MemWatchdog.start({ prometheus: false, native: { threshold: 64${detector ? `, detector: ${detector}` : ""} } });
     MemWatchdog.on("leak", (ev) => { emit({ leak: ev.signal, t: performance.now() }); });
@@ -183,7 +185,7 @@ test("native.detector settings reach the detector: a small allowance declares a 
     const t2 = setInterval(() => global.gc(), 500);
     setTimeout(() => { clearInterval(t1); clearInterval(t2); MemWatchdog.stop(); emit({ done: true }); }, 30000);`;
   const [tight, defaults] = await Promise.all([
-    runToEnd(["--expose-gc", "-e", leak(`{ growth_allowance: { bytes: 4194304, fraction: 0.01 } }`)], {}, 60_000),
+    runToEnd(["--expose-gc", "-e", leak(`{ growth_allowance: { bytes: 4194304, fraction: 0.01, headroom_fraction: 0 } }`)], {}, 60_000),
     runToEnd(["--expose-gc", "-e", leak(null)], {}, 60_000),
   ]);
   assert.equal(tight.code, 0, tight.stderr);

@@ -14,6 +14,10 @@ const REQUIRED = [
   "memwatchdog_external_bytes",
   "memwatchdog_array_buffers_bytes",
   "memwatchdog_rss_bytes",
+  "memwatchdog_heap_limit_bytes",
+  "memwatchdog_memory_limit_bytes",
+  "memwatchdog_heap_exhaustion_seconds",
+  "memwatchdog_memory_exhaustion_seconds",
   "memwatchdog_leak_alert_total",
   "memwatchdog_detector_state",
   "memwatchdog_gc_total",
@@ -40,6 +44,11 @@ test("/metrics during a run has the required metrics with live values", async ()
     assert.match(res.text, /^memwatchdog_gc_total\{service="scraped",kind="minor"\} [1-9]\d*$/m);
     assert.match(res.text, /^memwatchdog_heap_used_bytes\{service="scraped"\} [1-9]\d*$/m);
     assert.match(res.text, /^memwatchdog_rss_bytes\{service="scraped"\} [1-9]\d*$/m);
+    // The heap limit is known from the first GC; a healthy heap projects no exhaustion; the
+    // slope is NaN until the detector's first fit, but its sample is there from the start.
+    assert.match(res.text, /^memwatchdog_heap_limit_bytes\{service="scraped"\} [1-9]\d*$/m);
+    assert.match(res.text, /^memwatchdog_heap_exhaustion_seconds\{service="scraped"\} \+Inf$/m);
+    assert.match(res.text, /^memwatchdog_heap_slope_bytes_per_ms\{service="scraped"\} (NaN|-?\d)/m);
     assert.match(res.text, /^memwatchdog_detector_state\{service="scraped",signal="heap"\} 0$/m);
     assert.match(res.text, /^memwatchdog_leak_alert_total\{service="scraped"\} 0$/m);
     // The snapshot reasons the addon can produce are there at 0 before the first event,

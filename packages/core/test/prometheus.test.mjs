@@ -74,7 +74,8 @@ test("a real Prometheus returns memwatchdog_heap_slope_bytes_per_ms of a watched
       assert.ok(Date.now() < deadline, `no memwatchdog_heap_slope_bytes_per_ms in Prometheus within 90 s; prometheus output:\n${promOut}\napp stderr:\n${app.stderr}`);
       assert.equal(prom.exitCode, null, `prometheus exited:\n${promOut}`);
       try {
-        const result = await query('memwatchdog_heap_slope_bytes_per_ms{job="watched"}');
+        // The series is there from the first scrape, NaN until the first fit: `x == x` drops NaN.
+        const result = await query('memwatchdog_heap_slope_bytes_per_ms{job="watched"} == memwatchdog_heap_slope_bytes_per_ms{job="watched"}');
         if (result.length > 0) series = result;
       } catch (err) {
         if (!/fetch failed|ECONNREFUSED|aborted|timeout/i.test(String(err.cause ?? err))) throw err;

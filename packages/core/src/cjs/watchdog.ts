@@ -445,21 +445,22 @@ export class MemWatchdogController extends EventEmitter<MemWatchdogEvents> {
 }
 
 /**
- * Runs one full GC, asked for by the detector when the heap floor is stale and a fast rise may
- * already be urgent (its sample then shows the floor). Through an in-process inspector session
- * (`HeapProfiler.collectGarbage`, no port, no `--expose-gc`), off the GC observer's callback.
+ * Runs a full GC, asked for by the detector when the heap floor is stale and a fast rise may
+ * already be urgent (its GC event then shows the floor). Through an in-process inspector session
+ * (`HeapProfiler.collectGarbage`, no port, no `--expose-gc`). V8 runs it as a task after this
+ * returns and answers later; the session is closed after the answer, from `setImmediate`
+ * (Node 20 stalls the event loop when a session is disconnected inside its own callback).
+ * A pending request does not keep the process alive.
  */
 function confirmationGc(): void {
-  setImmediate(() => {
-    const session = new inspector.Session();
-    try {
-      session.connect();
-      session.post("HeapProfiler.collectGarbage");
-    } catch {
-      // Another tool owns the inspector, or it is unavailable: the floor waits for V8's own GC.
-    } finally {
-      session.disconnect();
-    }
+  const session = new inspector.Session();
+  try {
+    session.connect();
+  } catch {
+    return; // No inspector in this build of Node: the floor waits for V8's own GC.
+  }
+  session.post("HeapProfiler.collectGarbage", () => {
+    setImmediate(() => session.disconnect());
   });
 }
 

@@ -1,5 +1,5 @@
-//! `mw detect` on CSV traces: state changes printed, exit code 6 when a leak is declared,
-//! 0 when not, 3 with the line number for a bad row. Traces come from the detect crate's
+//! `mw detect` on CSV traces: state changes printed, exit code 7 when a leak is an `oom_risk`,
+//! 6 when it is only `leaking`, 0 when not declared, 3 with the line number for a bad row. Traces come from the detect crate's
 //! seeded synthetic corpus, written in the recorder's CSV format.
 
 mod common;
@@ -32,7 +32,7 @@ fn detect(args: &[&OsStr]) -> std::process::Output {
 }
 
 #[test]
-fn fast_leak_is_declared_with_exit_6() {
+fn fast_leak_is_an_oom_risk_with_exit_7_and_only_a_leak_against_a_larger_limit() {
     let dir = tempfile::tempdir().unwrap();
     let trace = write_trace(dir.path(), "fast_leak", 1.0);
     let out = detect(&[
@@ -42,16 +42,18 @@ fn fast_leak_is_declared_with_exit_6() {
     ]);
     assert_eq!(
         out.status.code(),
-        Some(6),
+        Some(7),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("suspect → leaking"), "{text}");
-    assert!(text.contains("heap"), "{text}");
+    assert!(text.contains("leaking → oom_risk"), "{text}");
+    // The synthetic trace has Node's default 4,144 MiB heap limit in every row.
+    assert!(text.contains("left of 4.3 GB"), "{text}");
 
     let out = detect(&[trace.as_os_str(), OsStr::new("--json")]);
-    assert_eq!(out.status.code(), Some(6));
+    assert_eq!(out.status.code(), Some(7));
     let events: Vec<serde_json::Value> = String::from_utf8(out.stdout)
         .unwrap()
         .lines()
@@ -64,8 +66,26 @@ fn fast_leak_is_declared_with_exit_6() {
     assert_eq!(leaking["signal"], "heap");
     assert!(leaking["slope"].as_f64().unwrap() > 256.0);
     assert!(leaking["evidence"]["p_value"].as_f64().unwrap() < 0.05);
-    // Declared within 60 s of the start of the trace.
-    assert!(leaking["t_ms"].as_f64().unwrap() < 60_000.0, "{leaking:#}");
+    assert!(leaking["t_ms"].as_f64().unwrap() < 90_000.0, "{leaking:#}");
+    let risk = events
+        .iter()
+        .find(|e| e["state"] == "oom_risk")
+        .expect("an oom_risk event");
+    assert_eq!(risk["version"], 2);
+    assert_eq!(risk["limit_bytes"].as_f64(), Some(4_345_298_944.0));
+    let left = risk["exhaustion_ms"].as_f64().unwrap();
+    assert!(left > 60_000.0 && left <= 3_600_000.0, "{risk:#}");
+
+    // The flag wins over the column: against a 16 GiB heap the same growth is a leak (an
+    // allowance of ~655 MiB, reached in minutes) but ~2 hours from exhaustion, not a page.
+    let out = detect(&[
+        trace.as_os_str(),
+        OsStr::new("--heap-limit"),
+        OsStr::new("17179869184"),
+    ]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(6), "{text}");
+    assert!(!text.contains("oom_risk"), "{text}");
 }
 
 #[test]
@@ -113,11 +133,12 @@ fn config_file_changes_the_settings_and_bad_ones_are_exit_3() {
     let out = detect(&[trace.as_os_str()]);
     assert_eq!(out.status.code(), Some(0), "defaults: no leak");
 
-    // An allowance of 4 MiB and a threshold of 8 B/ms are too tight for it.
+    // An allowance of 4 MiB (whatever the headroom) and a threshold of 8 B/ms are too tight;
+    // with a 1 ms horizon nothing is an oom_risk, so the exit code is 6.
     let tight = dir.path().join("tight.json");
     std::fs::write(
         &tight,
-        r#"{"threshold": 8, "growth_allowance": {"bytes": 4194304, "fraction": 0.05}}"#,
+        r#"{"threshold": 8, "growth_allowance": {"bytes": 4194304, "fraction": 0.05, "headroom_fraction": 0}, "oom": {"horizon_ms": 1}}"#,
     )
     .unwrap();
     let out = detect(&[trace.as_os_str(), OsStr::new("--config"), tight.as_os_str()]);

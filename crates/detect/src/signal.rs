@@ -305,10 +305,18 @@ impl SignalTracker {
     /// the request when it says yes. O(1).
     pub(crate) fn wants_gc(&mut self, t: f64, v: f64, cfg: &Config) -> bool {
         let c = cfg.confirm_gc;
+        // Cheapest tests first: this runs on every minor GC.
         let (Some(run), Some(floor), Some(room)) = (self.last_fast, self.last_reading, self.room)
         else {
             return false;
         };
+        if !(c.enabled && run.points >= 2 && v - run.baseline_bytes >= run.allowance_bytes)
+            || t - floor.t < c.stale_ms
+            || self.gc_requested_at.is_some_and(|r| t - r < c.interval_ms)
+            || self.state.is_leak()
+        {
+            return false;
+        }
         let slope = self
             .fast_trend
             .map_or(run.slowest_step, |trend| trend.projection_slope());
@@ -317,19 +325,10 @@ impl SignalTracker {
         let urgent = room
             .exhaustion_ms(slope)
             .is_some_and(|e| e <= cfg.oom.horizon_ms);
-        let wanted = c.enabled
-            && cfg.fast_path.enabled
-            && self.rules.fast_path
-            && !self.state.is_leak()
-            && run.points >= 2
-            && t - floor.t >= c.stale_ms
-            && self.gc_requested_at.is_none_or(|r| t - r >= c.interval_ms)
-            && v - run.baseline_bytes >= run.allowance_bytes
-            && urgent;
-        if wanted {
+        if urgent {
             self.gc_requested_at = Some(t);
         }
-        wanted
+        urgent
     }
 
     /// Adds one floor reading, with the room left below the signal's limit at that time;

@@ -129,7 +129,9 @@ if (promBin) {
 
 // 2. The leaky service, unchanged, under the watchdog.
 const servicePort = await freePort();
-const service = start('leaky-service', process.execPath, ['-r', register, join(repo, 'examples/leaky-service/server.cjs')], {
+// A container-sized heap (256 MiB): the leak is soon projected to exhaust it, so the watchdog
+// pages (oom_risk, severity critical) as well as declaring the leak (severity warning).
+const service = start('leaky-service', process.execPath, ['--max-old-space-size=256', '-r', register, join(repo, 'examples/leaky-service/server.cjs')], {
   PORT: String(servicePort),
   MEMWATCHDOG_SERVICE: 'leaky-service',
   MEMWATCHDOG_THRESHOLD: '256',
@@ -168,7 +170,8 @@ while (true) {
   if (service.exitCode !== null) throw new Error(`leaky-service exited:\n${service.log()}`);
   const state = await metric('memwatchdog_detector_state{service="leaky-service",signal="heap"}').catch(() => undefined);
   const files = snapshots();
-  if (state === 2 && files.some((f) => f.includes('-leak')) && files.some((f) => f.includes('-baseline'))) break;
+  // 2 leaking, 4 oom_risk (a leak that reaches the heap limit within the hour).
+  if ((state === 2 || state === 4) && files.some((f) => f.includes('-leak')) && files.some((f) => f.includes('-baseline'))) break;
   if (Date.now() > deadline) throw new Error(`no leak declared within ${opts.timeout} s; service log:\n${service.log()}`);
   if (Date.now() - lastReport > 10_000) {
     lastReport = Date.now();
@@ -181,6 +184,9 @@ while (true) {
 // 4. What the user sees (the load goes on meanwhile, as a real service's would).
 const slope = await metric('memwatchdog_heap_slope_bytes_per_ms');
 say(`/metrics: memwatchdog_heap_slope_bytes_per_ms ${slope.toFixed(1)}, memwatchdog_leak_alert_total ${await metric('memwatchdog_leak_alert_total')}`);
+const left = await metric('memwatchdog_heap_exhaustion_seconds');
+const limit = await metric('memwatchdog_heap_limit_bytes');
+say(`/metrics: memwatchdog_heap_limit_bytes ${limit} (${(limit / 2 ** 20).toFixed(0)} MiB), memwatchdog_heap_exhaustion_seconds ${Number.isFinite(left) ? left.toFixed(0) : left}`);
 if (prometheusUrl) {
   const q = encodeURIComponent('memwatchdog_heap_growth_bytes_per_second{job="memwatchdog"}');
   let value;
@@ -192,13 +198,15 @@ if (prometheusUrl) {
   say(`Prometheus: memwatchdog_heap_growth_bytes_per_second = ${value} (query it at ${prometheusUrl}/graph)`);
 }
 if (alertmanagerUrl) {
-  // The alert fires at once; the watchdog re-sends it with the snapshot path, then with the
-  // top suspect once its Rust thread has analyzed the snapshot pair (a few seconds).
+  // The alerts fire at once (the warning "leaking", and the critical "runs out of memory in
+  // ~N min" while the projection is within the hour); the watchdog re-sends them with the
+  // snapshot path, then with the top suspect once its Rust thread has analyzed the snapshot
+  // pair (a few seconds). The page is shown when there is one.
   let alert;
   const complete = (a) => a.annotations.top_suspect || a.annotations.analysis_skipped;
   for (let i = 0; i < 120 && !(alert && complete(alert)); i++) {
-    const alerts = await (await fetch(`${alertmanagerUrl}/api/v2/alerts`)).json();
-    alert = alerts.find((a) => a.labels.service === 'leaky-service') ?? alert;
+    const alerts = (await (await fetch(`${alertmanagerUrl}/api/v2/alerts`)).json()).filter((a) => a.labels.service === 'leaky-service');
+    alert = alerts.find((a) => a.labels.severity === 'critical') ?? alerts[0] ?? alert;
     if (!(alert && complete(alert))) await sleep(500);
   }
   if (!alert) throw new Error(`no alert arrived in Alertmanager; service log:\n${service.log()}`);

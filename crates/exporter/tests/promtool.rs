@@ -15,12 +15,21 @@ fn served_metrics_pass_promtool() {
     let Some(promtool) = common::require_binary("/usr/bin/promtool") else {
         return;
     };
+    // Fresh (every gauge NaN, no container limit) and populated (finite, +Inf, a limit).
+    for populated in [false, true] {
+        check_with_promtool(&promtool, populated);
+    }
+}
+
+fn check_with_promtool(promtool: &std::path::Path, populated: bool) {
     let options = MetricsOptions {
         const_labels: BTreeMap::from([("service".to_owned(), "shop \"eu\"\\1".to_owned())]),
         ..MetricsOptions::default()
     };
     let metrics = Arc::new(Metrics::new(options).unwrap());
-    common::populate(&metrics);
+    if populated {
+        common::populate(&metrics);
+    }
     let server = MetricsServer::start("127.0.0.1", 0, Arc::clone(&metrics)).unwrap();
     let (status, body) = common::http_get(server.local_port(), "/metrics").unwrap();
     assert_eq!(status, 200);

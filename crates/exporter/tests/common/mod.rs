@@ -186,6 +186,9 @@ pub fn populate(m: &memwatchdog_exporter::Metrics) {
     m.set_external_bytes(2_000_000);
     m.set_array_buffers_bytes(1_000_000);
     m.set_rss_bytes(150_000_000);
+    m.set_heap_limit_bytes(4_345_298_944);
+    m.set_memory_limit_bytes(Some(536_870_912));
+    m.set_exhaustion_seconds(Some(1_534.2), None);
     m.inc_leak_alert();
     for signal in Signal::ALL {
         m.set_detector_state(signal, DetectorState::Suspect);

@@ -193,6 +193,8 @@ const HEALTHY: &[&str] = &[
     "cache_fill_big_http",
     "cache_fill_big_http_busy",
     "cache_fill_100mib_http",
+    // A cache that fills at a steady ~10 MB/min for 20 minutes (~255 MB), then more slowly.
+    "cache_fill_linear_http",
     "buffer_cache_http",
     "warmup_first_http",
     "warmup_first_http_busy",

@@ -22,10 +22,10 @@
 //!   `oom.clear_factor` × the horizon.
 //! - `Leaking`/`OomRisk` → `Resolved` when every window has been *quiet* (recent slope below
 //!   `quiet_fraction` of its threshold, no exceedance) for `resolve_ms`.
+//! - `Resolved` → `Normal` after `resolved_hold_ms` without a new suspicion.
 //!
 //! The growth allowance scales with the headroom ([`crate::config::GrowthAllowance`]), and the
 //! long window's early verdict (before `long.min_span_ms`) needs an urgent projection.
-//! - `Resolved` → `Normal` after `resolved_hold_ms` without a new suspicion.
 
 use crate::config::{Config, WindowConfig};
 use crate::point::Point;
@@ -51,8 +51,9 @@ pub struct Event {
     pub limit_bytes: Option<f64>,
     /// What was left below that limit (bytes).
     pub headroom_bytes: Option<f64>,
-    /// Projected time until the limit at `slope` (ms), for `suspect`, `leaking` and `oom_risk`
-    /// with a known limit and a rising floor.
+    /// Projected time until the limit (ms) at the deciding window's projection rate
+    /// ([`Trend::projection_slope`]), for `suspect`, `leaking` and `oom_risk` with a known limit
+    /// and a rising floor.
     pub exhaustion_ms: Option<f64>,
     /// Why.
     pub evidence: Evidence,
@@ -156,8 +157,8 @@ pub struct SignalStatus {
     pub floor_bytes: Option<f64>,
     /// The limit this signal runs into and the headroom below it, at the latest reading.
     pub room: Option<Room>,
-    /// Projected time until the limit at `slope` (ms): only while `suspect`, `leaking` or
-    /// `oom_risk` and the floor rises.
+    /// Projected time until the limit (ms) at the headline window's projection rate: only while
+    /// `suspect`, `leaking` or `oom_risk` and the floor rises.
     pub exhaustion_ms: Option<f64>,
     /// Last raw reading (bytes).
     pub last_bytes: Option<f64>,
@@ -688,7 +689,7 @@ impl SignalTracker {
         let from = self.state;
         self.state = to;
         self.since = Some(t);
-        let trend = if matches!(to, State::Suspect | State::Leaking | State::OomRisk) {
+        let trend = if to.is_growing() {
             self.focus_trend()
         } else {
             self.last_long.or(self.last_short)
@@ -704,7 +705,7 @@ impl SignalTracker {
             slope: trend.theil_sen_slope,
             limit_bytes: self.room.map(|r| r.limit_bytes),
             headroom_bytes: self.room.map(|r| r.headroom_bytes),
-            exhaustion_ms: if matches!(to, State::Suspect | State::Leaking | State::OomRisk) {
+            exhaustion_ms: if to.is_growing() {
                 self.exhaustion_ms(trend.projection_slope())
             } else {
                 None
@@ -719,7 +720,7 @@ impl SignalTracker {
     }
 
     pub(crate) fn status(&self) -> SignalStatus {
-        let rising = matches!(self.state, State::Suspect | State::Leaking | State::OomRisk);
+        let rising = self.state.is_growing();
         let headline = if rising {
             self.focus_trend().or(self.last_known)
         } else {

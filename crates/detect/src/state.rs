@@ -71,6 +71,13 @@ impl State {
         }
     }
 
+    /// Whether the signal is seen growing (`suspect`, `leaking`, `oom_risk`): its headline slope
+    /// is the deciding window's and a projection to the limit is made.
+    #[must_use]
+    pub const fn is_growing(self) -> bool {
+        matches!(self, Self::Suspect | Self::Leaking | Self::OomRisk)
+    }
+
     /// Whether this state is a confirmed leak (`leaking` or `oom_risk`): an alert fires.
     #[must_use]
     pub const fn is_leak(self) -> bool {

@@ -98,16 +98,24 @@ mod tests {
     use super::*;
     use std::time::UNIX_EPOCH;
 
-    #[test]
-    fn firing_and_resolved_bodies() {
-        let template = AlertTemplate {
+    /// The labels every leak alert shares, keyed by `signal`, no generator URL.
+    fn leak_template() -> AlertTemplate {
+        AlertTemplate {
             labels: BTreeMap::from([
                 ("alertname".into(), "MemoryLeak".into()),
                 ("severity".into(), "warning".into()),
             ]),
             key_label: "signal".into(),
-            generator_url: Some("http://host:9469/".into()),
+            generator_url: None,
             resend_interval: Duration::from_secs(60),
+        }
+    }
+
+    #[test]
+    fn firing_and_resolved_bodies() {
+        let template = AlertTemplate {
+            generator_url: Some("http://host:9469/".into()),
+            ..leak_template()
         };
         let start = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
         let now = start + Duration::from_secs(10);
@@ -152,15 +160,7 @@ mod tests {
 
     #[test]
     fn an_alerts_own_labels_override_the_common_ones() {
-        let template = AlertTemplate {
-            labels: BTreeMap::from([
-                ("alertname".into(), "MemoryLeak".into()),
-                ("severity".into(), "warning".into()),
-            ]),
-            key_label: "signal".into(),
-            generator_url: None,
-            resend_interval: Duration::from_secs(60),
-        };
+        let template = leak_template();
         let start = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
         let critical = Outgoing {
             key: "heap/oom_risk".into(),

@@ -14,7 +14,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
-use memwatchdog_detect::{Event, Signal, State};
+use memwatchdog_detect::{Event, Signal, SignalStatus, State};
 use memwatchdog_exporter::{Alerter, format_rfc3339};
 use memwatchdog_snapguard::HumanBytes;
 
@@ -70,6 +70,25 @@ fn index(signal: Signal) -> usize {
 /// share (the first projection of a leak that started with the process includes its start-up
 /// ramp; later ones converge, see docs/detection.md).
 const PROJECTION_UPDATE: f64 = 0.2;
+
+/// What an alert's projection is made of: the time left, the limit it runs into, and the
+/// growth rate, from the event that fired it or from the detector's newer status.
+#[derive(Clone, Copy)]
+pub(crate) struct Projection {
+    pub(crate) exhaustion_ms: Option<f64>,
+    pub(crate) limit_bytes: Option<f64>,
+    pub(crate) slope: f64,
+}
+
+impl Projection {
+    pub(crate) fn of_status(status: &SignalStatus) -> Projection {
+        Projection {
+            exhaustion_ms: status.exhaustion_ms,
+            limit_bytes: status.room.map(|r| r.limit_bytes),
+            slope: status.slope,
+        }
+    }
+}
 
 /// `1.2 MB/s` from bytes/ms.
 fn rate(bytes_per_ms: f64) -> String {
@@ -163,8 +182,12 @@ impl Alerts {
         if let Some(headroom) = event.headroom_bytes {
             a.insert("headroom_bytes".to_owned(), format!("{headroom:.0}"));
         }
-        a.insert("growth_rate".to_owned(), rate(event.slope));
-        self.project(severity, signal, &mut a, event.exhaustion_ms);
+        let projection = Projection {
+            exhaustion_ms: event.exhaustion_ms,
+            limit_bytes: event.limit_bytes,
+            slope: event.slope,
+        };
+        self.project(severity, signal, &mut a, projection);
         a.extend(self.sticky.clone());
         if let Some(alerter) = &self.alerter {
             let labels = BTreeMap::from([
@@ -183,9 +206,9 @@ impl Alerts {
         severity: Severity,
         signal: &str,
         a: &mut BTreeMap<String, String>,
-        exhaustion_ms: Option<f64>,
+        p: Projection,
     ) {
-        let Some(ms) = exhaustion_ms else { return };
+        let Some(ms) = p.exhaustion_ms else { return };
         a.insert(
             "exhaustion_seconds".to_owned(),
             format!("{:.0}", ms / 1000.0),
@@ -193,17 +216,16 @@ impl Alerts {
         let at = SystemTime::now() + Duration::from_secs_f64((ms / 1000.0).min(1e9));
         a.insert("exhaustion_at".to_owned(), format_rfc3339(at));
         if matches!(severity, Severity::Critical) {
-            let limit = a
-                .get("limit_bytes")
-                .and_then(|l| l.parse::<u64>().ok())
-                .map_or_else(String::new, |l| format!(" of {}", HumanBytes(l)));
-            let growth = a.get("growth_rate").cloned().unwrap_or_default();
+            let limit = p
+                .limit_bytes
+                .map_or_else(String::new, |l| format!(" of {}", HumanBytes(l as u64)));
             a.insert(
                 "summary".to_owned(),
                 format!(
-                    "{} runs out of memory in {}: {signal} grows {growth} towards its limit{limit}",
+                    "{} runs out of memory in {}: {signal} grows {} towards its limit{limit}",
                     self.service,
-                    duration(ms)
+                    duration(ms),
+                    rate(p.slope)
                 ),
             );
         }
@@ -212,8 +234,8 @@ impl Alerts {
     /// Keeps the projection on the firing alerts of `signal` current: when the projected time
     /// to exhaustion moved by more than [`PROJECTION_UPDATE`] of the one on an alert, the alert
     /// is re-sent with the new figures.
-    pub(crate) fn update_projection(&mut self, signal: Signal, exhaustion_ms: Option<f64>) {
-        let Some(ms) = exhaustion_ms else { return };
+    pub(crate) fn update_projection(&mut self, signal: Signal, p: Projection) {
+        let Some(ms) = p.exhaustion_ms else { return };
         for severity in Severity::ALL {
             let Some(mut a) = self.firing[severity.index()][index(signal)].take() else {
                 continue;
@@ -223,7 +245,7 @@ impl Alerts {
                 .and_then(|s| s.parse::<f64>().ok());
             let moved = shown.is_none_or(|s| (ms / 1000.0 - s).abs() > PROJECTION_UPDATE * s);
             if moved {
-                self.project(severity, signal.as_str(), &mut a, Some(ms));
+                self.project(severity, signal.as_str(), &mut a, p);
                 if let Some(alerter) = &self.alerter {
                     alerter.fire(&severity.key(signal), a.clone());
                 }

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use memwatchdog_detect::{Detector, GcKind as DetectGcKind, Sample, Signal, State};
+use memwatchdog_detect::{Detector, GcKind as DetectGcKind, Sample, Signal, SignalStatus, State};
 use memwatchdog_exporter::{
     Alerter, DetectorState, GcKind, LogFn, Metrics, MetricsServer, Signal as ExportSignal,
 };
@@ -16,7 +16,7 @@ use napi::Result;
 use napi::bindgen_prelude::Function;
 use napi_derive::napi;
 
-use crate::alerts::Alerts;
+use crate::alerts::{Alerts, Projection};
 use crate::analysis::{Analysis, Outcome};
 use crate::events::NativeEvent;
 use crate::log;
@@ -239,25 +239,22 @@ impl NativeWatchdog {
             self.on_profile(done, t_ms);
         }
         if major {
-            let status = self.detector.signal_status(Signal::Heap);
+            // One status per signal (heap, external, rss): the metrics and the firing alerts'
+            // projections.
+            let statuses = Signal::ALL.map(|signal| self.detector.signal_status(signal));
+            let status = &statuses[0];
             let fitted = status.short.is_some() || status.long.is_some();
             self.metrics
                 .set_heap_slope_bytes_per_ms(if fitted { status.slope } else { f64::NAN });
-            let seconds = |signal| {
-                self.detector
-                    .signal_status(signal)
-                    .exhaustion_ms
-                    .map(|ms| ms / 1000.0)
-            };
-            let memory = match (seconds(Signal::External), seconds(Signal::Rss)) {
+            let seconds = |st: &SignalStatus| st.exhaustion_ms.map(|ms| ms / 1000.0);
+            let memory = match (seconds(&statuses[1]), seconds(&statuses[2])) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
             };
-            self.metrics
-                .set_exhaustion_seconds(status.exhaustion_ms.map(|ms| ms / 1000.0), memory);
-            for signal in Signal::ALL {
-                let exhaustion = self.detector.signal_status(signal).exhaustion_ms;
-                self.alerts.update_projection(signal, exhaustion);
+            self.metrics.set_exhaustion_seconds(seconds(status), memory);
+            for st in &statuses {
+                self.alerts
+                    .update_projection(st.signal, Projection::of_status(st));
             }
             if !self.warmed_up && status.warmed_up {
                 self.warmed_up = true;

@@ -6,9 +6,9 @@
 mod common;
 
 use std::collections::BTreeMap;
+use std::io::Read as _;
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
-use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
 use memwatchdog_exporter::{Alerter, AlerterConfig, BackoffConfig, LogFn, Metrics};
@@ -79,11 +79,8 @@ fn secs_from_now(rfc3339: &str) -> f64 {
 
 #[test]
 fn fire_read_back_and_resolve() {
-    let port = common::free_port();
-    let Some(am) = common::alertmanager(port) else {
-        return;
-    };
-    let (mut config, metrics, _) = config(port);
+    let am = common::alertmanager();
+    let (mut config, metrics, _) = config(am.port);
     config.labels.insert("service".into(), "checkout".into());
     config.labels.insert("instance".into(), "web-1:9469".into());
     config.generator_url = Some("http://web-1:9469/".into());
@@ -140,54 +137,47 @@ fn fire_read_back_and_resolve() {
 
 #[test]
 fn firing_alerts_are_re_sent_and_stay_active() {
-    let port = common::free_port();
-    let Some(am) = common::alertmanager(port) else {
-        return;
-    };
-    let (mut config, metrics, _) = config(port);
+    let am = common::alertmanager();
+    let (mut config, metrics, _) = config(am.port);
     config.resend_interval = Duration::from_secs(1); // endsAt 3 s ahead
     let alerter = Alerter::start(config).unwrap();
     alerter.fire("rss", notes(&[("summary", "RSS grows")]));
-    common::wait_for("the alert", Duration::from_secs(15), || {
+    let first = common::wait_for("the alert", Duration::from_secs(15), || {
         find(&active_alerts(&am)?, "rss")
     });
-    // Well past the first endsAt, re-sends keep it active.
-    thread::sleep(Duration::from_secs(5));
+    let first_end = first["endsAt"].as_str().unwrap().to_owned();
+    // Once the first endsAt has passed by a second, re-sends have kept it active.
+    common::wait_for("the first endsAt to pass", Duration::from_secs(15), || {
+        (secs_from_now(&first_end) < -1.0).then_some(())
+    });
     let alert = find(&active_alerts(&am).unwrap(), "rss").expect("alert expired");
     assert_eq!(alert["status"]["state"], "active");
-    assert!(metrics.alerts_sent() >= 4, "sent {}", metrics.alerts_sent());
+    assert!(secs_from_now(alert["endsAt"].as_str().unwrap()) > 0.0);
+    assert!(metrics.alerts_sent() >= 2, "sent {}", metrics.alerts_sent());
 }
 
 #[test]
 fn alert_fired_while_alertmanager_is_down_arrives_when_it_starts() {
+    // The client must know the port before Alertmanager binds it.
     let port = common::free_port();
-    if common::require_binary("/usr/bin/prometheus-alertmanager").is_none() {
-        return;
-    }
+    common::require_binary("/usr/bin/prometheus-alertmanager");
     let (config, metrics, lines) = config(port);
     let alerter = Alerter::start(config).unwrap();
 
-    let mut slowest = Duration::ZERO;
+    // Updates of one alert while every attempt fails: they coalesce into one pending alert
+    // and none of them waits for the network (how long `fire` takes is benchmarked, not
+    // asserted).
     for i in 0..100 {
-        let t = Instant::now();
         alerter.fire("heap", notes(&[("summary", &format!("update {i}"))]));
-        slowest = slowest.max(t.elapsed());
     }
-    thread::sleep(Duration::from_secs(3));
+    common::wait_for("two failed attempts", Duration::from_secs(15), || {
+        (metrics.alert_send_failures() >= 2).then_some(())
+    });
     for i in 0..100 {
-        let t = Instant::now();
         alerter.fire("heap", notes(&[("summary", &format!("late update {i}"))]));
-        slowest = slowest.max(t.elapsed());
     }
-    // Far below the 2 s request timeout: fire never waits for the network. (Generous
-    // for a loaded 2-core machine; typical calls take microseconds.)
-    assert!(
-        slowest < Duration::from_millis(250),
-        "fire took {slowest:?}"
-    );
     assert_eq!(alerter.pending(), 1);
     let failures = metrics.alert_send_failures();
-    assert!(failures >= 2, "only {failures} attempts in 3 s");
     let logged = lines.lock().unwrap().clone();
     assert!(
         logged.iter().all(|l| l.contains("cannot send")) && logged.len() <= failures as usize,
@@ -195,7 +185,7 @@ fn alert_fired_while_alertmanager_is_down_arrives_when_it_starts() {
     );
     assert!(!logged.is_empty());
 
-    let am = common::alertmanager(port).unwrap();
+    let am = common::alertmanager_at(Some(port));
     let alert = common::wait_for("the retried alert", Duration::from_secs(15), || {
         find(&active_alerts(&am)?, "heap")
     });
@@ -213,10 +203,9 @@ fn alert_fired_while_alertmanager_is_down_arrives_when_it_starts() {
 
 #[test]
 fn full_queue_drops_the_oldest_and_counts() {
+    // The client must know the port before Alertmanager binds it.
     let port = common::free_port();
-    if common::require_binary("/usr/bin/prometheus-alertmanager").is_none() {
-        return;
-    }
+    common::require_binary("/usr/bin/prometheus-alertmanager");
     let (mut config, metrics, _) = config(port);
     config.max_queue = 3;
     let alerter = Alerter::start(config).unwrap();
@@ -228,7 +217,7 @@ fn full_queue_drops_the_oldest_and_counts() {
     let text = metrics.render();
     assert!(text.contains("\nmemwatchdog_alert_queue_dropped_total 7\n"));
 
-    let am = common::alertmanager(port).unwrap();
+    let am = common::alertmanager_at(Some(port));
     let keys = common::wait_for("the queued alerts", Duration::from_secs(15), || {
         let alerts = active_alerts(&am)?;
         let mut keys: Vec<String> = alerts
@@ -251,12 +240,20 @@ fn stop_is_prompt_while_a_request_hangs() {
     let mut alerter = Alerter::start(config).unwrap();
     alerter.fire("heap", notes(&[("summary", "x")]));
 
-    let (conn, _) = black_hole.accept().unwrap(); // the POST is on its way
-    thread::sleep(Duration::from_millis(200));
+    // Wait until the POST's headers have arrived: the request is in flight.
+    let (mut conn, _) = black_hole.accept().unwrap();
+    let mut received = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !received.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = conn.read(&mut buf).unwrap();
+        assert!(n > 0, "the connection closed before the request arrived");
+        received.extend_from_slice(&buf[..n]);
+    }
     let t = Instant::now();
     alerter.stop();
+    // Cut off, not waited out: far below the request's 30 s timeout.
     let took = t.elapsed();
-    assert!(took < Duration::from_millis(500), "stop took {took:?}");
+    assert!(took < Duration::from_secs(10), "stop took {took:?}");
     assert_eq!(metrics.alerts_sent(), 0);
     drop(conn);
 }
@@ -274,8 +271,9 @@ fn stop_is_prompt_during_backoff() {
     });
     let t = Instant::now();
     alerter.stop();
+    // Woken, not waited out: far below the 30 s backoff.
     assert!(
-        t.elapsed() < Duration::from_millis(200),
+        t.elapsed() < Duration::from_secs(10),
         "stop took {:?}",
         t.elapsed()
     );

@@ -25,9 +25,7 @@ fn prometheus_scrapes_the_server() {
     common::populate(&metrics);
     metrics.set_heap_slope_bytes_per_ms(1234.5);
     let server = MetricsServer::start("127.0.0.1", 0, Arc::clone(&metrics)).unwrap();
-    let Some(prometheus) = common::prometheus(server.local_port()) else {
-        return;
-    };
+    let prometheus = common::prometheus(server.local_port());
 
     let got = common::wait_for("the slope in Prometheus", Duration::from_secs(30), || {
         query_value(&prometheus, "memwatchdog_heap_slope_bytes_per_ms")
@@ -74,9 +72,7 @@ fn query_escape(s: &str) -> String {
 fn the_first_snapshot_refusal_shows_in_increase() {
     let metrics = Arc::new(Metrics::default());
     let server = MetricsServer::start("127.0.0.1", 0, Arc::clone(&metrics)).unwrap();
-    let Some(prometheus) = common::prometheus(server.local_port()) else {
-        return;
-    };
+    let prometheus = common::prometheus(server.local_port());
     let q = |expr: &str| query_value(&prometheus, &query_escape(expr));
 
     // Every known reason is scraped at 0, several times, before anything happened.

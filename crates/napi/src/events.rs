@@ -1,9 +1,10 @@
 //! [`NativeEvent`]: what JS receives from [`take_events`](crate::NativeWatchdog::take_events).
 
-use memwatchdog_detect::{Event, Signal, State};
+use memwatchdog_detect::{Signal, State};
+use memwatchdog_watchdog::Event;
 use napi_derive::napi;
 
-use crate::profile::{NativeAllocationSite, ProfileDone};
+use crate::profile::NativeAllocationSite;
 
 /// A detector state change, the one-off `warmedUp` notice, the outcome of the
 /// background analysis of a snapshot pair (`analysis`), a sampling heap profile stored
@@ -55,73 +56,71 @@ pub struct NativeEvent {
     pub sites: Option<Vec<NativeAllocationSite>>,
 }
 
-pub(crate) fn signal_name(signal: Signal) -> &'static str {
-    signal.as_str()
+impl From<Event> for NativeEvent {
+    fn from(event: Event) -> Self {
+        match event {
+            Event::State {
+                change,
+                heap_used,
+                value,
+            } => {
+                let e = *change;
+                NativeEvent {
+                    kind: "state".to_owned(),
+                    signal: e.signal.as_str().to_owned(),
+                    from: e.from.as_str().to_owned(),
+                    state: e.state.as_str().to_owned(),
+                    t_ms: e.t_ms,
+                    slope_bytes_per_ms: e.slope,
+                    threshold_bytes_per_ms: e.evidence.trend.threshold,
+                    adaptive: e.evidence.trend.adaptive,
+                    p_value: e.evidence.trend.p_value,
+                    growth_bytes: e.evidence.growth_bytes,
+                    limit_bytes: e.limit_bytes,
+                    headroom_bytes: e.headroom_bytes,
+                    exhaustion_ms: e.exhaustion_ms,
+                    heap_used_bytes: heap_used as f64,
+                    value_bytes: value as f64,
+                    ..NativeEvent::notice("state", "", e.t_ms, None)
+                }
+            }
+            Event::WarmedUp { t_ms, heap_used } => NativeEvent {
+                heap_used_bytes: heap_used as f64,
+                value_bytes: heap_used as f64,
+                ..NativeEvent::notice("warmedUp", State::Normal.as_str(), t_ms, None)
+            },
+            Event::GcRequest { t_ms, heap_used } => NativeEvent {
+                heap_used_bytes: heap_used as f64,
+                value_bytes: heap_used as f64,
+                ..NativeEvent::notice("gc", State::Normal.as_str(), t_ms, None)
+            },
+            Event::Analysis { t_ms, outcome } => NativeEvent::notice(
+                "analysis",
+                outcome.state(),
+                t_ms,
+                Some(outcome.detail().to_owned()),
+            ),
+            Event::Profile { t_ms, done } => NativeEvent {
+                sites: Some(done.sites.iter().map(NativeAllocationSite::from).collect()),
+                profile_path: done.path,
+                report_path: done.report_path,
+                ..NativeEvent::notice(
+                    "profile",
+                    done.kind.as_str(),
+                    t_ms,
+                    done.error.map(|(_, m)| m),
+                )
+            },
+        }
+    }
 }
 
 impl NativeEvent {
-    pub(crate) fn state_change(e: &Event, heap_used: u64, value: u64) -> NativeEvent {
-        NativeEvent {
-            kind: "state".to_owned(),
-            signal: signal_name(e.signal).to_owned(),
-            from: e.from.as_str().to_owned(),
-            state: e.state.as_str().to_owned(),
-            t_ms: e.t_ms,
-            slope_bytes_per_ms: e.slope,
-            threshold_bytes_per_ms: e.evidence.trend.threshold,
-            adaptive: e.evidence.trend.adaptive,
-            p_value: e.evidence.trend.p_value,
-            growth_bytes: e.evidence.growth_bytes,
-            limit_bytes: e.limit_bytes,
-            headroom_bytes: e.headroom_bytes,
-            exhaustion_ms: e.exhaustion_ms,
-            heap_used_bytes: heap_used as f64,
-            value_bytes: value as f64,
-            detail: None,
-            profile_path: None,
-            report_path: None,
-            sites: None,
-        }
-    }
-
-    pub(crate) fn warmed_up(t_ms: f64, heap_used: u64) -> NativeEvent {
-        NativeEvent {
-            heap_used_bytes: heap_used as f64,
-            value_bytes: heap_used as f64,
-            ..NativeEvent::notice("warmedUp", State::Normal.as_str(), t_ms, None)
-        }
-    }
-
-    /// The detector asks for a confirmation GC (see `memwatchdog_detect::ConfirmGcConfig`).
-    pub(crate) fn gc_request(t_ms: f64, heap_used: u64) -> NativeEvent {
-        NativeEvent {
-            heap_used_bytes: heap_used as f64,
-            value_bytes: heap_used as f64,
-            ..NativeEvent::notice("gc", State::Normal.as_str(), t_ms, None)
-        }
-    }
-
-    /// The background analysis of the snapshot pair finished: `state` is `found`,
-    /// `nothing` or `skipped`, `detail` the top suspect or the reason.
-    pub(crate) fn analysis(t_ms: f64, state: &str, detail: String) -> NativeEvent {
-        NativeEvent::notice("analysis", state, t_ms, Some(detail))
-    }
-
-    /// A profile was stored and, unless it is the baseline, diffed.
-    pub(crate) fn profile(t_ms: f64, done: ProfileDone) -> NativeEvent {
-        NativeEvent {
-            profile_path: done.path,
-            report_path: done.report_path,
-            sites: Some(done.sites),
-            ..NativeEvent::notice("profile", &done.kind, t_ms, done.error.map(|(_, m)| m))
-        }
-    }
-
     /// An event that is not a detector state change: no slope or trend figures.
     fn notice(kind: &str, state: &str, t_ms: f64, detail: Option<String>) -> NativeEvent {
         NativeEvent {
             kind: kind.to_owned(),
-            signal: signal_name(Signal::Heap).to_owned(),
+            signal: Signal::Heap.as_str().to_owned(),
             from: State::Normal.as_str().to_owned(),
             state: state.to_owned(),
             t_ms,

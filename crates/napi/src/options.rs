@@ -1,15 +1,15 @@
 //! [`NativeOptions`]: the settings JS resolved (options + env vars + defaults), flattened
-//! into plain fields, and their conversion into the crates' own configs.
+//! into plain fields, and their translation into [`Settings`].
 //!
 //! JS validates and names user-facing errors (`prometheus.port` / `MEMWATCHDOG_...`);
 //! this side only re-checks what the crates themselves reject.
 
-use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use memwatchdog_detect::Config;
-use memwatchdog_exporter::{AlerterConfig, MetricsOptions};
-use memwatchdog_snapguard::Policy;
+use memwatchdog_exporter::AlerterConfig;
+use memwatchdog_watchdog::Settings;
 use napi::{Error, Result, Status};
 use napi_derive::napi;
 
@@ -65,7 +65,50 @@ pub(crate) fn bytes(v: f64) -> u64 {
 }
 
 impl NativeOptions {
-    pub(crate) fn detector_config(&self) -> Result<Config> {
+    /// The watchdog's settings; errors name the option JS was given.
+    pub(crate) fn into_settings(self) -> Result<Settings> {
+        let detector = self.detector_config()?;
+        let alerter = match &self.alert_url {
+            Some(url) => Some(self.alerter_config(url)?),
+            None => None,
+        };
+        let prometheus = match self.prometheus_port {
+            Some(port) => Some((
+                self.prometheus_host.clone(),
+                u16::try_from(port).map_err(|_| {
+                    invalid(format!(
+                        "prometheus.port must be between 0 and 65535, got {port}"
+                    ))
+                })?,
+            )),
+            None => None,
+        };
+        let defaults = Settings::default();
+        Ok(Settings {
+            detector,
+            service: self.service,
+            version: self.version,
+            prometheus,
+            alerter,
+            trace: self.trace_path.map(|path| {
+                (
+                    PathBuf::from(path),
+                    self.trace_max_bytes.map_or(u64::MAX, bytes),
+                )
+            }),
+            snapshot_cooldown_ms: bytes(self.snapshot_cooldown_ms),
+            snapshot_memory_limit_bytes: self.snapshot_memory_limit_bytes.map(bytes),
+            analyze_max_bytes: self
+                .snapshot_analyze_max_bytes
+                .map_or(defaults.analyze_max_bytes, bytes),
+            system_root: self
+                .system_root
+                .map_or(defaults.system_root.clone(), PathBuf::from),
+            ..defaults
+        })
+    }
+
+    fn detector_config(&self) -> Result<Config> {
         let mut config = match &self.detector {
             Some(json) => {
                 Config::from_json(json).map_err(|e| invalid(format!("native.detector: {e}")))?
@@ -81,28 +124,15 @@ impl NativeOptions {
         Ok(config)
     }
 
-    pub(crate) fn metrics_options(&self) -> MetricsOptions {
-        let mut const_labels = BTreeMap::new();
-        if !self.service.is_empty() {
-            const_labels.insert("service".to_owned(), self.service.clone());
-        }
-        MetricsOptions {
-            version: self.version.clone(),
-            const_labels,
-        }
-    }
-
-    pub(crate) fn alerter_config(&self, url: &str) -> Result<AlerterConfig> {
+    fn alerter_config(&self, url: &str) -> Result<AlerterConfig> {
         let mut config = AlerterConfig::new(url);
-        config
-            .labels
-            .insert("severity".to_owned(), self.alert_severity.clone());
-        config
-            .labels
-            .insert("service".to_owned(), self.service.clone());
-        config
-            .labels
-            .insert("instance".to_owned(), self.instance.clone());
+        for (name, value) in [
+            ("severity", &self.alert_severity),
+            ("service", &self.service),
+            ("instance", &self.instance),
+        ] {
+            config.labels.insert(name.to_owned(), value.clone());
+        }
         if let Some(ms) = self.alert_resend_interval_ms {
             if !(ms.is_finite() && ms >= 1.0) {
                 return Err(invalid(format!(
@@ -112,10 +142,6 @@ impl NativeOptions {
             config.resend_interval = Duration::from_millis(ms as u64);
         }
         Ok(config)
-    }
-
-    pub(crate) fn snapshot_policy() -> Policy {
-        Policy::default()
     }
 }
 

@@ -1,16 +1,13 @@
-//! Snapshot bookkeeping between JS (which writes the file with `v8.writeHeapSnapshot`)
-//! and [`memwatchdog_snapguard`] (which says whether it is safe to).
-//!
-//! [`SnapshotBook`] remembers what the next decision needs: when the last leak snapshot
-//! was written (cooldown) and the previous snapshot's node count (object estimate).
+//! The JS shapes of snapshot checks and writes, translated to and from
+//! [`memwatchdog_watchdog::snapshots`].
 
-use std::path::Path;
-
-use memwatchdog_snapguard::system::{read_memory_info, read_snapshot_counts};
-use memwatchdog_snapguard::{Decision, HumanBytes, Policy, PreviousSnapshot, Request, decide};
+use memwatchdog_watchdog::snapshots::{
+    SnapshotCheck as Check, SnapshotKind, SnapshotVerdict as Verdict, SnapshotWritten as Written,
+};
+use napi::Result;
 use napi_derive::napi;
 
-use crate::options::bytes;
+use crate::options::{bytes, invalid};
 
 /// What JS knows when it wants to write a snapshot.
 #[napi(object)]
@@ -65,122 +62,50 @@ pub struct SnapshotWritten {
     pub heap_used_bytes: f64,
 }
 
-/// What the guard remembers between snapshots.
-pub(crate) struct SnapshotBook {
-    policy: Policy,
-    cooldown_ms: u64,
-    memory_limit_bytes: Option<u64>,
-    system_root: String,
-    last_leak_ms: Option<u64>,
-    previous: Option<PreviousSnapshot>,
-}
-
-impl SnapshotBook {
-    pub(crate) fn new(
-        policy: Policy,
-        cooldown_ms: u64,
-        memory_limit_bytes: Option<u64>,
-        system_root: String,
-    ) -> Self {
-        SnapshotBook {
-            policy,
-            cooldown_ms,
-            memory_limit_bytes,
-            system_root,
-            last_leak_ms: None,
-            previous: None,
-        }
-    }
-
-    /// Decides; reads `/proc` and cgroup files (a few small reads, only when a snapshot
-    /// is wanted).
-    pub(crate) fn check(&self, c: &SnapshotCheck) -> (SnapshotVerdict, Option<&'static str>) {
-        let request = Request {
-            policy: self.policy,
-            now_ms: bytes(c.now_ms),
-            // The cooldown spaces leak snapshots; the one baseline is never held back.
-            last_snapshot_ms: if c.kind == "leak" {
-                self.last_leak_ms
-            } else {
-                None
-            },
-            cooldown_ms: self.cooldown_ms,
-            heap_used_bytes: bytes(c.heap_used_bytes),
-            rss_bytes: bytes(c.rss_bytes),
-            previous: self.previous,
-            disk_free_bytes: c.disk_free_bytes.map(bytes),
-            memory: read_memory_info(Path::new(&self.system_root)),
-            memory_limit_bytes: self.memory_limit_bytes,
-        };
-        match decide(&request) {
-            Decision::Allow(e) => (
-                SnapshotVerdict {
-                    allowed: true,
-                    reason: None,
-                    message: None,
-                    objects: e.objects as f64,
-                    memory_needed_bytes: e.memory_needed as f64,
-                    memory_available_bytes: e.memory_available.map(|(b, _)| b as f64),
-                    file_bytes: e.file_bytes as f64,
-                },
-                None,
-            ),
-            Decision::Refuse(r) => {
-                let (objects, needed, available, file) = match r {
-                    memwatchdog_snapguard::Refusal::Cooldown { .. } => (0, 0, None, 0),
-                    memwatchdog_snapguard::Refusal::MemoryHeadroom {
-                        estimate,
-                        available,
-                        ..
-                    } => (
-                        estimate.objects,
-                        estimate.memory_needed,
-                        Some(available),
-                        estimate.file_bytes,
-                    ),
-                    memwatchdog_snapguard::Refusal::Disk { estimate, free: _ } => (
-                        estimate.objects,
-                        estimate.memory_needed,
-                        estimate.memory_available.map(|(b, _)| b),
-                        estimate.file_bytes,
-                    ),
-                };
-                (
-                    SnapshotVerdict {
-                        allowed: false,
-                        reason: Some(r.reason().to_owned()),
-                        message: Some(r.to_string()),
-                        objects: objects as f64,
-                        memory_needed_bytes: needed as f64,
-                        memory_available_bytes: available.map(|b| b as f64),
-                        file_bytes: file as f64,
-                    },
-                    Some(r.reason()),
-                )
-            }
-        }
-    }
-
-    /// Records a written snapshot: cooldown clock and the node count for the next estimate.
-    pub(crate) fn written(&mut self, w: &SnapshotWritten) {
-        if w.kind == "leak" {
-            self.last_leak_ms = Some(bytes(w.now_ms));
-        }
-        if let Some((node_count, _edges)) = read_snapshot_counts(Path::new(&w.path)) {
-            self.previous = Some(PreviousSnapshot {
-                node_count,
-                heap_used_bytes: bytes(w.heap_used_bytes),
-            });
-        }
-    }
-
-    /// Node count of the last snapshot, if known.
-    pub(crate) fn previous_nodes(&self) -> Option<u64> {
-        self.previous.map(|p| p.node_count)
+fn kind(name: &str) -> Result<SnapshotKind> {
+    match name {
+        "baseline" => Ok(SnapshotKind::Baseline),
+        "leak" => Ok(SnapshotKind::Leak),
+        _ => Err(invalid(format!(
+            "unknown snapshot kind {name:?} (baseline or leak)"
+        ))),
     }
 }
 
-/// `123 MB` for log lines (re-exported formatting of the guard crate).
-pub(crate) fn human(bytes: f64) -> String {
-    HumanBytes(crate::options::bytes(bytes)).to_string()
+impl SnapshotCheck {
+    pub(crate) fn to_rust(&self) -> Result<Check> {
+        Ok(Check {
+            kind: kind(&self.kind)?,
+            now_ms: bytes(self.now_ms),
+            heap_used_bytes: bytes(self.heap_used_bytes),
+            rss_bytes: bytes(self.rss_bytes),
+            disk_free_bytes: self.disk_free_bytes.map(bytes),
+        })
+    }
+}
+
+impl SnapshotWritten {
+    pub(crate) fn to_rust(&self) -> Result<Written> {
+        Ok(Written {
+            kind: kind(&self.kind)?,
+            path: self.path.clone(),
+            now_ms: bytes(self.now_ms),
+            duration_ms: self.duration_ms,
+            heap_used_bytes: bytes(self.heap_used_bytes),
+        })
+    }
+}
+
+impl From<Verdict> for SnapshotVerdict {
+    fn from(v: Verdict) -> Self {
+        SnapshotVerdict {
+            allowed: v.refusal.is_none(),
+            reason: v.refusal.map(|r| r.reason().to_owned()),
+            message: v.refusal.map(|r| r.to_string()),
+            objects: v.objects as f64,
+            memory_needed_bytes: v.memory_needed_bytes as f64,
+            memory_available_bytes: v.memory_available_bytes.map(|b| b as f64),
+            file_bytes: v.file_bytes as f64,
+        }
+    }
 }

@@ -86,22 +86,39 @@ mod tests {
         assert!(!tmp.path().join("taken.partial").exists());
     }
 
+    /// Set in the child process that runs inside its own mount namespace.
+    const FULL_DISK_DIR: &str = "MW_TEST_FULL_DISK_DIR";
+
     #[test]
-    fn a_full_disk_is_its_own_reason() {
-        // /dev/full answers every write with ENOSPC.
-        let full = Path::new("/dev/full");
-        if !full.exists() {
+    fn a_full_disk_is_its_own_reason_and_leaves_nothing() {
+        if let Some(dir) = std::env::var_os(FULL_DISK_DIR) {
+            // The child: `dir` is a 64 kB tmpfs.
+            let path = Path::new(&dir).join("x-leak.heapprofile");
+            let err = write_private(&path, &vec![b'x'; 1 << 20]).unwrap_err();
+            assert_eq!(err.reason(), "disk_full", "{err}");
+            assert!(err.to_string().contains("the disk is full"), "{err}");
+            assert_eq!(
+                std::fs::read_dir(&dir).unwrap().count(),
+                0,
+                "a file was left"
+            );
             return;
         }
-        let err = StoreError::Write {
-            path: full.to_owned(),
-            source: std::fs::OpenOptions::new()
-                .write(true)
-                .open(full)
-                .and_then(|mut f| f.write_all(b"x").and_then(|()| f.sync_all()))
-                .unwrap_err(),
-        };
-        assert_eq!(err.reason(), "disk_full");
-        assert!(err.to_string().contains("the disk is full"), "{err}");
+        // A real full filesystem: this test again, in a user and mount namespace of its own
+        // (no root needed) with a 64 kB tmpfs mounted on a temporary directory.
+        let tmp = tempfile::tempdir().unwrap();
+        let status = std::process::Command::new("unshare")
+            .args(["--user", "--map-root-user", "--mount", "sh", "-c"])
+            .arg(r#"mount -t tmpfs -o size=64k none "$0" && exec "$1" --exact "$2" --nocapture"#)
+            .arg(tmp.path())
+            .arg(std::env::current_exe().unwrap())
+            .arg("write::tests::a_full_disk_is_its_own_reason_and_leaves_nothing")
+            .env(FULL_DISK_DIR, tmp.path())
+            .status()
+            .expect("`unshare` (util-linux) runs this test on a small tmpfs: install util-linux");
+        assert!(
+            status.success(),
+            "the write on a full tmpfs did not fail as it should"
+        );
     }
 }

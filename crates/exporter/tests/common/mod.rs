@@ -2,8 +2,7 @@
 //! start private instances on free loopback ports with temporary storage, wait until
 //! they are ready, and kill them on drop.
 //!
-//! A missing binary skips the test with a note, except under `CI=true`, where it fails
-//! and says what to install.
+//! A missing binary fails the test, locally as in CI, with the command that installs it.
 
 #![allow(dead_code)] // each test binary uses a different part
 
@@ -17,20 +16,18 @@ use std::time::{Duration, Instant};
 /// The Debian packages that provide the binaries.
 const INSTALL_HINT: &str = "install it with: apt-get install -y prometheus prometheus-alertmanager";
 
-/// `Some(path)` if the binary exists; otherwise skips (prints a note) or, under
-/// `CI=true`, panics.
-pub fn require_binary(path: &str) -> Option<PathBuf> {
+/// The binary's path; panics with what to install when it is missing.
+pub fn require_binary(path: &str) -> PathBuf {
     let p = PathBuf::from(path);
-    if p.is_file() {
-        return Some(p);
-    }
-    let msg = format!("{path} not found: {INSTALL_HINT}");
-    assert!(std::env::var("CI").as_deref() != Ok("true"), "{msg}");
-    eprintln!("SKIPPED: {msg}");
-    None
+    assert!(
+        p.is_file(),
+        "{path} not found: this test runs against the real thing; {INSTALL_HINT}"
+    );
+    p
 }
 
-/// A loopback port that was free a moment ago.
+/// A loopback port that was free a moment ago (another process may take it before it is
+/// bound: [`Service`]s started on a port of their choosing retry with another).
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -73,18 +70,45 @@ pub struct Service {
     dir: tempfile::TempDir,
 }
 
+/// How often a service is started again on another port when its port was taken between
+/// [`free_port`] and its bind.
+const PORT_ATTEMPTS: usize = 5;
+
 impl Service {
-    /// Starts `binary` with `args` (where `{dir}` is replaced by the temp dir), logging
-    /// to `{dir}/log`, and waits until `GET /-/ready` on `port` answers 200.
+    /// Starts `binary` with `args(port)` (where `{dir}` is replaced by the temp dir, which
+    /// holds `config`: a file name and its text), logging to `{dir}/log`, and waits until
+    /// `GET /-/ready` on `port` answers 200. With `port` `None` it picks a free one, and picks
+    /// again if another process took it first.
     fn start(
         name: &'static str,
         binary: &Path,
-        args: &[String],
-        port: u16,
-        dir: tempfile::TempDir,
+        args: impl Fn(u16) -> Vec<String>,
+        port: Option<u16>,
+        config: (&str, &str),
     ) -> Service {
+        for _ in 0..PORT_ATTEMPTS {
+            let attempt = port.unwrap_or_else(free_port);
+            match Service::try_start(name, binary, &args, attempt, config) {
+                Ok(service) => return service,
+                Err(log) if port.is_none() && log.contains("address already in use") => {}
+                Err(log) => panic!("{name} did not start:\n{log}"),
+            }
+        }
+        panic!("{name}: {PORT_ATTEMPTS} free ports were taken before it could bind them");
+    }
+
+    /// `Err(log)` when the process exited before it was ready.
+    fn try_start(
+        name: &'static str,
+        binary: &Path,
+        args: &impl Fn(u16) -> Vec<String>,
+        port: u16,
+        (file, text): (&str, &str),
+    ) -> Result<Service, String> {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join(file), text).unwrap();
         let log = fs::File::create(dir.path().join("log")).unwrap();
-        let args: Vec<String> = args
+        let args: Vec<String> = args(port)
             .iter()
             .map(|a| a.replace("{dir}", &dir.path().display().to_string()))
             .collect();
@@ -93,6 +117,7 @@ impl Service {
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log)
+            .current_dir(dir.path())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
         let mut service = Service {
@@ -104,10 +129,10 @@ impl Service {
         let ready = Instant::now() + Duration::from_secs(30);
         loop {
             if let Some((200, _)) = http_get(port, "/-/ready") {
-                break;
+                return Ok(service);
             }
-            if let Ok(Some(status)) = service.child.try_wait() {
-                panic!("{name} exited with {status}:\n{}", service.log());
+            if let Ok(Some(_)) = service.child.try_wait() {
+                return Err(service.log());
             }
             assert!(
                 Instant::now() < ready,
@@ -116,7 +141,6 @@ impl Service {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
-        service
     }
 
     /// The service's combined stdout/stderr so far.
@@ -140,40 +164,56 @@ impl Drop for Service {
 }
 
 /// Starts Prometheus scraping `127.0.0.1:{target_port}` every second.
-pub fn prometheus(target_port: u16) -> Option<Service> {
-    let binary = require_binary("/usr/bin/prometheus")?;
-    let dir = tempfile::tempdir().unwrap();
+pub fn prometheus(target_port: u16) -> Service {
+    let binary = require_binary("/usr/bin/prometheus");
     let config = format!(
         "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n\
          scrape_configs:\n  - job_name: memwatchdog\n    static_configs:\n\
          \x20     - targets: ['127.0.0.1:{target_port}']\n"
     );
-    fs::write(dir.path().join("prometheus.yml"), config).unwrap();
-    let port = free_port();
-    let args = [
-        "--config.file={dir}/prometheus.yml".to_owned(),
-        "--storage.tsdb.path={dir}/data".to_owned(),
-        format!("--web.listen-address=127.0.0.1:{port}"),
-    ];
-    Some(Service::start("prometheus", &binary, &args, port, dir))
+    let args = move |port: u16| {
+        vec![
+            "--config.file={dir}/prometheus.yml".to_owned(),
+            "--storage.tsdb.path={dir}/data".to_owned(),
+            format!("--web.listen-address=127.0.0.1:{port}"),
+        ]
+    };
+    Service::start(
+        "prometheus",
+        &binary,
+        args,
+        None,
+        ("prometheus.yml", &config),
+    )
 }
 
-/// Starts Alertmanager (clustering off) on `port`.
-pub fn alertmanager(port: u16) -> Option<Service> {
-    let binary = require_binary("/usr/bin/prometheus-alertmanager")?;
-    let dir = tempfile::tempdir().unwrap();
-    fs::write(
-        dir.path().join("alertmanager.yml"),
-        "route:\n  receiver: \"null\"\nreceivers:\n  - name: \"null\"\n",
+/// Starts Alertmanager (clustering off) on a free port.
+pub fn alertmanager() -> Service {
+    alertmanager_at(None)
+}
+
+/// Starts Alertmanager (clustering off) on `port`, which a client already sends to; `None`:
+/// on a free port.
+pub fn alertmanager_at(port: Option<u16>) -> Service {
+    let binary = require_binary("/usr/bin/prometheus-alertmanager");
+    let args = |port: u16| {
+        vec![
+            "--config.file={dir}/alertmanager.yml".to_owned(),
+            "--storage.path={dir}/data".to_owned(),
+            format!("--web.listen-address=127.0.0.1:{port}"),
+            "--cluster.listen-address=".to_owned(),
+        ]
+    };
+    Service::start(
+        "alertmanager",
+        &binary,
+        args,
+        port,
+        (
+            "alertmanager.yml",
+            "route:\n  receiver: \"null\"\nreceivers:\n  - name: \"null\"\n",
+        ),
     )
-    .unwrap();
-    let args = [
-        "--config.file={dir}/alertmanager.yml".to_owned(),
-        "--storage.path={dir}/data".to_owned(),
-        format!("--web.listen-address=127.0.0.1:{port}"),
-        "--cluster.listen-address=".to_owned(),
-    ];
-    Some(Service::start("alertmanager", &binary, &args, port, dir))
 }
 
 /// Sets every metric of `m`, so each family has samples.

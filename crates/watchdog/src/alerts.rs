@@ -10,13 +10,38 @@
 //! Both fire at once with the slope, heap and projection figures; snapshot news (path
 //! written, or why it was refused) is added later by re-firing the same alerts with more
 //! annotations. Leaving the leak states resolves both.
+//!
+//! Pure: every send is an [`AlertRequest`] pushed to the caller's effects; the runtime hands
+//! them to the exporter's Alertmanager client (or drops them when no URL is configured).
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 use memwatchdog_detect::{Event, Signal, SignalStatus, State};
-use memwatchdog_exporter::{Alerter, format_rfc3339};
+use memwatchdog_exporter::format_rfc3339;
 use memwatchdog_snapguard::HumanBytes;
+
+use crate::effect::Effect;
+
+/// One message for Alertmanager.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AlertRequest {
+    /// Fire (or update) the alert `key`: `labels` on top of the common ones (empty when
+    /// re-sent: a key keeps the labels of its first fire), and its annotations.
+    Fire {
+        /// One per signal and severity (`heap`, `heap/oom_risk`).
+        key: String,
+        /// The alert's own labels (`signal`, `severity`).
+        labels: BTreeMap<String, String>,
+        /// Summary, description and figures.
+        annotations: BTreeMap<String, String>,
+    },
+    /// The alert `key` ended.
+    Resolve {
+        /// As fired.
+        key: String,
+    },
+}
 
 /// The two alerts of a signal.
 #[derive(Clone, Copy)]
@@ -50,7 +75,6 @@ impl Severity {
 
 /// Alert state per severity and signal (index = position in [`Signal::ALL`]).
 pub(crate) struct Alerts {
-    alerter: Option<Alerter>,
     service: String,
     firing: [[Option<BTreeMap<String, String>>; 3]; 2],
     /// Annotations that also go on alerts fired later (the allocation profile's findings,
@@ -108,10 +132,20 @@ fn duration(ms: f64) -> String {
     }
 }
 
+impl AlertRequest {
+    /// Re-sends a firing alert with its current annotations (its labels stay as first fired).
+    fn refire(key: String, annotations: &BTreeMap<String, String>) -> AlertRequest {
+        AlertRequest::Fire {
+            key,
+            labels: BTreeMap::new(),
+            annotations: annotations.clone(),
+        }
+    }
+}
+
 impl Alerts {
-    pub(crate) fn new(alerter: Option<Alerter>, service: String) -> Alerts {
+    pub(crate) fn new(service: String) -> Alerts {
         Alerts {
-            alerter,
             service,
             firing: Default::default(),
             sticky: BTreeMap::new(),
@@ -119,8 +153,15 @@ impl Alerts {
     }
 
     /// Fires the alert `event` calls for: the warning when the signal became `leaking`, the
-    /// critical one when it became `oom_risk`.
-    pub(crate) fn fire(&mut self, event: &Event, heap_used: u64, value: u64) {
+    /// critical one when it became `oom_risk`. `now` dates the projected exhaustion.
+    pub(crate) fn fire(
+        &mut self,
+        event: &Event,
+        heap_used: u64,
+        value: u64,
+        now: SystemTime,
+        out: &mut Vec<Effect>,
+    ) {
         let severity = if event.state == State::OomRisk {
             Severity::Critical
         } else {
@@ -187,15 +228,16 @@ impl Alerts {
             limit_bytes: event.limit_bytes,
             slope: event.slope,
         };
-        self.project(severity, signal, &mut a, projection);
+        self.project(severity, signal, &mut a, projection, now);
         a.extend(self.sticky.clone());
-        if let Some(alerter) = &self.alerter {
-            let labels = BTreeMap::from([
+        out.push(Effect::Alert(AlertRequest::Fire {
+            key: severity.key(event.signal),
+            labels: BTreeMap::from([
                 ("signal".to_owned(), signal.to_owned()),
                 ("severity".to_owned(), severity.label().to_owned()),
-            ]);
-            alerter.fire_labelled(&severity.key(event.signal), labels, a.clone());
-        }
+            ]),
+            annotations: a.clone(),
+        }));
         self.firing[severity.index()][index(event.signal)] = Some(a);
     }
 
@@ -207,13 +249,14 @@ impl Alerts {
         signal: &str,
         a: &mut BTreeMap<String, String>,
         p: Projection,
+        now: SystemTime,
     ) {
         let Some(ms) = p.exhaustion_ms else { return };
         a.insert(
             "exhaustion_seconds".to_owned(),
             format!("{:.0}", ms / 1000.0),
         );
-        let at = SystemTime::now() + Duration::from_secs_f64((ms / 1000.0).min(1e9));
+        let at = now + Duration::from_secs_f64((ms / 1000.0).min(1e9));
         a.insert("exhaustion_at".to_owned(), format_rfc3339(at));
         if matches!(severity, Severity::Critical) {
             let limit = p
@@ -234,7 +277,13 @@ impl Alerts {
     /// Keeps the projection on the firing alerts of `signal` current: when the projected time
     /// to exhaustion moved by more than [`PROJECTION_UPDATE`] of the one on an alert, the alert
     /// is re-sent with the new figures.
-    pub(crate) fn update_projection(&mut self, signal: Signal, p: Projection) {
+    pub(crate) fn update_projection(
+        &mut self,
+        signal: Signal,
+        p: Projection,
+        now: SystemTime,
+        out: &mut Vec<Effect>,
+    ) {
         let Some(ms) = p.exhaustion_ms else { return };
         for severity in Severity::ALL {
             let Some(mut a) = self.firing[severity.index()][index(signal)].take() else {
@@ -245,25 +294,33 @@ impl Alerts {
                 .and_then(|s| s.parse::<f64>().ok());
             let moved = shown.is_none_or(|s| (ms / 1000.0 - s).abs() > PROJECTION_UPDATE * s);
             if moved {
-                self.project(severity, signal.as_str(), &mut a, p);
-                if let Some(alerter) = &self.alerter {
-                    alerter.fire(&severity.key(signal), a.clone());
-                }
+                self.project(severity, signal.as_str(), &mut a, p, now);
+                out.push(Effect::Alert(AlertRequest::refire(
+                    severity.key(signal),
+                    &a,
+                )));
             }
             self.firing[severity.index()][index(signal)] = Some(a);
         }
     }
 
     /// Adds an annotation to every firing alert and re-sends them.
-    pub(crate) fn annotate(&mut self, name: &str, value: &str, remove: &str) {
+    pub(crate) fn annotate(
+        &mut self,
+        name: &str,
+        value: &str,
+        remove: &str,
+        out: &mut Vec<Effect>,
+    ) {
         for severity in Severity::ALL {
             for (i, slot) in self.firing[severity.index()].iter_mut().enumerate() {
                 if let Some(a) = slot {
                     a.insert(name.to_owned(), value.to_owned());
                     a.remove(remove);
-                    if let Some(alerter) = &self.alerter {
-                        alerter.fire(&severity.key(Signal::ALL[i]), a.clone());
-                    }
+                    out.push(Effect::Alert(AlertRequest::refire(
+                        severity.key(Signal::ALL[i]),
+                        a,
+                    )));
                 }
             }
         }
@@ -271,25 +328,26 @@ impl Alerts {
 
     /// Adds an annotation to every firing alert (re-sending them) and to the alerts that
     /// fire later, until every alert has resolved.
-    pub(crate) fn annotate_sticky(&mut self, name: &str, value: &str) {
+    pub(crate) fn annotate_sticky(&mut self, name: &str, value: &str, out: &mut Vec<Effect>) {
         self.sticky.insert(name.to_owned(), value.to_owned());
-        self.annotate(name, value, "");
+        self.annotate(name, value, "", out);
     }
 
-    fn resolve_one(&mut self, severity: Severity, signal: Signal) {
+    fn resolve_one(&mut self, severity: Severity, signal: Signal, out: &mut Vec<Effect>) {
         if self.firing[severity.index()][index(signal)]
             .take()
             .is_some()
-            && let Some(alerter) = &self.alerter
         {
-            alerter.resolve(&severity.key(signal));
+            out.push(Effect::Alert(AlertRequest::Resolve {
+                key: severity.key(signal),
+            }));
         }
     }
 
     /// Resolves both alerts of `signal` (it left `leaking`/`oom_risk`).
-    pub(crate) fn resolve(&mut self, signal: Signal) {
+    pub(crate) fn resolve(&mut self, signal: Signal, out: &mut Vec<Effect>) {
         for severity in Severity::ALL {
-            self.resolve_one(severity, signal);
+            self.resolve_one(severity, signal, out);
         }
         if !self.any_firing() {
             self.sticky.clear();
@@ -297,20 +355,12 @@ impl Alerts {
     }
 
     /// Resolves the critical alert of `signal` (it went back from `oom_risk` to `leaking`).
-    pub(crate) fn resolve_oom_risk(&mut self, signal: Signal) {
-        self.resolve_one(Severity::Critical, signal);
+    pub(crate) fn resolve_oom_risk(&mut self, signal: Signal, out: &mut Vec<Effect>) {
+        self.resolve_one(Severity::Critical, signal, out);
     }
 
     /// Whether any alert fires.
     pub(crate) fn any_firing(&self) -> bool {
         self.firing.iter().flatten().any(Option::is_some)
-    }
-
-    /// Stops the sender thread (firing alerts expire in Alertmanager at their `endsAt`).
-    pub(crate) fn stop(&mut self) {
-        if let Some(alerter) = &mut self.alerter {
-            alerter.stop();
-        }
-        self.alerter = None;
     }
 }

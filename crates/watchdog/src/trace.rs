@@ -6,6 +6,7 @@
 use std::fs::OpenOptions;
 use std::io::{self, BufWriter, Write};
 use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
 
 use memwatchdog_detect::Sample;
 use memwatchdog_detect::trace::{HEADER, format_row};
@@ -15,7 +16,7 @@ pub(crate) struct Trace {
     out: BufWriter<std::fs::File>,
     written: u64,
     max_bytes: u64,
-    path: String,
+    path: PathBuf,
 }
 
 /// Why the trace ended (logged once by the caller).
@@ -28,7 +29,7 @@ pub(crate) enum TraceStop {
 
 impl Trace {
     /// Creates (or truncates) `path` with mode 0600 and writes the header.
-    pub(crate) fn create(path: &str, max_bytes: u64) -> io::Result<Trace> {
+    pub(crate) fn create(path: &Path, max_bytes: u64) -> io::Result<Trace> {
         let file = OpenOptions::new()
             .write(true)
             .create(true)
@@ -51,7 +52,7 @@ impl Trace {
     }
 
     /// The file's path.
-    pub(crate) fn path(&self) -> &str {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 

@@ -1,0 +1,56 @@
+//! [`Settings`]: one watchdog's resolved configuration, as plain Rust values (the addon
+//! translates the options JS resolved into these).
+
+use std::path::PathBuf;
+
+use memwatchdog_detect::Config;
+use memwatchdog_exporter::AlerterConfig;
+use memwatchdog_snapguard::Policy;
+
+use crate::analysis::DEFAULT_ANALYZE_MAX_BYTES;
+
+/// Everything [`crate::Watchdog::start`] needs.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The detector's configuration (validated when the watchdog starts).
+    pub detector: Config,
+    /// The `service` label (metrics and alerts); empty: none.
+    pub service: String,
+    /// Version of `@memwatchdog/core` (`memwatchdog_info{version}`).
+    pub version: String,
+    /// Where `/metrics` listens (`port` 0: any free port); `None`: no server.
+    pub prometheus: Option<(String, u16)>,
+    /// The Alertmanager client's configuration; `None`: no alerts.
+    pub alerter: Option<AlerterConfig>,
+    /// The CSV trace of the samples: path and size cap; `None`: no trace.
+    pub trace: Option<(PathBuf, u64)>,
+    /// When a snapshot is safe to write.
+    pub snapshot_policy: Policy,
+    /// Minimum time between leak snapshots (ms).
+    pub snapshot_cooldown_ms: u64,
+    /// User-set memory limit that replaces the cgroup limit in the snapshot headroom check.
+    pub snapshot_memory_limit_bytes: Option<u64>,
+    /// Largest leak snapshot analyzed in the background for the alert (0: never).
+    pub analyze_max_bytes: u64,
+    /// Root of `/proc` and `/sys` (tests point it at a temporary tree).
+    pub system_root: PathBuf,
+}
+
+impl Default for Settings {
+    /// No server, no alerts, no trace; the detector's and the snapshot guard's defaults.
+    fn default() -> Self {
+        Settings {
+            detector: Config::default(),
+            service: String::new(),
+            version: String::new(),
+            prometheus: None,
+            alerter: None,
+            trace: None,
+            snapshot_policy: Policy::default(),
+            snapshot_cooldown_ms: 0,
+            snapshot_memory_limit_bytes: None,
+            analyze_max_bytes: DEFAULT_ANALYZE_MAX_BYTES,
+            system_root: PathBuf::from("/"),
+        }
+    }
+}

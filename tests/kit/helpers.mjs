@@ -17,7 +17,6 @@ export const RULES_TEST = join(REPO, "deploy", "prometheus", "memwatchdog-rules.
 export const PROM_CONFIG = join(REPO, "deploy", "prometheus", "prometheus.yml");
 export const AM_CONFIG = join(REPO, "deploy", "alertmanager", "alertmanager.yml");
 export const DASHBOARD = join(REPO, "docs", "grafana", "memwatchdog-dashboard.json");
-export const CI = process.env.CI === "true";
 
 /** Absolute path of an executable on PATH (or the given absolute path), or null. */
 export function which(name) {
@@ -35,17 +34,11 @@ export function which(name) {
   return null;
 }
 
-/**
- * The path of a tool a test needs. Missing: the test fails under CI=true (CI must have
- * it) and is skipped with a note elsewhere. Returns null when the test was skipped.
- */
-export function needTool(t, name, installHint) {
+/** The path of a tool a test needs; missing, the test fails with what to install. */
+export function needTool(name, installHint) {
   const path = which(name);
   if (path) return path;
-  const msg = `${name} is not installed (${installHint})`;
-  if (CI) throw new Error(`${msg}; CI=true, so this is a failure`);
-  t.skip(`${msg}; skipped (it would fail under CI=true)`);
-  return null;
+  throw new Error(`${name} is not installed (${installHint}): this test runs the real tool`);
 }
 
 /** Fails with the build command when packages/core is not built. */

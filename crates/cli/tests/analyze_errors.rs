@@ -58,9 +58,7 @@ fn wrong_file_kinds_are_exit_3() {
 
 #[test]
 fn truncated_snapshot_reports_the_byte_offset() {
-    if !common::have_node() {
-        return;
-    }
+    common::require_node();
     let dir = common::generate("global");
     let [base, target, _] = common::snapshots(dir.path(), "global");
     let bytes = std::fs::read(&target).unwrap();
@@ -80,9 +78,7 @@ fn truncated_snapshot_reports_the_byte_offset() {
 
 #[test]
 fn snapshots_of_different_processes_are_refused() {
-    if !common::have_node() {
-        return;
-    }
+    common::require_node();
     let a = common::generate("global");
     let b = common::generate("growing-array");
     let [base, ..] = common::snapshots(a.path(), "global");
@@ -98,9 +94,7 @@ fn snapshots_of_different_processes_are_refused() {
 
 #[test]
 fn out_file_and_plain_text_on_pipes() {
-    if !common::have_node() {
-        return;
-    }
+    common::require_node();
     let dir = common::generate("global");
     let [base, target, last] = common::snapshots(dir.path(), "global");
 

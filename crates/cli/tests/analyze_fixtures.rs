@@ -48,9 +48,7 @@ fn names_class(suspect: &Value, class: &str) -> bool {
 
 /// Runs the scenario under every Node version of the matrix (see `common::nodes`).
 fn check_scenario(name: &str) {
-    if !common::have_node() {
-        return;
-    }
+    common::require_node();
     for node in common::nodes() {
         check_scenario_with(&node, name);
     }
@@ -149,9 +147,7 @@ fn healthy() {
 
 #[test]
 fn closure_suspect_names_function_and_file() {
-    if !common::have_node() {
-        return;
-    }
+    common::require_node();
     let dir = common::generate("closure-buffers");
     let [base, target, last] = common::snapshots(dir.path(), "closure-buffers");
     let report = analyze_json(&[&base, &target, &last]);
@@ -174,9 +170,7 @@ fn closure_suspect_names_function_and_file() {
 /// every Node version of the matrix.
 #[test]
 fn devtools_protocol_snapshots() {
-    if !common::have_node() {
-        return;
-    }
+    common::require_node();
     for node in common::nodes() {
         let dir = tempfile::tempdir().unwrap();
         let status = std::process::Command::new(&node)

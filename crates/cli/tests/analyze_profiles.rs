@@ -56,9 +56,7 @@ fn assert_bad_input(out: &Output, names: &[&str]) {
 
 #[test]
 fn planted_leak_is_the_top_site_and_function() {
-    if !common::have_node() {
-        return;
-    }
+    common::require_node();
     for node in common::nodes() {
         let dir = common::generate_profiles_with(&node, "leaky");
         let want = &expect(dir.path(), "leaky")["leaks"][0];
@@ -120,9 +118,7 @@ fn planted_leak_is_the_top_site_and_function() {
 
 #[test]
 fn healthy_program_shows_nothing_large() {
-    if !common::have_node() {
-        return;
-    }
+    common::require_node();
     for node in common::nodes() {
         let dir = common::generate_profiles_with(&node, "healthy");
         let max = expect(dir.path(), "healthy")["max_site_bytes"]
@@ -152,9 +148,7 @@ fn healthy_program_shows_nothing_large() {
 
 #[test]
 fn json_and_out_file_agree() {
-    if !common::have_node() {
-        return;
-    }
+    common::require_node();
     let dir = common::generate_profiles_with("node", "leaky");
     let [base, leak, _] = common::profiles(dir.path(), "leaky");
     let out_file = dir.path().join("report.json");
@@ -177,9 +171,7 @@ fn json_and_out_file_agree() {
 
 #[test]
 fn a_snapshot_mixed_with_profiles_is_exit_3_naming_both() {
-    if !common::have_node() {
-        return;
-    }
+    common::require_node();
     let snaps = common::generate("healthy");
     let [snapshot, ..] = common::snapshots(snaps.path(), "healthy");
     let profs = common::generate_profiles_with("node", "leaky");
@@ -199,9 +191,7 @@ fn a_snapshot_mixed_with_profiles_is_exit_3_naming_both() {
 
 #[test]
 fn truncated_and_garbage_profiles_are_exit_3() {
-    if !common::have_node() {
-        return;
-    }
+    common::require_node();
     let dir = common::generate_profiles_with("node", "leaky");
     let [base, leak, _] = common::profiles(dir.path(), "leaky");
     let bytes = std::fs::read(&leak).unwrap();

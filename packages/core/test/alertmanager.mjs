@@ -6,13 +6,10 @@ import { freePort, tempDir, waitReady } from "./helpers.mjs";
 
 export const ALERTMANAGER = "/usr/bin/prometheus-alertmanager";
 
-/** Starts Alertmanager; returns null when it is not installed. */
+/** Starts Alertmanager; throws with what to install when it is missing (locally as in CI). */
 export async function startAlertmanager() {
   if (!existsSync(ALERTMANAGER)) {
-    if (process.env.CI === "true") {
-      throw new Error(`${ALERTMANAGER} is missing: install it with apt-get install -y prometheus-alertmanager`);
-    }
-    return null;
+    throw new Error(`${ALERTMANAGER} is missing: install it with apt-get install -y prometheus-alertmanager`);
   }
   const dir = tempDir("mw-am-");
   const config = join(dir, "alertmanager.yml");

@@ -20,14 +20,13 @@ const LEAKY = {
 
 test("a leaking child gets a leak event, a snapshot pair, metrics and an alert", async (t) => {
   const am = await startAlertmanager();
-  if (!am) t.diagnostic("prometheus-alertmanager not installed: the alert part is skipped");
   const dir = join(tempDir(), "snaps");
   const p = runNode(["--expose-gc", join(FIXTURES, "service.cjs")], {
     env: {
       ...LEAKY,
       MEMWATCHDOG_SERVICE: "leaky",
       MEMWATCHDOG_SNAPSHOT_DIR: dir,
-      ...(am ? { MEMWATCHDOG_ALERT_URL: am.url } : {}),
+      MEMWATCHDOG_ALERT_URL: am.url,
     },
   });
   try {
@@ -72,35 +71,33 @@ test("a leaking child gets a leak event, a snapshot pair, metrics and an alert",
     assert.match(m, /^memwatchdog_snapshot_duration_seconds\{service="leaky"\} \d/m);
     assert.match(m, /^memwatchdog_heap_growth_bytes_per_second\{service="leaky"\} [1-9]/m);
 
-    if (am) {
-      // Two alerts: the warning ("you have a leak") and the critical page ("runs out of
-      // memory in ~N min"), both annotated with the snapshot and the top suspect.
-      const of = (severity) => async () =>
-        (await am.alerts()).find(
-          (a) =>
-            a.labels.alertname === "MemoryLeak" &&
-            a.labels.service === "leaky" &&
-            a.labels.severity === severity &&
-            a.annotations.snapshot === snap.path &&
-            a.annotations.top_suspect === analysis.topSuspect,
-        );
-      for (const severity of ["warning", "critical"]) {
-        let alert;
-        const deadline = Date.now() + 20_000;
-        while (!alert && Date.now() < deadline) {
-          alert = await of(severity)();
-          if (!alert) await new Promise((r) => setTimeout(r, 500));
-        }
-        assert.ok(alert, `no ${severity} alert naming ${snap.path} and the top suspect in Alertmanager: ${JSON.stringify(await am.alerts())}`);
-        assert.equal(alert.labels.signal, "heap");
-        assert.match(alert.labels.instance, new RegExp(`:${started.pid}$`));
-        assert.ok(Number(alert.annotations.slope_bytes_per_ms) > 1000);
-        assert.ok(Number(alert.annotations.limit_bytes) > 2 ** 30, JSON.stringify(alert.annotations));
-        assert.ok(Number(alert.annotations.exhaustion_seconds) > 0, JSON.stringify(alert.annotations));
-        assert.ok(Date.parse(alert.annotations.exhaustion_at) > Date.now(), alert.annotations.exhaustion_at);
-        if (severity === "warning") assert.match(alert.annotations.summary, /^leaky is leaking memory: heap grows /);
-        else assert.match(alert.annotations.summary, /^leaky runs out of memory in ~\d+ (s|min): heap grows .* towards its limit of /);
+    // Two alerts: the warning ("you have a leak") and the critical page ("runs out of
+    // memory in ~N min"), both annotated with the snapshot and the top suspect.
+    const of = (severity) => async () =>
+      (await am.alerts()).find(
+        (a) =>
+          a.labels.alertname === "MemoryLeak" &&
+          a.labels.service === "leaky" &&
+          a.labels.severity === severity &&
+          a.annotations.snapshot === snap.path &&
+          a.annotations.top_suspect === analysis.topSuspect,
+      );
+    for (const severity of ["warning", "critical"]) {
+      let alert;
+      const deadline = Date.now() + 20_000;
+      while (!alert && Date.now() < deadline) {
+        alert = await of(severity)();
+        if (!alert) await new Promise((r) => setTimeout(r, 500));
       }
+      assert.ok(alert, `no ${severity} alert naming ${snap.path} and the top suspect in Alertmanager: ${JSON.stringify(await am.alerts())}`);
+      assert.equal(alert.labels.signal, "heap");
+      assert.match(alert.labels.instance, new RegExp(`:${started.pid}$`));
+      assert.ok(Number(alert.annotations.slope_bytes_per_ms) > 1000);
+      assert.ok(Number(alert.annotations.limit_bytes) > 2 ** 30, JSON.stringify(alert.annotations));
+      assert.ok(Number(alert.annotations.exhaustion_seconds) > 0, JSON.stringify(alert.annotations));
+      assert.ok(Date.parse(alert.annotations.exhaustion_at) > Date.now(), alert.annotations.exhaustion_at);
+      if (severity === "warning") assert.match(alert.annotations.summary, /^leaky is leaking memory: heap grows /);
+      else assert.match(alert.annotations.summary, /^leaky runs out of memory in ~\d+ (s|min): heap grows .* towards its limit of /);
     }
   } finally {
     p.kill();
@@ -117,7 +114,7 @@ test("snapshots are refused when the memory limit leaves no headroom", async (t)
       MEMWATCHDOG_SERVICE: "tight",
       MEMWATCHDOG_SNAPSHOT_DIR: dir,
       MEMWATCHDOG_SNAPSHOT_MEMORY_LIMIT: "64MiB",
-      ...(am ? { MEMWATCHDOG_ALERT_URL: am.url } : {}),
+      MEMWATCHDOG_ALERT_URL: am.url,
     },
   });
   try {
@@ -131,18 +128,14 @@ test("snapshots are refused when the memory limit leaves no headroom", async (t)
     const m = (await scrape(started.port)).text;
     assert.match(m, /^memwatchdog_snapshot_refused_total\{service="tight",reason="memory_headroom"\} 2$/m);
     assert.match(m, /^memwatchdog_snapshot_total\{service="tight"\} 0$/m);
-    if (am) {
-      let alert;
-      const deadline = Date.now() + 20_000;
-      while (!alert && Date.now() < deadline) {
-        alert = (await am.alerts()).find((a) => a.labels.service === "tight" && a.annotations.snapshot_refused);
-        if (!alert) await new Promise((r) => setTimeout(r, 500));
-      }
-      assert.ok(alert, "the alert carries the refusal");
-      assert.match(alert.annotations.snapshot_refused, /^memory headroom too small/);
-    } else {
-      t.diagnostic("prometheus-alertmanager not installed: the alert part is skipped");
+    let alert;
+    const deadline = Date.now() + 20_000;
+    while (!alert && Date.now() < deadline) {
+      alert = (await am.alerts()).find((a) => a.labels.service === "tight" && a.annotations.snapshot_refused);
+      if (!alert) await new Promise((r) => setTimeout(r, 500));
     }
+    assert.ok(alert, "the alert carries the refusal");
+    assert.match(alert.annotations.snapshot_refused, /^memory headroom too small/);
   } finally {
     p.kill();
     am?.stop();

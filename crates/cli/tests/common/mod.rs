@@ -14,20 +14,17 @@ pub fn repo_root() -> PathBuf {
         .expect("repo root")
 }
 
-/// True when `node` runs. Under `CI=true` a missing node fails the test instead of skipping it.
-pub fn have_node() -> bool {
+/// Checks that `node` runs; panics with what to install when it does not (locally as in
+/// CI: these tests make their fixtures with the real Node.js).
+pub fn require_node() {
     let ok = Command::new("node")
         .arg("--version")
         .output()
         .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "node is not installed: these tests need the real Node.js (install nodejs)"
-        );
-        eprintln!("skipping: node is not installed");
-    }
-    ok
+    assert!(
+        ok,
+        "node is not installed: these tests make real heap snapshots with Node.js (install nodejs)"
+    );
 }
 
 /// The Node binaries to make fixtures with: `MW_TEST_NODES` (one path per line, as printed

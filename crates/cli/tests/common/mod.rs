@@ -60,6 +60,31 @@ pub fn generate_profiles_with(node: &str, name: &str) -> tempfile::TempDir {
     run_generator(node, name, &["--profiles"])
 }
 
+/// Like [`generate_with`], but the programs run under V8's `--predictable` with fixed seeds
+/// (`generate.mjs --predictable`), so one Node version makes the same reports every time.
+pub fn generate_predictable_with(node: &str, name: &str) -> tempfile::TempDir {
+    run_generator(node, name, &["--predictable"])
+}
+
+/// Like [`generate_profiles_with`], under V8's `--predictable` with fixed seeds.
+pub fn generate_profiles_predictable_with(node: &str, name: &str) -> tempfile::TempDir {
+    run_generator(node, name, &["--profiles", "--predictable"])
+}
+
+/// The major version of the Node binary `node` (`20` for `v20.20.2`).
+pub fn node_major(node: &str) -> String {
+    let out = Command::new(node)
+        .arg("--version")
+        .output()
+        .unwrap_or_else(|e| panic!("run {node} --version: {e}"));
+    let version = String::from_utf8_lossy(&out.stdout);
+    let major = version.trim().trim_start_matches('v').split('.').next();
+    match major {
+        Some(m) if !m.is_empty() && m.bytes().all(|b| b.is_ascii_digit()) => m.to_owned(),
+        _ => panic!("{node} --version printed {version:?}, not vMAJOR.MINOR.PATCH"),
+    }
+}
+
 fn run_generator(node: &str, name: &str, extra: &[&str]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = Command::new("node")

@@ -1,0 +1,168 @@
+//! The outputs of `mw analyze` (text and `--json`, heap snapshots and sampling heap profiles)
+//! and of `mw detect` (text and `--json`) pinned with insta: a change to a formatter, a column,
+//! a field or a ranking shows up as a snapshot diff (`crates/cli/tests/snapshots/`).
+//!
+//! The fixtures are made by the real Node programs under V8's `--predictable` with fixed hash
+//! and random seeds (`fixtures/generate.mjs --predictable`), which makes one Node version write
+//! the same reports every time (without it, dictionary property order, and so the retainer paths
+//! through the global object, changes from run to run). Each Node major version has its own
+//! built-ins and so its own heap, so the analyze reports are pinned per major version
+//! (`…@node20.snap`) for every Node of the matrix (`MW_TEST_NODES`, see `common::nodes`).
+//! A Node major version with nothing pinned fails under CI, like any missing snapshot; pin it with
+//! `INSTA_UPDATE=always` and review the new files. The repository's and the fixtures' directories
+//! are redacted (`[REPO]`, `[FIXTURES]`), and so are the ids V8 gives Node's native objects
+//! (their addresses); nothing else in these outputs depends on the run.
+
+mod common;
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+/// Runs `mw ARGS`, asserts the exit code, and returns standard output with the directories
+/// that differ between checkouts and runs redacted.
+fn run(args: &[&OsStr], code: i32, fixtures: Option<&Path>) -> String {
+    let out: Output = common::mw(args);
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "mw {args:?}: {}",
+        common::stderr(&out)
+    );
+    let mut text = String::from_utf8(out.stdout).expect("UTF-8 output");
+    if let Some(dir) = fixtures {
+        text = text.replace(&dir.display().to_string(), "[FIXTURES]");
+    }
+    text.replace(&common::repo_root().display().to_string(), "[REPO]")
+}
+
+/// `mw analyze` on `files`, as text and as JSON (which must parse).
+fn analyze(files: &[PathBuf], fixtures: &Path) -> (String, String) {
+    let paths: Vec<&OsStr> = files.iter().map(|p| p.as_os_str()).collect();
+    let mut text_args = vec![OsStr::new("analyze")];
+    text_args.extend(&paths);
+    let mut json_args = vec![OsStr::new("analyze"), OsStr::new("--json")];
+    json_args.extend(&paths);
+    let text = run(&text_args, 0, Some(fixtures));
+    let json = run(&json_args, 0, Some(fixtures));
+    (text, redact_native_ids(&json))
+}
+
+/// V8 numbers the nodes of the embedder graph (Node's native objects, `node_type` `native` or
+/// `synthetic`) from their addresses, which change from run to run; every other id is stable.
+/// Replaces those ids (`id` of a path step, `example_id` of a suspect) with `"[native id]"`.
+fn redact_native_ids(json: &str) -> String {
+    fn collect(value: &serde_json::Value, ids: &mut Vec<u64>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                let native = map
+                    .get("node_type")
+                    .is_some_and(|t| t == "native" || t == "synthetic");
+                if native {
+                    ids.extend(
+                        ["id", "example_id"]
+                            .iter()
+                            .filter_map(|k| map.get(*k)?.as_u64()),
+                    );
+                }
+                map.values().for_each(|v| collect(v, ids));
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| collect(v, ids)),
+            _ => {}
+        }
+    }
+    let value: serde_json::Value =
+        serde_json::from_str(json).expect("mw analyze --json prints JSON");
+    let mut ids = Vec::new();
+    collect(&value, &mut ids);
+    let mut redacted = json.to_owned();
+    for id in ids {
+        for key in ["id", "example_id"] {
+            redacted = redacted.replace(
+                &format!("\"{key}\": {id}\n"),
+                &format!("\"{key}\": \"[native id]\"\n"),
+            );
+            redacted = redacted.replace(
+                &format!("\"{key}\": {id},"),
+                &format!("\"{key}\": \"[native id]\","),
+            );
+        }
+    }
+    redacted
+}
+
+/// Pins the text and JSON reports of `mw analyze` under `name` for every Node of the matrix; `make`
+/// generates the scenario's files under one Node and returns their directory and paths.
+fn pin_per_node(name: &str, make: impl Fn(&str) -> (tempfile::TempDir, Vec<PathBuf>)) {
+    common::require_node();
+    for node in common::nodes() {
+        let (dir, files) = make(&node);
+        let (text, json) = analyze(&files, dir.path());
+        let mut settings = insta::Settings::clone_current();
+        settings.set_snapshot_suffix(format!("node{}", common::node_major(&node)));
+        settings.set_omit_expression(true);
+        settings.set_description(format!(
+            "mw analyze {} ({name}, fixtures/generate.mjs --predictable)",
+            ["BASE", "TARGET", "FINAL"][..files.len()].join(" ")
+        ));
+        settings.bind(|| {
+            insta::assert_snapshot!(format!("{name}_text"), text);
+            insta::assert_snapshot!(format!("{name}_json"), json);
+        });
+    }
+}
+
+#[test]
+fn map_cache_three_snapshots() {
+    pin_per_node("map_cache", |node| {
+        let dir = common::generate_predictable_with(node, "map-cache");
+        let files = common::snapshots(dir.path(), "map-cache").to_vec();
+        (dir, files)
+    });
+}
+
+/// Two snapshots (no FINAL). Not closure-buffers: its Buffers' backing stores are native
+/// objects, whose ids come from their addresses, so under Node 20 one of them is now and then
+/// counted as freed and allocated again.
+#[test]
+fn growing_array_two_snapshots() {
+    pin_per_node("growing_array", |node| {
+        let dir = common::generate_predictable_with(node, "growing-array");
+        let [base, target, _] = common::snapshots(dir.path(), "growing-array");
+        (dir, vec![base, target])
+    });
+}
+
+#[test]
+fn leaky_sampling_heap_profiles() {
+    pin_per_node("leaky_profiles", |node| {
+        let dir = common::generate_profiles_predictable_with(node, "leaky");
+        let files = common::profiles(dir.path(), "leaky").to_vec();
+        (dir, files)
+    });
+}
+
+/// `mw detect` on committed real traces: one that ends in `oom_risk` (exit 7) against the heap
+/// limit in its rows, one whose off-heap leak has no limit to run into (exit 6).
+#[test]
+fn detect_on_committed_traces() {
+    for (trace, code) in [("fast_leak_http", 7), ("external_leak_http", 6)] {
+        let path = common::repo_root().join(format!("fixtures/traces/{trace}.csv"));
+        let text = run(&[OsStr::new("detect"), path.as_os_str()], code, None);
+        let json = run(
+            &[OsStr::new("detect"), OsStr::new("--json"), path.as_os_str()],
+            code,
+            None,
+        );
+        for line in json.lines() {
+            serde_json::from_str::<serde_json::Value>(line).expect("one JSON object per line");
+        }
+        let mut settings = insta::Settings::clone_current();
+        settings.set_omit_expression(true);
+        settings.set_description(format!("mw detect fixtures/traces/{trace}.csv"));
+        settings.bind(|| {
+            insta::assert_snapshot!(format!("detect_{trace}_text"), text);
+            insta::assert_snapshot!(format!("detect_{trace}_json"), json);
+        });
+    }
+}

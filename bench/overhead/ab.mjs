@@ -33,7 +33,7 @@ import { parseArgs } from "node:util";
 const HERE = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 const { respond } = require("./service.cjs");
-const { MemWatchdog } = require(process.env.MEMWATCHDOG_CORE || join(HERE, "..", "..", "packages", "core"));
+const { MemWatchdog } = require(process.env.MW_BENCH_CORE || join(HERE, "..", "..", "packages", "core"));
 
 const { values: args } = parseArgs({
   options: {

@@ -24,7 +24,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const CORE = process.env.MEMWATCHDOG_CORE || join(HERE, "..", "..", "packages", "core");
+const CORE = process.env.MW_BENCH_CORE || join(HERE, "..", "..", "packages", "core");
 const { values: args } = parseArgs({
   options: {
     seconds: { type: "string", default: "10" },

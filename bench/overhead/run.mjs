@@ -62,7 +62,7 @@ async function startServer(variant) {
   const cmd = HAVE_TASKSET ? "taskset" : process.execPath;
   const argv = HAVE_TASKSET ? ["-c", SERVER_CPU, process.execPath, join(HERE, "server.cjs")] : [join(HERE, "server.cjs")];
   const env = { ...process.env, VARIANT: variant };
-  for (const k of Object.keys(env)) if (k.startsWith("MEMWATCHDOG_") && k !== "MEMWATCHDOG_CORE") delete env[k];
+  for (const k of Object.keys(env)) if (k.startsWith("MEMWATCHDOG_")) delete env[k];
   delete env.NODE_OPTIONS;
   const child = spawn(cmd, argv, { env, stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";

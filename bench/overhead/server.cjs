@@ -12,7 +12,7 @@
 //                service's own port (what many services already run)
 //
 // Prints one JSON line when listening: {"event":"listening","port":..,"metricsPort":..}.
-// MEMWATCHDOG_CORE: where @memwatchdog/core is (default: packages/core of this repository).
+// MW_BENCH_CORE: where @memwatchdog/core is (default: packages/core of this repository).
 "use strict";
 const http = require("node:http");
 const path = require("node:path");
@@ -22,7 +22,7 @@ let metricsPort = null;
 let promRegister = null;
 
 if (variant === "memwatchdog") {
-  const { MemWatchdog } = require(process.env.MEMWATCHDOG_CORE || path.join(__dirname, "..", "..", "packages", "core"));
+  const { MemWatchdog } = require(process.env.MW_BENCH_CORE || path.join(__dirname, "..", "..", "packages", "core"));
   MemWatchdog.start({
     prometheus: { port: Number(process.env.METRICS_PORT || 0), host: "127.0.0.1" },
     labels: { service: "bench-overhead" },

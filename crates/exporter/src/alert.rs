@@ -347,6 +347,12 @@ fn check_duration(setting: &'static str, d: Duration) -> Result<(), ExporterErro
     Err(ExporterError::BadSetting { setting, problem })
 }
 
+/// Checks an Alertmanager base URL as [`Alerter::start`] will: the one check, so a caller
+/// can report a bad URL (in its own words for where it came from) before starting anything.
+pub fn check_alertmanager_url(url: &str) -> Result<(), ExporterError> {
+    alerts_endpoint(url).map(drop)
+}
+
 /// `{base}/api/v2/alerts` from a base URL, or the error saying what a base URL is.
 fn alerts_endpoint(url: &str) -> Result<String, ExporterError> {
     let bad = || ExporterError::BadUrl {
@@ -439,10 +445,7 @@ mod tests {
             let err = alerts_endpoint(url).unwrap_err();
             assert_eq!(
                 err.to_string(),
-                format!(
-                    "alert.url must be an http:// or https:// base URL like \
-                     http://alertmanager:9093, got {url:?}"
-                )
+                format!("{url:?} is not an http:// or https:// base URL like http://alertmanager:9093")
             );
         }
     }

@@ -38,9 +38,7 @@ pub enum ExporterError {
     },
 
     /// The Alertmanager URL is unusable.
-    #[error(
-        "alert.url must be an http:// or https:// base URL like http://alertmanager:9093, got {url:?}"
-    )]
+    #[error("{url:?} is not an http:// or https:// base URL like http://alertmanager:9093")]
     BadUrl {
         /// The URL as given.
         url: String,

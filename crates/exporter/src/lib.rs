@@ -79,7 +79,7 @@ mod rfc3339;
 mod sender;
 mod server;
 
-pub use alert::{Alerter, AlerterConfig, STOP_GRACE};
+pub use alert::{check_alertmanager_url, Alerter, AlerterConfig, STOP_GRACE};
 pub use backoff::BackoffConfig;
 pub use encode::CONTENT_TYPE;
 pub use error::ExporterError;

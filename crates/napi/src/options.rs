@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use memwatchdog_detect::Config;
-use memwatchdog_exporter::AlerterConfig;
+use memwatchdog_exporter::{check_alertmanager_url, AlerterConfig};
 use memwatchdog_watchdog::Settings;
 use napi::{Error, Result, Status};
 use napi_derive::napi;
@@ -27,8 +27,6 @@ pub struct NativeOptions {
     pub prometheus_host: String,
     /// Alertmanager base URL; absent: no alerts.
     pub alert_url: Option<String>,
-    /// `severity` label of alerts.
-    pub alert_severity: String,
     /// How often a firing alert is re-sent (ms).
     pub alert_resend_interval_ms: Option<f64>,
     /// `service` label (metrics and alerts).
@@ -127,7 +125,6 @@ impl NativeOptions {
     fn alerter_config(&self, url: &str) -> Result<AlerterConfig> {
         let mut config = AlerterConfig::new(url);
         for (name, value) in [
-            ("severity", &self.alert_severity),
             ("service", &self.service),
             ("instance", &self.instance),
         ] {
@@ -152,4 +149,13 @@ impl NativeOptions {
 #[allow(clippy::needless_pass_by_value)] // napi hands JS strings over as owned `String`s
 pub fn detector_settings_error(json: String) -> Option<String> {
     Config::from_json(&json).err().map(|e| e.to_string())
+}
+
+/// Why `url` is not a usable Alertmanager base URL, or `None` when it is: the exporter's own
+/// check, so JS reports a bad `alert.url` naming the option before anything starts.
+#[napi]
+#[must_use]
+#[allow(clippy::needless_pass_by_value)] // napi hands JS strings over as owned `String`s
+pub fn alert_url_error(url: String) -> Option<String> {
+    check_alertmanager_url(&url).err().map(|e| e.to_string())
 }

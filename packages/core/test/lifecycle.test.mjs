@@ -119,7 +119,7 @@ test("bad options and env vars throw errors naming them", async () => {
   const msgs = events.map((e) => e.message);
   assert.match(msgs[0], /^snapshot\.maxFiles must be a whole number of at least 2/);
   assert.match(msgs[1], /^native\.threshold must be a positive number/);
-  assert.match(msgs[2], /^alert\.url must be an http:\/\/ or https:\/\/ base URL/);
+  assert.match(msgs[2], /^alert\.url: "alertmanager:9093" is not an http:\/\/ or https:\/\/ base URL/);
   assert.match(msgs[3], /^MEMWATCHDOG_SNAPSHOT_MEMORY_LIMIT must be a positive number of bytes .*got "lots"/);
   assert.match(msgs[4], /^MEMWATCHDOG_THRESHOLD must be a positive number/);
   assert.match(msgs[5], /^MEMWATCHDOG_SNAPSHOT_ENABLED must be true or false/);

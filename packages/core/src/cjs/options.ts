@@ -2,132 +2,31 @@
  * Options: what users pass to `MemWatchdog.start()`, the `MEMWATCHDOG_*` environment
  * variables that fill in whatever the options leave out, and the defaults.
  *
- * Precedence: option > environment variable > default. A bad value throws a
- * {@link MemWatchdogConfigError} naming the option (`snapshot.maxFiles`) or the variable
- * (`MEMWATCHDOG_SNAPSHOT_MAX_FILES`) it came from.
+ * Every option and variable is a row of one table (options.table.mjs, generated into
+ * `options.generated.ts` with the option interfaces and their docs); this file reads and
+ * checks values by their row, then assembles the groups. Precedence: option > environment
+ * variable > default. A bad value, an unknown option or an unknown `MEMWATCHDOG_*` variable
+ * throws a {@link MemWatchdogConfigError} naming what the user wrote (`snapshot.maxFiles`,
+ * `MEMWATCHDOG_SNAPSHOT_MAX_FILES`).
  */
 import { readFileSync } from "node:fs";
-import { binding } from "./binding.js";
 import { hostname } from "node:os";
 import { basename, extname, join, resolve } from "node:path";
+import { binding } from "./binding.js";
+import type { OptionSpec } from "./option-spec.js";
+import { ENV_VARS, type MemWatchdogOptions, OPTIONS, SECTIONS } from "./options.generated.js";
 
-/** Leak detection settings. */
-export interface DetectionOptions {
-  /** Growth in bytes per millisecond that counts as a leak. Omitted: adaptive. */
-  threshold?: number;
-  /**
-   * Any other detector settings (docs/detection.md, "Defaults"), as an object such as
-   * `{ growth_allowance: { bytes: 8388608 } }` or the path of a JSON file holding one: the
-   * file `mw detect --config` takes, so settings tried on recorded traces carry over as they
-   * are. `threshold` above wins over the one in here.
-   */
-  detector?: Record<string, unknown> | string;
-}
-
-/** The Prometheus `/metrics` endpoint, served from a Rust thread. */
-export interface PrometheusOptions {
-  /**
-   * Port (default 9469; 0 picks a free port; `false` disables the endpoint). Without it,
-   * `MEMWATCHDOG_PROMETHEUS_PORT_BASE` + the PM2 instance number, or
-   * `MEMWATCHDOG_PROMETHEUS_PORT`, applies.
-   */
-  port?: number | false;
-  /** Address to listen on (default `0.0.0.0`: Prometheus scrapes from another host). */
-  host?: string;
-}
-
-/** Alertmanager (API v2) alerts. */
-export interface AlertOptions {
-  /** Alertmanager base URL, e.g. `http://alertmanager:9093`. Omitted: no alerts. */
-  url?: string;
-  /** `severity` label (default `warning`). */
-  severity?: string;
-  /** How often a firing alert is re-sent, in ms (default 60000). */
-  resendIntervalMs?: number;
-}
-
-/** Automatic heap snapshots. */
-export interface SnapshotOptions {
-  /** Directory for `.heapsnapshot` files (created with mode 0700). Setting it enables snapshots. */
-  dir?: string;
-  /** Write snapshots (default: `true` when `dir` is set). */
-  enabled?: boolean;
-  /** Most `.heapsnapshot` files kept in `dir`; the oldest are deleted (default 10). */
-  maxFiles?: number;
-  /** Minimum time between leak snapshots, in ms (default 900000 = 15 min). */
-  cooldownMs?: number;
-  /**
-   * Memory limit of the process in bytes for the headroom check, replacing the cgroup
-   * limit (useful where the real limit is not visible, e.g. a VM size).
-   */
-  memoryLimitBytes?: number;
-  /**
-   * Largest leak snapshot (bytes) that is analyzed in the background, on a Rust thread,
-   * so the alert and the `analysis` event name the top suspect's retainer path (default
-   * 1 GiB; `0` never). Analysis needs about 1.2 times the file size in memory and is
-   * skipped when that is not available.
-   */
-  analyzeMaxBytes?: number;
-  /** Arm V8's own snapshot near the heap limit (`v8.setHeapSnapshotNearHeapLimit`), default `true`. */
-  nearHeapLimit?: boolean;
-}
-
-/**
- * Allocation profiling: V8's sampling heap profiler runs in this process (through a
- * same-process `node:inspector` session, no port); a baseline profile is taken when
- * warm-up ends and another on `suspect`/`leaking`, and the allocation sites whose live
- * sampled bytes grew go into the alert, the `leak` event and a JSON report.
- */
-export interface ProfileOptions {
-  /** Run the sampling heap profiler (default `true`). */
-  enabled?: boolean;
-  /**
-   * Average bytes allocated between two samples (default 1 MiB). Smaller is finer and
-   * costs more CPU: see docs/benchmarks-overhead.md. V8's own default is 32768.
-   */
-  samplingInterval?: number;
-  /**
-   * Directory for the `.heapprofile` files and the JSON reports (created with mode 0700).
-   * Default: `snapshot.dir`. Without either, profiles are still taken and diffed (the
-   * alert and the events get the allocation sites) but no file is written.
-   */
-  dir?: string;
-  /** Most `.heapprofile` files kept in `dir`; the oldest go first, with their reports (default 10). */
-  maxFiles?: number;
-  /** Minimum time between two profiles taken on `suspect`/`leaking`, in ms (default 60000). */
-  cooldownMs?: number;
-}
-
-/** Labels identifying this process in metrics and alerts. */
-export interface LabelOptions {
-  /** Service name (default: `npm_package_name`, the `name` in `./package.json`, or the script name). */
-  service?: string;
-  /** Instance (default `hostname:pid`). */
-  instance?: string;
-}
-
-/** A CSV trace of every sample, for `mw detect`. */
-export interface TraceOptions {
-  /** File to write (created with mode 0600, truncated). */
-  path: string;
-  /** Recording stops at this size in bytes (default 100 MiB). */
-  maxBytes?: number;
-}
-
-/** Everything `MemWatchdog.start()` accepts. Every field is optional. */
-export interface MemWatchdogOptions {
-  native?: DetectionOptions;
-  prometheus?: PrometheusOptions | false;
-  alert?: AlertOptions;
-  snapshot?: SnapshotOptions | false;
-  profile?: ProfileOptions | false;
-  labels?: LabelOptions;
-  trace?: TraceOptions | false;
-  /** Where log lines go (default: stderr, prefixed `[memwatchdog]`); `false` silences them. */
-  logger?: ((line: string) => void) | false;
-  /** Environment to read `MEMWATCHDOG_*` variables from (default `process.env`; `false`: none). */
-  env?: Record<string, string | undefined> | false;
-}
+export { ENV_VARS };
+export type {
+  AlertOptions,
+  DetectionOptions,
+  LabelOptions,
+  MemWatchdogOptions,
+  ProfileOptions,
+  PrometheusOptions,
+  SnapshotOptions,
+  TraceOptions,
+} from "./options.generated.js";
 
 /** Settings after options, environment and defaults are combined. */
 export interface ResolvedOptions {
@@ -135,13 +34,13 @@ export interface ResolvedOptions {
   /** Detector settings as JSON text, checked. */
   detector: string | undefined;
   prometheus: { port: number; host: string } | null;
-  alert: { url: string; severity: string; resendIntervalMs: number } | null;
+  alert: { url: string; resendIntervalMs: number } | null;
   snapshot: {
     dir: string;
     maxFiles: number;
     cooldownMs: number;
     memoryLimitBytes: number | undefined;
-    analyzeMaxBytes: number | undefined;
+    analyzeMaxBytes: number;
     nearHeapLimit: boolean;
   } | null;
   profile: {
@@ -163,72 +62,83 @@ export class MemWatchdogConfigError extends Error {
   }
 }
 
-export const DEFAULT_PORT = 9469;
-export const DEFAULT_HOST = "0.0.0.0";
-export const DEFAULT_MAX_FILES = 10;
-export const DEFAULT_COOLDOWN_MS = 15 * 60_000;
-export const DEFAULT_TRACE_MAX_BYTES = 100 * 1024 * 1024;
-export const DEFAULT_RESEND_INTERVAL_MS = 60_000;
-/** Chosen from the overhead benchmark (docs/benchmarks-overhead.md). */
-export const DEFAULT_SAMPLING_INTERVAL = 1024 * 1024;
-export const DEFAULT_PROFILE_COOLDOWN_MS = 60_000;
-
-/** Every environment variable read, for the README and the tests. */
-export const ENV_VARS = [
-  "MEMWATCHDOG_THRESHOLD",
-  "MEMWATCHDOG_DETECTOR",
-  "MEMWATCHDOG_PROMETHEUS_PORT",
-  "MEMWATCHDOG_PROMETHEUS_PORT_BASE",
-  "MEMWATCHDOG_PROMETHEUS_HOST",
-  "MEMWATCHDOG_ALERT_URL",
-  "MEMWATCHDOG_ALERT_SEVERITY",
-  "MEMWATCHDOG_ALERT_RESEND_INTERVAL_MS",
-  "MEMWATCHDOG_SNAPSHOT_DIR",
-  "MEMWATCHDOG_SNAPSHOT_ENABLED",
-  "MEMWATCHDOG_SNAPSHOT_MAX_FILES",
-  "MEMWATCHDOG_SNAPSHOT_COOLDOWN_MS",
-  "MEMWATCHDOG_SNAPSHOT_MEMORY_LIMIT",
-  "MEMWATCHDOG_SNAPSHOT_ANALYZE_MAX_BYTES",
-  "MEMWATCHDOG_SNAPSHOT_NEAR_HEAP_LIMIT",
-  "MEMWATCHDOG_PROFILE_ENABLED",
-  "MEMWATCHDOG_PROFILE_SAMPLING_INTERVAL",
-  "MEMWATCHDOG_PROFILE_DIR",
-  "MEMWATCHDOG_PROFILE_MAX_FILES",
-  "MEMWATCHDOG_PROFILE_COOLDOWN_MS",
-  "MEMWATCHDOG_SERVICE",
-  "MEMWATCHDOG_INSTANCE",
-  "MEMWATCHDOG_TRACE",
-  "MEMWATCHDOG_TRACE_MAX_BYTES",
-  "MEMWATCHDOG_LOG",
-  "MEMWATCHDOG_DISABLED",
-] as const;
-
 type Env = Record<string, string | undefined>;
+type Id = keyof typeof OPTIONS;
+type Group = Record<string, unknown>;
+
+/** What reading an option of each type gives. */
+type ValueOf<T extends OptionSpec["type"]> = T extends "number" | "bytes"
+  ? number
+  : T extends "port"
+    ? number | false
+    : T extends "bool"
+      ? boolean
+      : T extends "logger"
+        ? ((line: string) => void) | boolean
+        : T extends "env"
+          ? Env | false
+          : string;
+type Value<K extends Id> = ValueOf<(typeof OPTIONS)[K]["type"]>;
+
+/** The one yes/no vocabulary of variables (any case). */
+const YES = ["true", "yes", "on", "1"];
+const NO = ["false", "no", "off", "0"];
 
 function describe(value: unknown): string {
-  return typeof value === "string" ? JSON.stringify(value) : String(value);
+  return typeof value === "string" ? JSON.stringify(value) : typeof value === "function" ? "a function" : String(value);
 }
 
-/** A value from the options (`name` = option path) or the environment (`name` = variable). */
-interface Raw {
+/** A value as the user gave it: `name` is the option's key path or the variable. */
+interface Given {
   name: string;
   value: unknown;
-  fromEnv: boolean;
 }
 
-function pick(optionName: string, optionValue: unknown, envName: string, env: Env): Raw | undefined {
-  if (optionValue !== undefined) return { name: optionName, value: optionValue, fromEnv: false };
-  const v = env[envName];
-  if (v !== undefined && v.trim() !== "") return { name: envName, value: v.trim(), fromEnv: true };
-  return undefined;
-}
-
-function toNumber(raw: Raw, what: string, check: (n: number) => boolean): number {
-  const n = typeof raw.value === "number" ? raw.value : typeof raw.value === "string" ? Number(raw.value) : NaN;
-  if (!Number.isFinite(n) || !check(n)) {
-    throw new MemWatchdogConfigError(`${raw.name} must be ${what}, got ${describe(raw.value)}`);
+/** The option's value, else the variable's (trimmed, when not blank), else `undefined`. */
+function given(spec: OptionSpec, group: Group | undefined, env: Env): Given | undefined {
+  if (spec.key !== undefined && group !== undefined) {
+    const value = group[spec.key.slice(spec.key.lastIndexOf(".") + 1)];
+    if (value !== undefined) return { name: spec.key, value };
   }
-  return n;
+  const value = spec.env === undefined ? undefined : env[spec.env]?.trim();
+  return value ? { name: spec.env as string, value } : undefined;
+}
+
+/** The value of one row as the user set it, checked; `undefined` when neither option nor variable is set. */
+function read<K extends Id>(id: K, group: Group | undefined, env: Env): Value<K> | undefined {
+  const spec: OptionSpec = OPTIONS[id];
+  const g = given(spec, group, env);
+  return g === undefined ? undefined : (parse(spec, g) as Value<K>);
+}
+
+/**
+ * Every value the user set, each read and checked once by its row — also those of a group
+ * that ends up unused (a bad value is an error wherever it sits).
+ */
+class Values {
+  private readonly values = new Map<Id, unknown>();
+
+  constructor(options: Group, env: Env) {
+    for (const id of Object.keys(OPTIONS) as Id[]) {
+      const key: string | undefined = (OPTIONS[id] as OptionSpec).key;
+      const section = key?.includes(".") ? group(options, key.slice(0, key.indexOf("."))) : options;
+      this.values.set(id, read(id, section || undefined, env));
+    }
+  }
+
+  /** The value set, or `undefined`. */
+  get<K extends Id>(id: K): Value<K> | undefined {
+    return this.values.get(id) as Value<K> | undefined;
+  }
+
+  /** The value set, else the table's default. */
+  or<K extends Id>(id: K): Value<K> {
+    return this.get(id) ?? ((OPTIONS[id] as OptionSpec).default as Value<K>);
+  }
+}
+
+function fail(g: Given, must: string): never {
+  throw new MemWatchdogConfigError(`${g.name} must be ${must}, got ${describe(g.value)}`);
 }
 
 const BYTE_UNITS: Record<string, number> = {
@@ -248,48 +158,138 @@ const BYTE_UNITS: Record<string, number> = {
   tib: 1024 ** 4,
 };
 
-/** Bytes: a number, or in the environment also `512MiB`, `2G`, `1.5GB`. */
-function toBytes(raw: Raw): number {
-  const what = "a positive number of bytes (e.g. 536870912, 512MiB or 2G)";
-  if (typeof raw.value === "string") {
-    const m = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$/.exec(raw.value);
+/** A number within the row's bounds; `bytes` also takes a unit (`512MiB`, `2G`). */
+function number(spec: OptionSpec, g: Given): number {
+  const must = spec.must ?? "a number";
+  let n = typeof g.value === "number" ? g.value : typeof g.value === "string" ? Number(g.value) : NaN;
+  if (spec.type === "bytes" && typeof g.value === "string") {
+    const m = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$/.exec(g.value);
     const unit = m ? BYTE_UNITS[(m[2] ?? "").toLowerCase()] : undefined;
-    if (!m || unit === undefined) {
-      throw new MemWatchdogConfigError(`${raw.name} must be ${what}, got ${describe(raw.value)}`);
+    n = m && unit !== undefined ? Math.floor(Number(m[1]) * unit) : NaN;
+  }
+  const ok =
+    Number.isFinite(n) &&
+    (!spec.integer || Number.isInteger(n)) &&
+    (spec.min === undefined || n >= spec.min) &&
+    (spec.max === undefined || n <= spec.max) &&
+    (spec.above === undefined || n > spec.above);
+  return ok ? n : fail(g, must);
+}
+
+function bool(g: Given): boolean {
+  if (typeof g.value === "boolean") return g.value;
+  const word = typeof g.value === "string" ? g.value.toLowerCase() : undefined;
+  if (word !== undefined && YES.includes(word)) return true;
+  if (word !== undefined && NO.includes(word)) return false;
+  return fail(g, "true or false (in a variable also 1/0, yes/no, on/off)");
+}
+
+function string(g: Given): string {
+  if (typeof g.value !== "string" || g.value.trim() === "") fail(g, "a non-empty string");
+  return g.value.trim();
+}
+
+const PORT = { type: "number", integer: true, min: 0, max: 65535, must: 'a port number from 0 to 65535 (0: any free port) or "false"' } as const;
+
+/** Reads and checks one value by its row of the table. */
+function parse(spec: OptionSpec, g: Given): unknown {
+  switch (spec.type) {
+    case "number":
+    case "bytes":
+      return number(spec, g);
+    case "port":
+      if (g.value === false) return false;
+      if (typeof g.value === "string" && NO.includes(g.value.toLowerCase()) && g.value !== "0") return false;
+      return number(PORT, g);
+    case "bool":
+      return bool(g);
+    case "string":
+      return string(g);
+    case "path":
+      return resolve(string(g));
+    case "url": {
+      const url = string(g);
+      const problem = binding().alertUrlError(url);
+      if (problem) throw new MemWatchdogConfigError(`${g.name}: ${problem}`);
+      return url;
     }
-    return toNumber({ ...raw, value: Math.floor(Number(m[1]) * unit) }, what, (n) => n > 0);
+    case "detector":
+      return detectorSettings(g);
+    case "logger":
+      if (typeof g.value === "function" || g.value === false) return g.value;
+      if (typeof g.value === "string") return bool(g);
+      return fail(g, "a function (line) => void or false");
+    case "env":
+      if (g.value === false || (typeof g.value === "object" && g.value !== null && !Array.isArray(g.value))) return g.value;
+      return fail(g, "an object of environment variables or false");
   }
-  return toNumber(raw, what, (n) => n > 0);
 }
 
-function toBool(raw: Raw): boolean {
-  if (typeof raw.value === "boolean") return raw.value;
-  if (typeof raw.value === "string") {
-    const v = raw.value.toLowerCase();
-    if (["1", "true", "yes", "on"].includes(v)) return true;
-    if (["0", "false", "no", "off"].includes(v)) return false;
+/** Levenshtein distance, ignoring case. */
+function distance(a: string, b: string): number {
+  const x = a.toLowerCase();
+  const y = b.toLowerCase();
+  let row = Array.from({ length: y.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= x.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= y.length; j++) {
+      next[j] = Math.min((row[j] ?? 0) + 1, (next[j - 1] ?? 0) + 1, (row[j - 1] ?? 0) + (x[i - 1] === y[j - 1] ? 0 : 1));
+    }
+    row = next;
   }
-  throw new MemWatchdogConfigError(`${raw.name} must be true or false, got ${describe(raw.value)}`);
+  return row[y.length] ?? 0;
 }
 
-function toString(raw: Raw): string {
-  if (typeof raw.value !== "string" || raw.value.trim() === "") {
-    throw new MemWatchdogConfigError(`${raw.name} must be a non-empty string, got ${describe(raw.value)}`);
-  }
-  return raw.value.trim();
+/** The part of a name after its group (`snapshot.`) or the variables' `MEMWATCHDOG_`. */
+function ownPart(name: string): string {
+  return name.replace(/^MEMWATCHDOG_/, "").replace(/^[^.]*\./, "");
 }
 
-function isDisabled(value: unknown): boolean {
-  return value === false || (typeof value === "string" && ["false", "off", "no", "disabled"].includes(value.toLowerCase()));
+/** Throws "unknown <what> <name>", with the nearest valid name when one is close. */
+function unknown(what: string, name: string, valid: readonly string[]): never {
+  const far = (candidate: string): number => distance(ownPart(name), ownPart(candidate));
+  const [best] = [...valid].sort((a, b) => far(a) - far(b));
+  const close = best !== undefined && far(best) <= Math.max(1, Math.floor(ownPart(best).length / 3));
+  const hint = close ? `did you mean ${best}? (all of them: README.md, "Options and environment variables")` : `valid: ${valid.join(", ")}`;
+  throw new MemWatchdogConfigError(`unknown ${what} ${name}: ${hint}`);
 }
 
-function objectOrEmpty<T extends object>(name: string, value: T | false | undefined): T | false {
-  if (value === undefined) return {} as T;
-  if (value === false) return false;
-  if (typeof value !== "object" || value === null) {
-    throw new MemWatchdogConfigError(`${name} must be an object or false, got ${describe(value)}`);
+/** Throws on an option or `MEMWATCHDOG_*` variable the table does not have. */
+function rejectUnknown(options: Group, env: Env): void {
+  const keys = Object.values(OPTIONS as Record<string, OptionSpec>).flatMap((o) => (o.key ? [o.key] : []));
+  const topLevel = [...SECTIONS.map((s) => s.key), ...keys.filter((k) => !k.includes("."))];
+  for (const key of Object.keys(options)) {
+    if (!topLevel.includes(key)) unknown("option", key, topLevel);
   }
-  return value;
+  for (const section of SECTIONS) {
+    const group = options[section.key];
+    if (typeof group !== "object" || group === null) continue;
+    const valid = keys.filter((k) => k.startsWith(`${section.key}.`));
+    for (const key of Object.keys(group)) {
+      if (!valid.includes(`${section.key}.${key}`)) unknown("option", `${section.key}.${key}`, valid);
+    }
+  }
+  for (const name of Object.keys(env)) {
+    if (name.startsWith("MEMWATCHDOG_") && !(ENV_VARS as readonly string[]).includes(name)) {
+      unknown("environment variable", name, ENV_VARS);
+    }
+  }
+}
+
+/** A group of options: `undefined` when not given, `false` when turned off (where allowed). */
+function group(options: Group, key: string): Group | false | undefined {
+  const value = options[key];
+  const section = SECTIONS.find((s) => s.key === key);
+  if (value === undefined) return undefined;
+  if (value === false && section?.disable) return false;
+  if (typeof value === "object" && value !== null && !Array.isArray(value)) return value as Group;
+  throw new MemWatchdogConfigError(`${key} must be an object${section?.disable ? " or false" : ""}, got ${describe(value)}`);
+}
+
+/** Where `MEMWATCHDOG_*` variables are read from: the `env` option, else `process.env`. */
+function environment(options: Group): Env {
+  const env = read("env", options, {});
+  return env === false ? {} : (env ?? process.env);
 }
 
 /**
@@ -309,19 +309,19 @@ export function instanceVar(env: Env): string {
  * `MEMWATCHDOG_PROMETHEUS_PORT_BASE` + the instance number (0 when the process has none),
  * or `undefined` when no base is set.
  */
-function instancePort(env: Env): number | undefined {
-  const baseRaw = pick("", undefined, "MEMWATCHDOG_PROMETHEUS_PORT_BASE", env);
-  if (!baseRaw) return undefined;
-  const base = toNumber(baseRaw, "a port number from 1 to 65535", (n) => Number.isInteger(n) && n >= 1 && n <= 65535);
+function instancePort(base: number | undefined, env: Env): number | undefined {
+  if (base === undefined) return undefined;
   const key = instanceVar(env);
-  const instRaw = pick("", undefined, key, env);
-  const instance = instRaw ? toNumber(instRaw, "a whole number of 0 or more (the PM2 instance number)", (n) => Number.isInteger(n) && n >= 0) : 0;
+  const value = env[key]?.trim();
+  const instance = value ? number(INSTANCE, { name: key, value }) : 0;
   const port = base + instance;
   if (port > 65535) {
     throw new MemWatchdogConfigError(`MEMWATCHDOG_PROMETHEUS_PORT_BASE ${base} + ${key} ${instance} = ${port} is not a port number (at most 65535)`);
   }
   return port;
 }
+
+const INSTANCE = { type: "number", integer: true, min: 0, must: "a whole number of 0 or more (the PM2 instance number)" } as const;
 
 /** Whether `env` is that of a process PM2 started (PM2 sets `pm_id`). */
 function underPm2(env: Env): boolean {
@@ -387,132 +387,91 @@ export function defaultService(env: Env): string {
 
 /** Combines options, environment and defaults; throws on the first bad value. */
 export function resolveOptions(options: MemWatchdogOptions = {}): ResolvedOptions {
-  if (typeof options !== "object" || options === null) {
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
     throw new MemWatchdogConfigError(`MemWatchdog.start() options must be an object, got ${describe(options)}`);
   }
-  const env: Env = options.env === false ? {} : (options.env ?? process.env);
-
-  const native = options.native ?? {};
-  const thresholdRaw = pick("native.threshold", native.threshold, "MEMWATCHDOG_THRESHOLD", env);
-  const threshold = thresholdRaw
-    ? toNumber(thresholdRaw, "a positive number of bytes per millisecond (e.g. 256)", (n) => n > 0)
-    : undefined;
-  const detectorRaw = pick("native.detector", native.detector, "MEMWATCHDOG_DETECTOR", env);
-  const detector = detectorRaw ? detectorSettings(detectorRaw) : undefined;
+  const opts = options as Group;
+  const env = environment(opts);
+  rejectUnknown(opts, env);
+  const v = new Values(opts, env);
 
   let prometheus: ResolvedOptions["prometheus"] = null;
-  const prom = objectOrEmpty("prometheus", options.prometheus);
-  if (prom !== false) {
-    const portRaw = pick("prometheus.port", prom.port, "MEMWATCHDOG_PROMETHEUS_PORT", env);
-    const enabled = !(portRaw && isDisabled(portRaw.value));
-    if (enabled) {
-      // A per-instance port (PM2 cluster mode) wins over MEMWATCHDOG_PROMETHEUS_PORT, not over the option.
-      const basePort = prom.port === undefined ? instancePort(env) : undefined;
-      const port =
-        basePort ??
-        (portRaw
-          ? toNumber(portRaw, 'a port number from 0 to 65535 (0: any free port) or "false"', (n) => Number.isInteger(n) && n >= 0 && n <= 65535)
-          : DEFAULT_PORT);
-      const hostRaw = pick("prometheus.host", prom.host, "MEMWATCHDOG_PROMETHEUS_HOST", env);
-      const host = hostRaw ? toString(hostRaw) : DEFAULT_HOST;
-      prometheus = { port, host };
-    }
+  const port = v.get("prometheus.port");
+  if (group(opts, "prometheus") !== false && port !== false) {
+    // A per-instance port (PM2 cluster mode) wins over MEMWATCHDOG_PROMETHEUS_PORT, not over the option.
+    const option = (opts["prometheus"] as Group | undefined)?.["port"];
+    const perInstance = option === undefined ? instancePort(v.get("MEMWATCHDOG_PROMETHEUS_PORT_BASE"), env) : undefined;
+    prometheus = { port: perInstance ?? port ?? OPTIONS["prometheus.port"].default, host: v.or("prometheus.host") };
   }
 
-  const alertOpts = options.alert ?? {};
-  const urlRaw = pick("alert.url", alertOpts.url, "MEMWATCHDOG_ALERT_URL", env);
-  let alert: ResolvedOptions["alert"] = null;
-  if (urlRaw) {
-    const url = toString(urlRaw);
-    if (!/^https?:\/\/[^/\s]+/.test(url)) {
-      throw new MemWatchdogConfigError(`${urlRaw.name} must be an http:// or https:// base URL like http://alertmanager:9093, got ${describe(url)}`);
-    }
-    const sevRaw = pick("alert.severity", alertOpts.severity, "MEMWATCHDOG_ALERT_SEVERITY", env);
-    const resendRaw = pick("alert.resendIntervalMs", alertOpts.resendIntervalMs, "MEMWATCHDOG_ALERT_RESEND_INTERVAL_MS", env);
-    alert = {
-      url,
-      severity: sevRaw ? toString(sevRaw) : "warning",
-      resendIntervalMs: resendRaw
-        ? toNumber(resendRaw, "a number of milliseconds of at least 1000", (n) => n >= 1000)
-        : DEFAULT_RESEND_INTERVAL_MS,
+  const url = v.get("alert.url");
+  const alert = url === undefined ? null : { url, resendIntervalMs: v.or("alert.resendIntervalMs") };
+
+  let snapshot: ResolvedOptions["snapshot"] = null;
+  const snapOff = group(opts, "snapshot") === false;
+  const snapDir = snapOff ? undefined : v.get("snapshot.dir");
+  if (!snapOff && (v.get("snapshot.enabled") ?? snapDir !== undefined)) {
+    snapshot = {
+      dir: snapDir ?? resolve("heapsnapshots"),
+      maxFiles: v.or("snapshot.maxFiles"),
+      cooldownMs: v.or("snapshot.cooldownMs"),
+      memoryLimitBytes: v.get("snapshot.memoryLimitBytes"),
+      analyzeMaxBytes: v.or("snapshot.analyzeMaxBytes"),
+      nearHeapLimit: v.or("snapshot.nearHeapLimit"),
     };
   }
 
-  let snapshot: ResolvedOptions["snapshot"] = null;
-  const snap = objectOrEmpty("snapshot", options.snapshot);
-  const snapDirRaw = snap === false ? undefined : pick("snapshot.dir", snap.dir, "MEMWATCHDOG_SNAPSHOT_DIR", env);
-  if (snap !== false) {
-    const dirRaw = snapDirRaw;
-    const enabledRaw = pick("snapshot.enabled", snap.enabled, "MEMWATCHDOG_SNAPSHOT_ENABLED", env);
-    const enabled = enabledRaw ? toBool(enabledRaw) : dirRaw !== undefined;
-    if (enabled) {
-      const dir = resolve(dirRaw ? toString(dirRaw) : "heapsnapshots");
-      const maxRaw = pick("snapshot.maxFiles", snap.maxFiles, "MEMWATCHDOG_SNAPSHOT_MAX_FILES", env);
-      const coolRaw = pick("snapshot.cooldownMs", snap.cooldownMs, "MEMWATCHDOG_SNAPSHOT_COOLDOWN_MS", env);
-      const limitRaw = pick("snapshot.memoryLimitBytes", snap.memoryLimitBytes, "MEMWATCHDOG_SNAPSHOT_MEMORY_LIMIT", env);
-      const analyzeRaw = pick("snapshot.analyzeMaxBytes", snap.analyzeMaxBytes, "MEMWATCHDOG_SNAPSHOT_ANALYZE_MAX_BYTES", env);
-      const nearRaw = pick("snapshot.nearHeapLimit", snap.nearHeapLimit, "MEMWATCHDOG_SNAPSHOT_NEAR_HEAP_LIMIT", env);
-      snapshot = {
-        dir,
-        maxFiles: maxRaw
-          ? toNumber(maxRaw, "a whole number of at least 2 (a baseline and a leak snapshot)", (n) => Number.isInteger(n) && n >= 2)
-          : DEFAULT_MAX_FILES,
-        cooldownMs: coolRaw ? toNumber(coolRaw, "a number of milliseconds (0 or more)", (n) => n >= 0) : DEFAULT_COOLDOWN_MS,
-        memoryLimitBytes: limitRaw ? toBytes(limitRaw) : undefined,
-        analyzeMaxBytes: analyzeRaw !== undefined ? toBytes(analyzeRaw) : undefined,
-        nearHeapLimit: nearRaw ? toBool(nearRaw) : true,
-      };
-    }
-  }
-
   let profile: ResolvedOptions["profile"] = null;
-  const prof = objectOrEmpty("profile", options.profile);
-  if (prof !== false) {
-    const enabledRaw = pick("profile.enabled", prof.enabled, "MEMWATCHDOG_PROFILE_ENABLED", env);
-    if (!enabledRaw || toBool(enabledRaw)) {
-      const intervalRaw = pick("profile.samplingInterval", prof.samplingInterval, "MEMWATCHDOG_PROFILE_SAMPLING_INTERVAL", env);
-      const dirRaw = pick("profile.dir", prof.dir, "MEMWATCHDOG_PROFILE_DIR", env) ?? snapDirRaw;
-      const maxRaw = pick("profile.maxFiles", prof.maxFiles, "MEMWATCHDOG_PROFILE_MAX_FILES", env);
-      const coolRaw = pick("profile.cooldownMs", prof.cooldownMs, "MEMWATCHDOG_PROFILE_COOLDOWN_MS", env);
-      profile = {
-        samplingInterval: intervalRaw
-          ? toNumber(intervalRaw, "a whole number of bytes from 1 to 2147483647 (e.g. 1048576)", (n) => Number.isInteger(n) && n >= 1 && n <= 2 ** 31 - 1)
-          : DEFAULT_SAMPLING_INTERVAL,
-        dir: dirRaw ? resolve(toString(dirRaw)) : snapshot ? snapshot.dir : null,
-        maxFiles: maxRaw
-          ? toNumber(maxRaw, "a whole number of at least 2 (a baseline and a leak profile)", (n) => Number.isInteger(n) && n >= 2)
-          : DEFAULT_MAX_FILES,
-        cooldownMs: coolRaw ? toNumber(coolRaw, "a number of milliseconds (0 or more)", (n) => n >= 0) : DEFAULT_PROFILE_COOLDOWN_MS,
-      };
-    }
+  if (group(opts, "profile") !== false && v.or("profile.enabled")) {
+    profile = {
+      samplingInterval: v.or("profile.samplingInterval"),
+      dir: v.get("profile.dir") ?? snapDir ?? snapshot?.dir ?? null,
+      maxFiles: v.or("profile.maxFiles"),
+      cooldownMs: v.or("profile.cooldownMs"),
+    };
   }
 
-  const labelOpts = options.labels ?? {};
-  const serviceRaw = pick("labels.service", labelOpts.service, "MEMWATCHDOG_SERVICE", env);
-  const instanceRaw = pick("labels.instance", labelOpts.instance, "MEMWATCHDOG_INSTANCE", env);
   const labels = {
-    service: serviceRaw ? toString(serviceRaw) : defaultService(env),
-    instance: instanceRaw ? toString(instanceRaw) : `${hostname()}:${process.pid}`,
+    service: v.get("labels.service") ?? defaultService(env),
+    instance: v.get("labels.instance") ?? `${hostname()}:${process.pid}`,
   };
 
-  let trace: ResolvedOptions["trace"] = null;
-  const traceOpts = objectOrEmpty<Partial<TraceOptions>>("trace", options.trace);
-  if (traceOpts !== false) {
-    const pathRaw = pick("trace.path", traceOpts.path, "MEMWATCHDOG_TRACE", env);
-    if (pathRaw) {
-      const maxRaw = pick("trace.maxBytes", traceOpts.maxBytes, "MEMWATCHDOG_TRACE_MAX_BYTES", env);
-      trace = { path: resolve(toString(pathRaw)), maxBytes: maxRaw ? toBytes(maxRaw) : DEFAULT_TRACE_MAX_BYTES };
-    }
-  }
+  const tracePath = group(opts, "trace") === false ? undefined : v.get("trace.path");
+  const trace = tracePath === undefined ? null : { path: tracePath, maxBytes: v.or("trace.maxBytes") };
 
-  return { threshold, detector, prometheus, alert, snapshot, profile, labels, trace };
+  return {
+    threshold: v.get("native.threshold"),
+    detector: v.get("native.detector"),
+    prometheus,
+    alert,
+    snapshot,
+    profile,
+    labels,
+    trace,
+  };
+}
+
+/** Where log lines go: the `logger` option, else stderr unless `MEMWATCHDOG_LOG` says no. */
+export function resolveLogger(options: MemWatchdogOptions = {}): (line: string) => void {
+  const opts = options as Group;
+  const logger = read("logger", opts, environment(opts));
+  if (typeof logger === "function") return logger;
+  if (logger === false) return () => {};
+  return (line: string) => {
+    process.stderr.write(`[memwatchdog] ${line}\n`);
+  };
+}
+
+/** Whether `MEMWATCHDOG_DISABLED` keeps `register` from starting; throws on a value that is not yes or no. */
+export function registerDisabled(env: Env): boolean {
+  return read("MEMWATCHDOG_DISABLED", undefined, env) ?? OPTIONS.MEMWATCHDOG_DISABLED.default;
 }
 
 /**
  * Detector settings as checked JSON text, from an object, JSON text (`{...}`, handy in an
  * environment variable) or the path of a JSON file.
  */
-function detectorSettings(raw: Raw): string {
+function detectorSettings(raw: Given): string {
   let json: string;
   if (typeof raw.value === "object" && raw.value !== null && !Array.isArray(raw.value)) {
     json = JSON.stringify(raw.value);
@@ -532,10 +491,4 @@ function detectorSettings(raw: Raw): string {
   const error = binding().detectorSettingsError(json);
   if (error) throw new MemWatchdogConfigError(`${raw.name}: ${error} (settings: docs/detection.md)`);
   return json;
-}
-
-/** Whether the environment turns logging off (`MEMWATCHDOG_LOG=off`). */
-export function envLogOff(env: Env): boolean {
-  const v = env["MEMWATCHDOG_LOG"];
-  return v !== undefined && isDisabled(v.trim());
 }

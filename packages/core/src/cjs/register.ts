@@ -11,7 +11,7 @@
  * worker its own port: base + `NODE_APP_INSTANCE`.
  */
 import { MemWatchdog } from "./index.js";
-import { pm2Environment } from "./options.js";
+import { pm2Environment, registerDisabled } from "./options.js";
 
 function register(): void {
   let env: Record<string, string | undefined> = process.env;
@@ -20,9 +20,8 @@ function register(): void {
   } catch (err) {
     process.stderr.write(`[memwatchdog] ${(err as Error).message}; using the process environment as it is\n`);
   }
-  const disabled = env["MEMWATCHDOG_DISABLED"];
-  if (disabled && !["0", "false", "no", "off"].includes(disabled.trim().toLowerCase())) return;
   try {
+    if (registerDisabled(env)) return;
     MemWatchdog.start(env === process.env ? {} : { env });
   } catch (err) {
     process.stderr.write(`[memwatchdog] not started: ${(err as Error).message}\n`);

@@ -14,7 +14,7 @@ import { PerformanceObserver, type PerformanceEntry } from "node:perf_hooks";
 import { getHeapStatistics, setHeapSnapshotNearHeapLimit } from "node:v8";
 import { isDeepStrictEqual } from "node:util";
 import { binding, type NativeEvent, type NativeWatchdog } from "./binding.js";
-import { envLogOff, type MemWatchdogOptions, type ResolvedOptions, resolveOptions } from "./options.js";
+import { type MemWatchdogOptions, type ResolvedOptions, resolveLogger, resolveOptions } from "./options.js";
 import { type AllocationFrame, type AllocationProfileEvent, type AllocationSite, type ProfileKind, ProfileTaker } from "./profiles.js";
 import { type SnapshotEvent, type SnapshotKind, type SnapshotRefusedEvent, SnapshotTaker } from "./snapshots.js";
 
@@ -156,7 +156,7 @@ export class MemWatchdogController extends EventEmitter<MemWatchdogEvents> {
    */
   start(options: MemWatchdogOptions = {}): this {
     const resolved = resolveOptions(options);
-    const log = makeLogger(options);
+    const log = resolveLogger(options);
     if (this.native) {
       if (!isDeepStrictEqual(resolved, this.resolved)) {
         log("start() called again with different options; the running watchdog keeps its settings (call stop() first to change them)");
@@ -170,7 +170,6 @@ export class MemWatchdogController extends EventEmitter<MemWatchdogEvents> {
         prometheusPort: resolved.prometheus?.port,
         prometheusHost: resolved.prometheus?.host ?? "",
         alertUrl: resolved.alert?.url,
-        alertSeverity: resolved.alert?.severity ?? "warning",
         alertResendIntervalMs: resolved.alert?.resendIntervalMs,
         service: resolved.labels.service,
         instance: resolved.labels.instance,
@@ -464,12 +463,3 @@ function confirmationGc(): void {
   });
 }
 
-function makeLogger(options: MemWatchdogOptions): (line: string) => void {
-  if (options.logger === false) return () => {};
-  if (typeof options.logger === "function") return options.logger;
-  const env = options.env === false ? {} : (options.env ?? process.env);
-  if (envLogOff(env)) return () => {};
-  return (line: string) => {
-    process.stderr.write(`[memwatchdog] ${line}\n`);
-  };
-}

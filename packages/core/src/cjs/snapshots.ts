@@ -5,15 +5,17 @@
  *
  * Files: `<dir>/<service>-<pid>-<ISO time>-<baseline|leak>.heapsnapshot`. The file is
  * written as `<name>.partial` and renamed when complete, so a reader never sees half a
- * snapshot under the final name.
+ * snapshot under the final name. A failed write gives its space back: the partial file is
+ * removed and the descriptor Node leaves open on a write error is closed (below). Partial
+ * files of writes that died with their process are removed at start and before each write.
  */
-import { chmodSync, mkdirSync, readdirSync, renameSync, statSync, statfsSync, unlinkSync } from "node:fs";
-import { join } from "node:path";
+import { accessSync, chmodSync, closeSync, constants, mkdirSync, readdirSync, readlinkSync, renameSync, statSync, statfsSync, unlinkSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { getHeapStatistics, writeHeapSnapshot } from "node:v8";
 import { isMainThread } from "node:worker_threads";
 import type { NativeWatchdog } from "./binding.js";
 import { binding } from "./binding.js";
-import type { ResolvedOptions } from "./options.js";
+import { MemWatchdogConfigError, type ResolvedOptions } from "./options.js";
 
 export type SnapshotKind = "baseline" | "leak";
 
@@ -40,6 +42,33 @@ export interface SnapshotRefusedEvent {
 }
 
 const OUR_FILE = /-(?:baseline|leak)\.heapsnapshot$/;
+/** A partial file of ours: `<service>-<pid>-<ISO time>-<kind>.heapsnapshot.partial`. */
+const OUR_PARTIAL = /-(\d+)-[^/]*-(?:baseline|leak)\.heapsnapshot\.partial$/;
+
+/**
+ * Whether a partial snapshot file belongs to a write that died. V8 writes a snapshot file
+ * continuously from the moment it opens it until it closes it, so a live write's file is
+ * never idle for long:
+ * - at start, a file with this process's pid is a dead predecessor's (a restarted
+ *   container gets the same pid);
+ * - a file idle for 5 s whose pid is not a live process here is dead (the grace covers a
+ *   writer in another pid namespace sharing the volume, whose pid means nothing here);
+ * - a file idle for a minute is dead whoever wrote it.
+ */
+export function isStalePartial(pid: number, idleMs: number, starting: boolean): boolean {
+  if (starting && pid === process.pid) return true;
+  if (idleMs >= 60_000) return true;
+  return idleMs >= 5_000 && !isAlive(pid);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM"; // alive, someone else's
+  }
+}
 
 /** Filename-safe version of the service name. */
 export function safeName(service: string): string {
@@ -64,13 +93,24 @@ export class SnapshotTaker {
     private readonly log: (line: string) => void,
   ) {}
 
-  /** Creates the directory (0700) if needed; throws with a clear message if it cannot. */
-  prepare(): void {
+  /**
+   * At start: creates the directory (0700) if needed, checks it is writable, and removes
+   * partial files left by an earlier run of this process. Throws a
+   * {@link MemWatchdogConfigError} saying why the directory cannot be used.
+   */
+  start(): void {
     try {
-      mkdirSync(this.opts.dir, { recursive: true, mode: 0o700 });
+      this.prepare();
     } catch (err) {
-      throw new Error(`snapshot.dir ${this.opts.dir} cannot be created: ${(err as Error).message}`);
+      throw new MemWatchdogConfigError(`snapshot.dir ${this.opts.dir} cannot be used: ${(err as Error).message}`);
     }
+    this.removeStalePartials(true);
+  }
+
+  /** Creates the directory (0700) if needed and checks that it is writable. */
+  private prepare(): void {
+    makeDir(this.opts.dir);
+    accessSync(this.opts.dir, constants.W_OK);
   }
 
   /** Writes a snapshot if the guard allows it; returns what happened. */
@@ -109,11 +149,7 @@ export class SnapshotTaker {
       chmodSync(partial, 0o600);
       renameSync(partial, path);
     } catch (err) {
-      try {
-        unlinkSync(partial);
-      } catch {
-        // Nothing was written.
-      }
+      discard(partial);
       return this.refuse(kind, "error", `writing ${path} failed: ${(err as Error).message}`, true);
     } finally {
       if (oldUmask !== null) process.umask(oldUmask);
@@ -139,8 +175,31 @@ export class SnapshotTaker {
     return { refused: { kind, reason, message } };
   }
 
+  /** Removes partial files of writes that died ({@link isStalePartial}); live writes are left alone. */
+  private removeStalePartials(starting: boolean): void {
+    let names: string[];
+    try {
+      names = readdirSync(this.opts.dir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const m = OUR_PARTIAL.exec(name);
+      if (!m) continue;
+      const path = join(this.opts.dir, name);
+      try {
+        if (!isStalePartial(Number(m[1]), Date.now() - statSync(path).mtimeMs, starting)) continue;
+        unlinkSync(path);
+        this.log(`deleted ${path}, left by a snapshot write that did not finish`);
+      } catch {
+        // Gone meanwhile, or not ours to delete.
+      }
+    }
+  }
+
   /** Deletes the oldest of our snapshot files so that the new one keeps the count at `maxFiles`. */
   private rotate(): void {
+    this.removeStalePartials(false);
     let files: { path: string; mtime: number }[];
     try {
       files = readdirSync(this.opts.dir)
@@ -164,6 +223,51 @@ export class SnapshotTaker {
         // Already gone or not ours to delete.
       }
       excess--;
+    }
+  }
+}
+
+/**
+ * `mkdir -p` with mode 0700 that reports the real cause: Node's recursive `mkdirSync`
+ * says ENOENT where a parent cannot be created (e.g. EROFS on a read-only volume).
+ */
+function makeDir(dir: string): void {
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "EEXIST") return;
+    if (code !== "ENOENT" || dirname(dir) === dir) throw err;
+    makeDir(dirname(dir));
+    mkdirSync(dir, { mode: 0o700 });
+  }
+}
+
+/**
+ * Removes a partial snapshot file after a failed write, and gives its space back: Node's
+ * `v8.writeHeapSnapshot` returns on a write error (ENOSPC) without closing the file
+ * (node/src/heap_utils.cc, `WriteSnapshot`), so the deleted file would keep the disk full
+ * until the process exits. Node never uses that descriptor again; it is found through
+ * `/proc/self/fd` (Linux) and closed.
+ */
+function discard(partial: string): void {
+  try {
+    unlinkSync(partial);
+  } catch {
+    // Nothing was written.
+  }
+  let fds: string[];
+  try {
+    fds = readdirSync("/proc/self/fd");
+  } catch {
+    return; // not Linux: the descriptor (if any) stays open until the process exits
+  }
+  for (const fd of fds) {
+    try {
+      const target = readlinkSync(`/proc/self/fd/${fd}`);
+      if (target === partial || target === `${partial} (deleted)`) closeSync(Number(fd));
+    } catch {
+      // Closed meanwhile.
     }
   }
 }

@@ -186,7 +186,7 @@ export class MemWatchdogController extends EventEmitter<MemWatchdogEvents> {
     try {
       if (resolved.snapshot) {
         snapshots = new SnapshotTaker(resolved.snapshot, resolved.labels.service, native, log);
-        snapshots.prepare();
+        snapshots.start();
       }
     } catch (err) {
       native.stop();

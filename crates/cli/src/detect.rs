@@ -9,12 +9,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use memwatchdog_detect::{Config, Detector, Event, State, TraceError, TraceReader};
+use memwatchdog_units::HumanBytes;
 use serde::Serialize;
 use thiserror::Error;
 
 use crate::cli::DetectArgs;
 use crate::exit;
-use crate::format::bytes;
 use crate::output::write_report;
 
 /// A trace that could not be replayed.
@@ -191,7 +191,7 @@ fn render(
         let trend = &e.evidence.trend;
         let _ = writeln!(
             out,
-            "{:>10}  {:<8}  {:<22}  {:>14}  {:>12}  {:?} window: {} points over {}, Mann–Kendall p={:.2e}, threshold {:.1} B/ms, floor {}{}",
+            "{:>10}  {:<8}  {:<22}  {:>14}  {:>12}  {:?} window: {} points over {}, Mann–Kendall p={:.2e}, threshold {:.1} B/ms, floor {:.1}{}",
             elapsed((e.t_ms - start).max(0.0)),
             e.signal.as_str(),
             format!("{} → {}", e.from, e.state),
@@ -202,12 +202,12 @@ fn render(
             elapsed(trend.span_ms),
             trend.p_value,
             trend.threshold,
-            bytes(trend.floor_bytes.max(0.0) as u64),
+            HumanBytes(trend.floor_bytes.max(0.0) as u64),
             match (e.limit_bytes, e.headroom_bytes) {
                 (Some(limit), Some(headroom)) => format!(
-                    ", {} left of {}",
-                    bytes(headroom as u64),
-                    bytes(limit as u64)
+                    ", {:.1} left of {:.1}",
+                    HumanBytes(headroom as u64),
+                    HumanBytes(limit as u64)
                 ),
                 _ => String::new(),
             },

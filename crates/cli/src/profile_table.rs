@@ -8,7 +8,9 @@ use std::fmt::Write;
 use memwatchdog_heapprofile::{AllocationSite, FunctionGrowth, ProfileReport};
 use owo_colors::OwoColorize;
 
-use crate::format::{bytes, count, signed_bytes, signed_count};
+use memwatchdog_units::HumanBytes;
+
+use crate::format::{count, signed_bytes, signed_count};
 use crate::style::Styles;
 
 /// Longest stack line in the sites table, in characters.
@@ -22,7 +24,7 @@ pub fn render(report: &ProfileReport, color: bool) -> String {
     let live: Vec<String> = report
         .profiles
         .iter()
-        .map(|p| bytes(p.live_bytes))
+        .map(|p| format!("{:.1}", HumanBytes(p.live_bytes)))
         .collect();
     let _ = writeln!(
         out,
@@ -39,7 +41,11 @@ pub fn render(report: &ProfileReport, color: bool) -> String {
         let _ = writeln!(out, "  samples {}", samples.join(" → "));
     }
     if let Some(interval) = report.profiles.iter().find_map(|p| p.sampling_interval) {
-        let _ = writeln!(out, "  one sample per {} allocated", bytes(interval));
+        let _ = writeln!(
+            out,
+            "  one sample per {:.1} allocated",
+            HumanBytes(interval)
+        );
     }
     let _ = writeln!(out);
     render_sites(&mut out, &report.sites, &s);
@@ -67,7 +73,7 @@ fn render_sites(out: &mut String, sites: &[AllocationSite], s: &Styles) {
             out,
             "  {:>3}  {:>10}  {:>9}  {}",
             site.rank,
-            format!("+{}", bytes(site.delta_bytes)).style(s.grow),
+            format!("+{:.1}", HumanBytes(site.delta_bytes)).style(s.grow),
             samples(site.delta_samples),
             site.stack_line(STACK_CHARS).style(s.path),
         );
@@ -102,7 +108,7 @@ fn render_functions(out: &mut String, functions: &[FunctionGrowth], s: &Styles) 
             out,
             "  {:>3}  {:>10}  {:>9}  {:>6}  {}",
             f.rank,
-            format!("+{}", bytes(f.delta_bytes)).style(s.grow),
+            format!("+{:.1}", HumanBytes(f.delta_bytes)).style(s.grow),
             samples(f.delta_samples),
             f.stacks,
             f.function,

@@ -8,7 +8,9 @@ use std::fmt::Write;
 use memwatchdog_heapsnapshot::report::{LeakReport, Suspect};
 use owo_colors::OwoColorize;
 
-use crate::format::{bytes, count, signed_bytes, signed_count};
+use memwatchdog_units::HumanBytes;
+
+use crate::format::{count, signed_bytes, signed_count};
 use crate::style::Styles;
 
 /// Renders the whole report.
@@ -18,15 +20,21 @@ pub fn render(report: &LeakReport, color: bool) -> String {
     let sizes: Vec<String> = report
         .snapshots
         .iter()
-        .map(|snap| format!("{} ({} nodes)", bytes(snap.total_bytes), count(snap.nodes)))
+        .map(|snap| {
+            format!(
+                "{:.1} ({} nodes)",
+                HumanBytes(snap.total_bytes),
+                count(snap.nodes)
+            )
+        })
         .collect();
     let _ = writeln!(out, "{}", "Heap snapshots".style(s.heading));
     let _ = writeln!(out, "  {}", sizes.join(" → "));
     let _ = writeln!(
         out,
-        "  {} objects allocated after the base are still alive ({})",
+        "  {} objects allocated after the base are still alive ({:.1})",
         count(report.new_objects),
-        bytes(report.new_bytes)
+        HumanBytes(report.new_bytes)
     );
     let _ = writeln!(out);
     render_suspects(&mut out, report, &s);
@@ -64,7 +72,7 @@ fn render_suspect(out: &mut String, suspect: &Suspect, s: &Styles) {
         out,
         "  {:>3}  {:>10}  {:>9}  {:<24}  {}",
         suspect.rank,
-        format!("+{}", bytes(suspect.delta_bytes)).style(s.grow),
+        format!("+{:.1}", HumanBytes(suspect.delta_bytes)).style(s.grow),
         format!("+{}", count(suspect.delta_count)),
         suspect.class_name,
         suspect.path_text.style(s.path),
@@ -81,7 +89,14 @@ fn render_suspect(out: &mut String, suspect: &Suspect, s: &Styles) {
         let holds: Vec<String> = suspect
             .holds
             .iter()
-            .map(|h| format!("{} ×{} ({})", h.class_name, count(h.count), bytes(h.bytes)))
+            .map(|h| {
+                format!(
+                    "{} ×{} ({:.1})",
+                    h.class_name,
+                    count(h.count),
+                    HumanBytes(h.bytes)
+                )
+            })
             .collect();
         let _ = writeln!(
             out,
@@ -106,13 +121,13 @@ fn render_constructors(out: &mut String, report: &LeakReport, s: &Styles) {
     for row in &report.constructors {
         let _ = writeln!(
             out,
-            "  {:<32}  {:>9}  {:>9}  {:>9}  {:>10}  {:>10}  {:>11}",
+            "  {:<32}  {:>9}  {:>9}  {:>9}  {:>10.1}  {:>10.1}  {:>11}",
             truncate(&row.class_name, 32),
             count(row.new_count),
             count(row.deleted_count),
             signed_count(row.delta_count),
-            bytes(row.alloc_bytes),
-            bytes(row.freed_bytes),
+            HumanBytes(row.alloc_bytes),
+            HumanBytes(row.freed_bytes),
             signed_bytes(row.delta_bytes),
         );
     }
@@ -123,10 +138,10 @@ fn render_native(out: &mut String, report: &LeakReport, s: &Styles) {
     let native = &report.native;
     let _ = writeln!(
         out,
-        "{}  {} → {} ({})",
+        "{}  {:.1} → {:.1} ({})",
         "Native memory (outside the JS heap)".style(s.heading),
-        bytes(native.base_bytes),
-        bytes(native.newest_bytes),
+        HumanBytes(native.base_bytes),
+        HumanBytes(native.newest_bytes),
         signed_bytes(native.delta_bytes),
     );
     for row in &native.classes {

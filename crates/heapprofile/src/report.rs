@@ -4,7 +4,7 @@
 //! documents it field by field, and [`SCHEMA_VERSION`] changes whenever a field is removed
 //! or changes meaning. Frames are listed innermost first, with 1-based lines and columns.
 
-use memwatchdog_snapguard::HumanBytes;
+use memwatchdog_units::HumanBytes;
 use serde::Serialize;
 
 use crate::frame::Frame;

@@ -5,7 +5,7 @@
 #![allow(clippy::needless_pass_by_value)]
 
 use memwatchdog_detect::{GcKind, Sample, Signal};
-use memwatchdog_snapguard::HumanBytes;
+use memwatchdog_units::HumanBytes;
 use memwatchdog_watchdog::{StartError, Watchdog};
 use napi::Result;
 use napi::bindgen_prelude::Function;

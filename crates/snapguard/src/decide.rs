@@ -12,7 +12,8 @@
 
 use std::fmt;
 
-use crate::bytes::HumanBytes;
+use memwatchdog_units::HumanBytes;
+
 use crate::estimate::{ObjectSource, Policy, PreviousSnapshot, estimate_objects};
 use crate::system::MemoryInfo;
 

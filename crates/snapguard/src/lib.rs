@@ -29,13 +29,11 @@
 //! }
 //! ```
 
-mod bytes;
 mod decide;
 mod estimate;
 mod header;
 pub mod system;
 
-pub use bytes::HumanBytes;
 pub use decide::{Decision, Estimate, Refusal, Request, decide};
 pub use estimate::{ObjectSource, Policy, PreviousSnapshot, estimate_objects};
 pub use header::parse_header_counts;

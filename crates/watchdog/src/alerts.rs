@@ -19,7 +19,7 @@ use std::time::{Duration, SystemTime};
 
 use memwatchdog_detect::{Event, Signal, SignalStatus, State};
 use memwatchdog_exporter::format_rfc3339;
-use memwatchdog_snapguard::HumanBytes;
+use memwatchdog_units::HumanBytes;
 
 use crate::effect::Effect;
 

@@ -9,7 +9,8 @@
 use std::path::Path;
 
 use memwatchdog_heapsnapshot::report::LeakReport;
-use memwatchdog_snapguard::{HumanBytes, MemoryInfo};
+use memwatchdog_snapguard::MemoryInfo;
+use memwatchdog_units::HumanBytes;
 
 /// Peak memory of an analysis relative to the leak snapshot's file size (measured by the
 /// analyzer benchmark: 1.06–1.12), with a margin.

@@ -11,8 +11,8 @@ use std::time::SystemTime;
 
 use memwatchdog_detect::{ConfigError, Sample, Signal, State};
 use memwatchdog_exporter::{Alerter, ExporterError, LogFn, Metrics, MetricsOptions, MetricsServer};
-use memwatchdog_snapguard::HumanBytes;
 use memwatchdog_snapguard::system::{read_cgroup_limit, read_memory_info, read_snapshot_counts};
+use memwatchdog_units::HumanBytes;
 
 use crate::alerts::AlertRequest;
 use crate::analyzer::Analyzer;

@@ -7,6 +7,9 @@
 //!
 //! The method — the post-major-GC floor, Theil–Sen slope, Mann–Kendall test, warm-up, growth
 //! allowance, adaptive threshold and hysteresis — is described in `docs/detection.md`.
+//!
+//! The feature `synth` adds [`synth`], the seeded synthetic-trace generator of the tests,
+//! examples and benchmarks (off by default: nothing that runs in production needs it).
 
 pub mod config;
 pub mod detector;
@@ -16,6 +19,7 @@ pub mod point;
 pub mod sample;
 pub mod signal;
 pub mod state;
+#[cfg(feature = "synth")]
 pub mod synth;
 pub mod theil_sen;
 pub mod trace;

@@ -1,4 +1,5 @@
-//! `mw analyze`: tell snapshots from profiles, load and diff them, print the report.
+//! `mw analyze`: tell snapshots from profiles, load and diff them (oldest first, whatever
+//! the order given), print the report.
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -7,9 +8,9 @@ use anyhow::Context;
 use memwatchdog_heapsnapshot::{AnalyzeOptions, analyze};
 use serde::Serialize;
 
+use crate::chronology::{InOrder, load_in_order, reorder_note};
 use crate::cli::AnalyzeArgs;
 use crate::inputs::{Inputs, classify};
-use crate::load::{Job, load_all};
 use crate::output::write_report;
 use crate::table::render;
 
@@ -18,25 +19,10 @@ pub fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
     if classify(&args.inputs())? == Inputs::Profiles {
         return crate::profile_diff::run(args);
     }
-    let three = args.last.is_some();
-    let mut jobs = vec![
-        Job {
-            path: &args.base,
-            edges: false,
-        },
-        Job {
-            path: &args.target,
-            edges: !three,
-        },
-    ];
-    if let Some(last) = &args.last {
-        jobs.push(Job {
-            path: last,
-            edges: true,
-        });
-    }
+    let paths = args.inputs();
     let progress = !args.no_progress && std::io::stderr().is_terminal();
-    let mut graphs = load_all(&jobs, progress)?.into_iter();
+    let InOrder { graphs, given } = load_in_order(&paths, progress)?;
+    let mut graphs = graphs.into_iter();
     let (base, target, last) = (
         graphs.next().expect("base"),
         graphs.next().expect("target"),
@@ -53,7 +39,12 @@ pub fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
     if let Some(spinner) = spinner {
         spinner.finish_and_clear();
     }
-    emit(args, &report?, render)
+    let mut report = report?;
+    report.given_as(&given);
+    if let Some(note) = reorder_note(&paths, &given) {
+        anstream::eprintln!("mw: note: {note}");
+    }
+    emit(args, &report, render)
 }
 
 /// Prints `report` as `--json` asks (JSON, else text from `render`, coloured on a terminal

@@ -84,6 +84,15 @@ pub fn load_all(jobs: &[Job<'_>], progress: bool) -> Result<Vec<HeapGraph>, Load
     })
 }
 
+/// Parses one file, with a progress bar on standard error when `progress`.
+pub fn load_one_file(job: &Job<'_>, progress: bool) -> Result<HeapGraph, LoadError> {
+    let bar = bar_for(job.path);
+    if !progress {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    load_one(job, &bar)
+}
+
 fn bar_for(path: &Path) -> ProgressBar {
     let len = std::fs::metadata(path).map_or(0, |m| m.len());
     let bar = ProgressBar::new(len);

@@ -8,6 +8,7 @@
 
 mod alloc;
 mod analyze;
+mod chronology;
 mod cli;
 mod detect;
 mod exit;

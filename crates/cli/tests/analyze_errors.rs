@@ -77,22 +77,6 @@ fn truncated_snapshot_reports_the_byte_offset() {
 }
 
 #[test]
-fn snapshots_of_different_processes_are_refused() {
-    common::require_node();
-    let a = common::generate("global");
-    let b = common::generate("growing-array");
-    let [base, ..] = common::snapshots(a.path(), "global");
-    let [_, target, _] = common::snapshots(b.path(), "growing-array");
-    let out = analyze(&[&base, &target], &[]);
-    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("different processes"),
-        "{}",
-        stderr(&out)
-    );
-}
-
-#[test]
 fn out_file_and_plain_text_on_pipes() {
     common::require_node();
     let dir = common::generate("global");

@@ -186,6 +186,16 @@ impl HeapGraph {
         }
     }
 
+    /// Forgets the edges and closure locations, keeping what a graph parsed with
+    /// [`crate::ParseOptions::NODES_ONLY`] has (ids, names, kinds, sizes): for a snapshot
+    /// read whole that turns out to be an older one of a diff.
+    pub fn drop_edges(&mut self) {
+        self.first_edge = vec![0; self.node_count() + 1];
+        self.edge_end = Vec::new();
+        self.edge_name = Vec::new();
+        self.locations = Vec::new();
+    }
+
     /// The closure location of node `n`, when the snapshot recorded one.
     #[must_use]
     pub fn location(&self, n: NodeIdx) -> Option<Location> {

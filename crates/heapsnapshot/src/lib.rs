@@ -16,6 +16,7 @@ mod graph;
 mod idset;
 mod kind;
 pub mod leak;
+mod order;
 mod parse;
 mod prefetch;
 pub mod retention;
@@ -31,6 +32,7 @@ pub use graph::{EdgeEnd, EdgeIdx, EdgeLabel, GraphBuilder, HeapGraph, Location, 
 pub use idset::IdSet;
 pub use kind::{EdgeKind, NodeKind};
 pub use leak::{AnalyzeOptions, DiffError, analyze, report};
+pub use order::{chronological, newest_object_id};
 pub use parse::{MIN_WINDOW, ParseOptions, Windows, parse, parse_windows};
 pub use retention::Retention;
 pub use strings::{StrIdx, StringTable};

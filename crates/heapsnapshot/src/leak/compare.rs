@@ -14,6 +14,7 @@ use crate::{HeapGraph, IdSet, NodeIdx, NodeKind};
 #[must_use]
 pub fn snapshot_stats(g: &HeapGraph) -> SnapshotStats {
     let mut stats = SnapshotStats {
+        given: 0,
         nodes: g.node_count() as u64,
         edges: g.edge_count() as u64,
         total_bytes: 0,

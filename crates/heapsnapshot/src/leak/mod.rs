@@ -58,7 +58,9 @@ pub enum DiffError {
 ///
 /// Two snapshots: new objects are those in `target` whose id is not in `base`. Three:
 /// those in `target` but not in `base` that are still alive in `last`; the newest
-/// snapshot is the one searched for retainer paths and must have edges.
+/// snapshot is the one searched for retainer paths and must have edges. The snapshots
+/// must be given oldest first ([`crate::chronological`] tells that order; the report
+/// says where each was given with [`LeakReport::given_as`]).
 ///
 /// The graphs are taken by value so the older ones are freed as soon as their part is
 /// done. Two threads share the work: one computes the newest snapshot's dominators (the
@@ -96,15 +98,18 @@ pub fn analyze(
     debug_assert_eq!(snapshots.len(), if three { 3 } else { 2 });
     let native =
         Comparison::native_growth(&native_rows, &snapshots[0], &snapshots[snapshots.len() - 1]);
-    Ok(LeakReport {
+    let mut report = LeakReport {
         schema_version: SCHEMA_VERSION,
         snapshots,
+        reordered: false,
         new_objects,
         new_bytes,
         suspects,
         constructors,
         native,
-    })
+    };
+    report.given_as(&[0, 1, 2]);
+    Ok(report)
 }
 
 /// What the older snapshots contribute, computed while the newest one's retention is.
@@ -128,6 +133,9 @@ fn compare_with_older(
     top: usize,
 ) -> Result<Older, DiffError> {
     check_same_process(&base, newest)?;
+    if let Some(target) = &target {
+        check_same_process(target, newest)?;
+    }
     let mut snapshots = vec![snapshot_stats(&base)];
     let base_ids = IdSet::of(&base);
     let newest_ids = IdSet::of(newest);

@@ -13,8 +13,11 @@ pub const SCHEMA_VERSION: u32 = 1;
 pub struct LeakReport {
     /// [`SCHEMA_VERSION`].
     pub schema_version: u32,
-    /// The snapshots in the order given (base, target, and final when present).
+    /// The snapshots oldest first, as compared (base, target, and final when present).
     pub snapshots: Vec<SnapshotStats>,
+    /// True when the snapshots were not given oldest first and were put in order by
+    /// their contents (see [`crate::chronological`]).
+    pub reordered: bool,
     /// Objects allocated after the base snapshot that are still alive in the newest one
     /// (with a final snapshot: allocated between base and target, alive in final).
     pub new_objects: u64,
@@ -28,9 +31,22 @@ pub struct LeakReport {
     pub native: NativeGrowth,
 }
 
+impl LeakReport {
+    /// Records where each snapshot (oldest first) was among the inputs as given:
+    /// `positions[i]` is the 0-based input position of `snapshots[i]`.
+    pub fn given_as(&mut self, positions: &[usize]) {
+        for (stats, &position) in self.snapshots.iter_mut().zip(positions) {
+            stats.given = position + 1;
+        }
+        self.reordered = positions.iter().enumerate().any(|(i, &p)| i != p);
+    }
+}
+
 /// Size figures of one snapshot.
 #[derive(Debug, Clone, Serialize)]
 pub struct SnapshotStats {
+    /// 1-based position of this snapshot among the snapshots as given.
+    pub given: usize,
     /// Number of nodes.
     pub nodes: u64,
     /// Number of edges (0 for snapshots read without edges).

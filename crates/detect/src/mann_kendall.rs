@@ -189,9 +189,8 @@ mod tests {
     }
 
     #[test]
-    #[cfg(feature = "synth")]
     fn inflation_is_one_for_white_noise_and_large_for_a_staircase() {
-        let mut rng = crate::synth::Rng::new(3);
+        let mut rng = memwatchdog_rng::Rng::new(3);
         let noise: Vec<Point> = (0..120)
             .map(|i| Point::new(f64::from(i), rng.normal()))
             .collect();

@@ -2,63 +2,18 @@
 //!
 //! A [`Scenario`] describes a service: its GC cadence, its heap floor (base, warm-up, caches, load
 //! levels, leaks), the noise on the floor, off-heap memory and RSS. [`Scenario::samples`] turns it
-//! into the stream of [`Sample`]s the Node side would send, driven by a seeded xorshift generator, so
-//! the same scenario and seed always give the same trace.
+//! into the stream of [`Sample`]s the Node side would send, driven by a seeded [`Rng`] (the
+//! workspace's one PRNG, `memwatchdog-rng`), so the same scenario and seed always give the
+//! same trace.
 //!
 //! The noise follows what was measured on Node 20 (see `docs/detection.md`): the live heap at each
 //! major GC moves up and down like a coin toss; the value read in the GC callback is above V8's
 //! post-GC figure by ~0.2 MB median and now and then by several MB; between majors, scavenges
 //! promote garbage, so `heap_used` after minor GCs climbs until the next major (sawtooth).
 
+pub use memwatchdog_rng::Rng;
+
 use crate::sample::{GcKind, Sample};
-
-/// Small, fast, seedable PRNG (xorshift64* seeded through splitmix64). Not for cryptography.
-#[derive(Debug, Clone)]
-pub struct Rng(u64);
-
-impl Rng {
-    /// A generator for `seed` (any value, including 0).
-    #[must_use]
-    pub fn new(seed: u64) -> Self {
-        let mut z = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^= z >> 31;
-        Self(z | 1)
-    }
-
-    /// Next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    /// Uniform in `[0, 1)`.
-    pub fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
-    }
-
-    /// Uniform in `[lo, hi)`.
-    pub fn uniform(&mut self, lo: f64, hi: f64) -> f64 {
-        lo + (hi - lo) * self.unit()
-    }
-
-    /// Standard normal (Box–Muller).
-    pub fn normal(&mut self) -> f64 {
-        let u1 = self.unit().max(1e-300);
-        let u2 = self.unit();
-        (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
-    }
-
-    /// Exponential with the given mean.
-    pub fn exp(&mut self, mean: f64) -> f64 {
-        -mean * (1.0 - self.unit()).ln()
-    }
-}
 
 const MB: f64 = 1_000_000.0;
 

@@ -2,10 +2,12 @@
 //!
 //! Delay `n` (0-based) is `initial × 2ⁿ`, capped at `max`, then spread by ±`jitter`
 //! (a fraction) so that many processes restarted together do not retry in lockstep.
-//! The random source is a xorshift seeded from the clock: statistical quality does not
-//! matter here, and it avoids a dependency.
+//! The random source is the workspace's [`Rng`] seeded from the clock: statistical quality
+//! does not matter here, only that processes started together draw different delays.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use memwatchdog_rng::Rng;
 
 /// Retry delay settings.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -34,18 +36,18 @@ pub(crate) struct Backoff {
     config: BackoffConfig,
     /// Failures since the last success.
     failures: u32,
-    rng: u64,
+    rng: Rng,
 }
 
 impl Backoff {
     pub(crate) fn new(config: BackoffConfig) -> Self {
         let seed = SystemTime::now()
             .duration_since(UNIX_EPOCH)
-            .map_or(0x9E37_79B9_7F4A_7C15, |d| d.as_nanos() as u64);
+            .map_or(0, |d| d.as_nanos() as u64);
         Backoff {
             config,
             failures: 0,
-            rng: seed | 1,
+            rng: Rng::new(seed),
         }
     }
 
@@ -82,12 +84,7 @@ impl Backoff {
         if jitter == 0.0 {
             return base;
         }
-        // xorshift64
-        self.rng ^= self.rng << 13;
-        self.rng ^= self.rng >> 7;
-        self.rng ^= self.rng << 17;
-        let unit = (self.rng >> 11) as f64 / (1u64 << 53) as f64; // [0, 1)
-        base.mul_f64(1.0 + jitter * (2.0 * unit - 1.0))
+        base.mul_f64(1.0 + jitter * (2.0 * self.rng.unit() - 1.0))
     }
 }
 

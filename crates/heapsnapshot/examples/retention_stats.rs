@@ -16,25 +16,10 @@ use memwatchdog_heapsnapshot::{
     BASE_SYSTEM_DISTANCE, EdgeEnd, EdgeKind, EssentialEdges, HeapGraph, NodeIdx, NodeKind,
     ParseOptions, Retention, StringTable, parse,
 };
-
-/// xorshift64*: enough randomness for a benchmark graph, no dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: u32) -> u32 {
-        (((self.next() >> 32) * u64::from(n)) >> 32) as u32
-    }
-}
+use memwatchdog_rng::Rng;
 
 fn random_graph(n: u32, per_node: u32, seed: u64) -> HeapGraph {
-    let mut rng = Rng(seed | 1);
+    let mut rng = Rng::new(seed);
     let mut strings = StringTable::default();
     let names = [
         strings.push(""),

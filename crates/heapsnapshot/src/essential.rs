@@ -214,16 +214,13 @@ mod tests {
             EdgeKind::Internal,
             EdgeKind::Context,
         ];
-        let mut x = 12_345u64;
+        let mut rng = memwatchdog_rng::Rng::new(12_345);
         for (i, &from) in nodes.iter().enumerate() {
             if i % 3 == 0 {
                 b.edge(global, EdgeKind::Property, "p", from);
             }
             for k in 0..6 {
-                x = x
-                    .wrapping_mul(6_364_136_223_846_793_005)
-                    .wrapping_add(1_442_695_040_888_963_407);
-                let to = nodes[(x >> 33) as usize % nodes.len()];
+                let to = nodes[rng.below(nodes.len() as u32) as usize];
                 let kind = kinds[(i + k) % kinds.len()];
                 b.edge(from, kind, "e", if k == 5 { from } else { to });
             }

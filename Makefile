@@ -4,7 +4,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 MW := target/release/mw
 
-.PHONY: build build-rust build-node test test-rust test-node test-kit test-replay check fmt clippy demo bench bench-analyzer bench-overhead bench-detect bench-huge fixtures clean
+.PHONY: build build-rust build-node test test-rust test-node test-kit test-replay check fmt clippy machete demo bench bench-analyzer bench-overhead bench-detect bench-huge fixtures clean
 NPM_CI := npm ci --no-audit --no-fund --loglevel=error
 
 ## build: the mw binary (target/release/mw) and @memwatchdog/core (addon + JS, in packages/core)
@@ -39,14 +39,20 @@ test-kit: build-node
 test-replay: build
 	node --test tests/replay/
 
-## check: formatting, clippy (pedantic, warnings are errors), then every test
-check: fmt clippy test
+## check: formatting, clippy (pedantic, warnings are errors), unused dependencies, then every test
+check: fmt clippy machete test
 
 fmt:
 	$(CARGO) fmt --all --check
 
 clippy:
 	$(CARGO) clippy --release --workspace --all-targets -- -D warnings
+
+# Unused dependencies in any crate's Cargo.toml (a real false positive goes into that crate's
+# [package.metadata.cargo-machete] ignored list, with a comment saying why).
+machete:
+	@command -v cargo-machete >/dev/null || { echo "make machete: cargo-machete is not installed; install it with: cargo install cargo-machete --locked" >&2; exit 1; }
+	$(CARGO) machete
 
 ## demo: a leaky HTTP service, real load, snapshots, and `mw analyze` naming the leak
 demo: build

@@ -4,7 +4,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 MW := target/release/mw
 
-.PHONY: build build-rust build-node test test-rust test-node test-kit test-replay check fmt clippy machete demo bench bench-analyzer bench-overhead bench-detect bench-huge fixtures clean
+.PHONY: build build-rust build-node test test-rust test-node test-kit test-replay check fmt clippy machete demo bench bench-analyzer bench-overhead bench-detect bench-metrics bench-huge fixtures clean
 NPM_CI := npm ci --no-audit --no-fund --loglevel=error
 
 ## build: the mw binary (target/release/mw) and @memwatchdog/core (addon + JS, in packages/core)
@@ -63,9 +63,11 @@ fixtures:
 	node fixtures/generate.mjs target/fixtures --check
 
 ## bench: mw vs memlab on real 160 MB and 1 GB snapshots (docs/benchmarks.md), the
-## watchdog's overhead on an HTTP service (docs/benchmarks-overhead.md), and the detector's cost
-## per sample and a confirmation GC's pause (docs/detection.md, "Cost"). Run on an idle machine.
-bench: bench-analyzer bench-overhead bench-detect
+## watchdog's overhead on an HTTP service (docs/benchmarks-overhead.md), the detector's cost
+## per sample and a confirmation GC's pause (docs/detection.md, "Cost"), and /metrics scrape
+## latency with 200 idle connections held open (docs/benchmarks-metrics-server.md). Run on an
+## idle machine.
+bench: bench-analyzer bench-overhead bench-detect bench-metrics
 
 bench-analyzer: build
 	bash bench/run.sh
@@ -76,6 +78,10 @@ bench-overhead: build
 bench-detect:
 	$(CARGO) run --release -p memwatchdog-detect --example push_cost
 	node bench/confirmation-gc.cjs
+
+# /metrics scrape latency, idle and with 200 idle connections held open.
+bench-metrics:
+	$(CARGO) run --release -p memwatchdog-exporter --example scrape_load -- --idle 0,200
 
 ## bench-huge: also a 4 GB snapshot (mw only)
 bench-huge: build

@@ -79,7 +79,7 @@ mod rfc3339;
 mod sender;
 mod server;
 
-pub use alert::{check_alertmanager_url, Alerter, AlerterConfig, STOP_GRACE};
+pub use alert::{Alerter, AlerterConfig, STOP_GRACE, check_alertmanager_url};
 pub use backoff::BackoffConfig;
 pub use encode::CONTENT_TYPE;
 pub use error::ExporterError;
@@ -87,7 +87,7 @@ pub use labels::{DetectorState, GcKind, Signal};
 pub use log::LogFn;
 pub use metrics::{Metrics, MetricsOptions};
 pub use rfc3339::format as format_rfc3339;
-pub use server::{MetricsServer, READ_TIMEOUT};
+pub use server::{MetricsServer, READ_TIMEOUT, ServerLimits};
 
 #[cfg(test)]
 mod tests {

@@ -1,10 +1,27 @@
 //! [`MetricsServer`]: serves `/metrics` from its own thread, independent of the caller.
 //!
-//! The server is one named thread (`memwd-metrics`) on a blocking
-//! [`TcpListener`]. Each connection gets one response and is closed; the exposition is
-//! rendered on that thread from the shared [`Metrics`] atomics, so a scrape never
-//! needs the thread that updates them (in the addon: the JS event loop, which may be
-//! blocked for seconds, e.g. while V8 writes a heap snapshot).
+//! The server is one named thread (`memwd-metrics`) running a readiness loop over
+//! non-blocking sockets ([`mio`]: epoll on Linux, kqueue on macOS). The thread accepts,
+//! reads each request head as its bytes arrive, renders the exposition and writes it,
+//! for all its connections at once, so a client that connects and sends nothing (or
+//! trickles its head byte by byte) delays no one: it only holds one of
+//! [`ServerLimits::max_connections`] slots until its deadline. Each connection gets one
+//! response and is closed (`Connection: close`; Prometheus opens a new connection for
+//! its next scrape). The exposition is rendered on that thread from the shared
+//! [`Metrics`] atomics, so a scrape never needs the thread that updates them (in the
+//! addon: the JS event loop, which may be blocked for seconds, e.g. while V8 writes a
+//! heap snapshot).
+//!
+//! Every connection has its own deadlines, which nothing extends: the whole request head
+//! within [`ServerLimits::read_timeout`] of the accept, the whole response within
+//! [`ServerLimits::write_timeout`] of its rendering. A connection past either is closed
+//! without an answer. At the cap, each new connection closes the oldest one still
+//! waiting for its request head: that one is the nearest to its deadline anyway, and
+//! under a flood of idle connections the likeliest to be one of them, so a scraper that
+//! sends its request as soon as it connects (Prometheus does) gets in however many idle
+//! connections are opened. Only when every held connection is being answered is the new
+//! one closed at once. So a neighbour on the network can cost the process at most that
+//! many file descriptors, and cannot hold scrapes up.
 //!
 //! Why not `tiny_http`: it starts an unnamed accept thread plus a pool of at least four
 //! unnamed worker threads that are never joined, and a keep-alive client (Prometheus
@@ -12,18 +29,23 @@
 //! user's Node process every thread must be named and stoppable, and `stop()` must free
 //! the port before it returns so the watchdog can be restarted on the same port. The
 //! server only ever answers three routes, so a request-line parser
-//! ([`crate::request`]) is all the HTTP it needs.
+//! ([`crate::request`]) is all the HTTP it needs. Why `mio` rather than a thread per
+//! connection or an async runtime: one thread serves any number of connections, a
+//! [`Waker`] interrupts it for `stop()`, and it adds only `libc` to the user's process.
 //!
-//! Connections are served one at a time with short socket timeouts: a client that
-//! connects and sends nothing delays other scrapes by at most [`READ_TIMEOUT`]. It
-//! never serves files: only `/metrics` and `/` exist, anything else is 404.
+//! It never serves files: only `/metrics` and `/` exist, anything else is 404.
 
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::io::{self, Read, Write};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::net::{IpAddr, Shutdown, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::{self, JoinHandle};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use mio::net::{TcpListener, TcpStream};
+use mio::{Events, Interest, Poll, Token, Waker};
 
 use crate::encode::CONTENT_TYPE;
 use crate::error::ExporterError;
@@ -31,23 +53,62 @@ use crate::log::{LogFn, emit};
 use crate::metrics::Metrics;
 use crate::request::{MAX_HEAD, Route, head_end, route};
 
-/// Longest wait for a client to send its request head.
+/// Longest wait for a client to send its request head, from the accept.
 pub const READ_TIMEOUT: Duration = Duration::from_secs(2);
-/// Reads wait in slices this long, checking between them whether the server stops.
-const READ_SLICE: Duration = Duration::from_millis(50);
-/// Longest wait for a client to take the response.
+/// Longest wait for a client to take the whole response.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Most connections held at once.
+const MAX_CONNECTIONS: usize = 256;
+/// Most connections accepted in a row before the ones already held are served again.
+const ACCEPT_BATCH: usize = 64;
+/// Wait before accepting again after the OS refused (e.g. out of file descriptors).
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+/// Longest poll, so the thread sees `stopping` even if its [`Waker`] failed.
+const STOP_CHECK: Duration = Duration::from_secs(1);
+/// Least time between two "at the connection limit" log lines.
+const CAP_LOG_INTERVAL: Duration = Duration::from_secs(60);
 /// Name of the server thread.
 const THREAD_NAME: &str = "memwd-metrics";
 
+const LISTENER: Token = Token(0);
+const WAKER: Token = Token(1);
+/// Connections get tokens from here up, in accept order.
+const FIRST_CONNECTION: usize = 2;
+
 const INDEX_HTML: &str = "<!doctype html>\n<html><head><title>MemWatchdog</title></head>\
 <body><h1>MemWatchdog</h1><p><a href=\"/metrics\">Metrics</a></p></body></html>\n";
+
+/// How many connections the server holds and how long it gives each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerLimits {
+    /// Most connections held open at once (at least 1; default 256). At the cap, a new
+    /// connection closes the oldest one still waiting for its request head, or is
+    /// closed at once if every held connection is being answered.
+    pub max_connections: usize,
+    /// Longest wait for a connection's whole request head, counted from its accept
+    /// (default [`READ_TIMEOUT`], 2 s).
+    pub read_timeout: Duration,
+    /// Longest wait for a client to take the whole response, counted from when it is
+    /// rendered (default 5 s).
+    pub write_timeout: Duration,
+}
+
+impl Default for ServerLimits {
+    fn default() -> Self {
+        ServerLimits {
+            max_connections: MAX_CONNECTIONS,
+            read_timeout: READ_TIMEOUT,
+            write_timeout: WRITE_TIMEOUT,
+        }
+    }
+}
 
 /// A running `/metrics` server. Dropping it stops it.
 #[derive(Debug)]
 pub struct MetricsServer {
     local_addr: SocketAddr,
     stopping: Arc<AtomicBool>,
+    waker: Waker,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -58,35 +119,71 @@ impl MetricsServer {
         Self::start_with_log(host, port, metrics, None)
     }
 
-    /// Like [`start`](Self::start), reporting accept errors to `log`.
+    /// Like [`start`](Self::start), reporting trouble (accept errors, the connection
+    /// limit reached) to `log`.
     pub fn start_with_log(
         host: &str,
         port: u16,
         metrics: Arc<Metrics>,
         log: Option<LogFn>,
     ) -> Result<Self, ExporterError> {
-        let listener = bind(host, port)?;
-        let local_addr = listener
-            .local_addr()
-            .map_err(|source| ExporterError::Bind {
-                host: host.to_owned(),
-                port,
-                source,
-            })?;
-        let stopping = Arc::new(AtomicBool::new(false));
-        let thread = {
-            let stopping = Arc::clone(&stopping);
-            thread::Builder::new()
-                .name(THREAD_NAME.to_owned())
-                .spawn(move || serve(&listener, &metrics, &stopping, log.as_ref()))
-                .map_err(|source| ExporterError::Thread {
-                    name: THREAD_NAME,
-                    source,
-                })?
+        Self::start_with_limits(host, port, metrics, log, ServerLimits::default())
+    }
+
+    /// Like [`start_with_log`](Self::start_with_log), with other connection limits.
+    pub fn start_with_limits(
+        host: &str,
+        port: u16,
+        metrics: Arc<Metrics>,
+        log: Option<LogFn>,
+        limits: ServerLimits,
+    ) -> Result<Self, ExporterError> {
+        let bind_error = |source| ExporterError::Bind {
+            host: host.to_owned(),
+            port,
+            source,
         };
+        let listener = bind(host, port)?;
+        let local_addr = listener.local_addr().map_err(bind_error)?;
+        listener.set_nonblocking(true).map_err(bind_error)?;
+        let mut listener = TcpListener::from_std(listener);
+
+        let thread_error = |source| ExporterError::Thread {
+            name: THREAD_NAME,
+            source,
+        };
+        let poll = Poll::new().map_err(thread_error)?;
+        poll.registry()
+            .register(&mut listener, LISTENER, Interest::READABLE)
+            .map_err(thread_error)?;
+        let waker = Waker::new(poll.registry(), WAKER).map_err(thread_error)?;
+        let stopping = Arc::new(AtomicBool::new(false));
+        let server = EventLoop {
+            poll,
+            listener,
+            conns: BTreeMap::new(),
+            next_token: FIRST_CONNECTION,
+            limits: ServerLimits {
+                max_connections: limits.max_connections.max(1),
+                ..limits
+            },
+            metrics,
+            stopping: Arc::clone(&stopping),
+            log,
+            accept_pending: true,
+            accept_retry: None,
+            accept_failing: false,
+            poll_failing: false,
+            cap_logged: None,
+        };
+        let thread = thread::Builder::new()
+            .name(THREAD_NAME.to_owned())
+            .spawn(move || server.run())
+            .map_err(thread_error)?;
         Ok(MetricsServer {
             local_addr,
             stopping,
+            waker,
             thread: Some(thread),
         })
     }
@@ -103,20 +200,16 @@ impl MetricsServer {
         self.local_addr.port()
     }
 
-    /// Stops serving, joins the thread and closes the listening socket, so the port is
-    /// free when this returns. Idempotent; also done on drop.
+    /// Stops serving, closes every connection and the listening socket and joins the
+    /// thread, so the port is free when this returns. Idempotent; also done on drop.
     pub fn stop(&mut self) {
         let Some(thread) = self.thread.take() else {
             return;
         };
         self.stopping.store(true, Ordering::SeqCst);
-        // Wake the blocking accept() with a connection of our own.
-        let wake = SocketAddr::new(connectable(self.local_addr.ip()), self.local_addr.port());
-        if TcpStream::connect_timeout(&wake, Duration::from_secs(1)).is_ok() {
-            let _ = thread.join();
-        }
-        // Otherwise the listener is unreachable even from here; leave the thread (it
-        // exits at its next connection) rather than block the caller forever.
+        // Should waking fail, the thread still sees `stopping` within [`STOP_CHECK`].
+        let _ = self.waker.wake();
+        let _ = thread.join();
     }
 }
 
@@ -127,11 +220,11 @@ impl Drop for MetricsServer {
 }
 
 /// Binds `host:port`, turning "address in use" into the actionable error.
-fn bind(host: &str, port: u16) -> Result<TcpListener, ExporterError> {
+fn bind(host: &str, port: u16) -> Result<std::net::TcpListener, ExporterError> {
     let host_only = host.trim_start_matches('[').trim_end_matches(']');
     let result = match host_only.parse::<IpAddr>() {
-        Ok(ip) => TcpListener::bind(SocketAddr::new(ip, port)),
-        Err(_) => TcpListener::bind((host_only, port)),
+        Ok(ip) => std::net::TcpListener::bind(SocketAddr::new(ip, port)),
+        Err(_) => std::net::TcpListener::bind((host_only, port)),
     };
     result.map_err(|source| {
         if source.kind() == io::ErrorKind::AddrInUse {
@@ -149,123 +242,348 @@ fn bind(host: &str, port: u16) -> Result<TcpListener, ExporterError> {
     })
 }
 
-/// An address a local client can connect to for a listener bound to `ip`.
-fn connectable(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V4(v4) if v4.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
-        IpAddr::V6(v6) if v6.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
-        ip => ip,
-    }
+/// The server thread's state: the listener and every connection it holds.
+struct EventLoop {
+    poll: Poll,
+    listener: TcpListener,
+    /// By token, which grows with each accept: the first is the oldest.
+    conns: BTreeMap<usize, Conn>,
+    next_token: usize,
+    limits: ServerLimits,
+    metrics: Arc<Metrics>,
+    stopping: Arc<AtomicBool>,
+    log: Option<LogFn>,
+    /// The listener may have connections waiting.
+    accept_pending: bool,
+    /// When to try accepting again after the OS refused.
+    accept_retry: Option<Instant>,
+    /// Accepting fails (said once, until it works again).
+    accept_failing: bool,
+    /// Polling fails (said once, until it works again).
+    poll_failing: bool,
+    /// When the connection limit was last logged.
+    cap_logged: Option<Instant>,
 }
 
-/// The server thread: accept, answer, close, until `stopping`.
-fn serve(listener: &TcpListener, metrics: &Metrics, stopping: &AtomicBool, log: Option<&LogFn>) {
-    let mut accept_failures = 0u32;
-    loop {
-        let accepted = listener.accept();
-        if stopping.load(Ordering::SeqCst) {
-            return;
-        }
-        match accepted {
-            Ok((stream, _)) => {
-                accept_failures = 0;
-                // A client that misbehaves only loses its own connection.
-                let _ = answer(stream, metrics, stopping);
-            }
-            Err(e) => {
-                // E.g. out of file descriptors: say so once, then back off.
-                if accept_failures == 0 {
-                    emit(
-                        log,
-                        &format!("memwatchdog: /metrics server cannot accept: {e}"),
-                    );
-                }
-                accept_failures = accept_failures.saturating_add(1);
-                thread::sleep(Duration::from_millis(100));
-            }
-        }
-    }
+/// One client connection.
+struct Conn {
+    stream: TcpStream,
+    /// When it is closed if not done: the head's deadline, then the response's.
+    deadline: Instant,
+    state: State,
 }
 
-/// Reads one request head from `stream` and writes the response. Gives up after
-/// [`READ_TIMEOUT`] without a full head, or as soon as the server stops.
-fn answer(mut stream: TcpStream, metrics: &Metrics, stopping: &AtomicBool) -> io::Result<()> {
-    stream.set_read_timeout(Some(READ_SLICE))?;
-    stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
-    let _ = stream.set_nodelay(true);
+enum State {
+    /// Reading the request head; what arrived so far.
+    Head(Vec<u8>),
+    /// Writing the response; `sent` bytes of it are out.
+    Answer { response: Vec<u8>, sent: usize },
+}
 
-    let started = std::time::Instant::now();
-    let mut buf = Vec::with_capacity(512);
-    let mut chunk = [0u8; 1024];
-    let routed = loop {
-        if let Some(end) = head_end(&buf) {
-            break route(&buf[..end]);
-        }
-        if buf.len() > MAX_HEAD {
-            break Route::HeadTooLarge;
-        }
-        let n = match stream.read(&mut chunk) {
-            Ok(n) => n,
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                ) =>
-            {
-                if stopping.load(Ordering::SeqCst) || started.elapsed() >= READ_TIMEOUT {
-                    return Err(e);
+impl EventLoop {
+    /// Serves until `stopping`; dropping `self` then closes every socket.
+    fn run(mut self) {
+        let mut events = Events::with_capacity(256);
+        while !self.stopping.load(Ordering::SeqCst) {
+            let now = Instant::now();
+            if self.accept_retry.is_some_and(|at| at <= now) {
+                self.accept_retry = None;
+                self.accept_pending = true;
+            }
+            let wait = self.next_wait(now);
+            if let Err(e) = self.poll.poll(&mut events, Some(wait)) {
+                if e.kind() != io::ErrorKind::Interrupted {
+                    if !self.poll_failing {
+                        emit(
+                            self.log.as_ref(),
+                            &format!("memwatchdog: /metrics server cannot poll its sockets: {e}"),
+                        );
+                    }
+                    self.poll_failing = true;
+                    thread::sleep(ACCEPT_BACKOFF);
                 }
                 continue;
             }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        if n == 0 {
-            // Closed before a full head: answer what we have, if anything.
-            if buf.is_empty() {
-                return Ok(());
+            self.poll_failing = false;
+            for event in &events {
+                match event.token() {
+                    LISTENER => self.accept_pending = true,
+                    WAKER => {}
+                    Token(token) => self.advance(token),
+                }
             }
-            break route(&buf);
+            if self.accept_pending {
+                self.accept_batch();
+            }
+            self.expire(Instant::now());
         }
-        buf.extend_from_slice(&chunk[..n]);
-    };
+    }
 
-    let (status, content_type, body, head_only): (&str, &str, std::borrow::Cow<str>, bool) =
-        match routed {
-            Route::Metrics { head_only } => {
-                ("200 OK", CONTENT_TYPE, metrics.render().into(), head_only)
+    /// How long the next poll may wait: until the nearest deadline, at most [`STOP_CHECK`].
+    fn next_wait(&self, now: Instant) -> Duration {
+        if self.accept_pending {
+            return Duration::ZERO;
+        }
+        let until = self
+            .conns
+            .values()
+            .map(|c| c.deadline)
+            .chain(self.accept_retry)
+            .fold(now + STOP_CHECK, Instant::min);
+        until.saturating_duration_since(now)
+    }
+
+    /// Accepts up to [`ACCEPT_BATCH`] connections; `accept_pending` stays set if there may
+    /// be more, so the next poll does not wait.
+    fn accept_batch(&mut self) {
+        for _ in 0..ACCEPT_BATCH {
+            match self.listener.accept() {
+                Ok((stream, _)) => {
+                    self.accept_failing = false;
+                    self.admit(stream);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.accept_pending = false;
+                    return;
+                }
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::Interrupted
+                            | io::ErrorKind::ConnectionAborted
+                            | io::ErrorKind::ConnectionReset
+                    ) => {}
+                Err(e) => {
+                    // E.g. out of file descriptors: say so once, then back off.
+                    if !self.accept_failing {
+                        emit(
+                            self.log.as_ref(),
+                            &format!("memwatchdog: /metrics server cannot accept: {e}"),
+                        );
+                    }
+                    self.accept_failing = true;
+                    self.accept_pending = false;
+                    self.accept_retry = Some(Instant::now() + ACCEPT_BACKOFF);
+                    return;
+                }
             }
-            Route::Index { head_only } => (
-                "200 OK",
-                "text/html; charset=utf-8",
-                INDEX_HTML.into(),
-                head_only,
-            ),
-            Route::MethodNotAllowed => (
-                "405 Method Not Allowed",
-                "text/plain; charset=utf-8",
-                "405 method not allowed: use GET\n".into(),
-                false,
-            ),
-            Route::NotFound => (
-                "404 Not Found",
-                "text/plain; charset=utf-8",
-                "404 not found: metrics are at /metrics\n".into(),
-                false,
-            ),
-            Route::BadRequest => (
-                "400 Bad Request",
-                "text/plain; charset=utf-8",
-                "400 bad request\n".into(),
-                false,
-            ),
-            Route::HeadTooLarge => (
-                "431 Request Header Fields Too Large",
-                "text/plain; charset=utf-8",
-                "431 request head too large\n".into(),
-                false,
-            ),
+        }
+    }
+
+    /// Takes a new connection on, making room at the cap, and reads what it sent.
+    fn admit(&mut self, mut stream: TcpStream) {
+        let now = Instant::now();
+        if self.conns.len() >= self.limits.max_connections {
+            self.log_cap(now);
+            let oldest_waiting = self
+                .conns
+                .iter()
+                .find(|(_, c)| matches!(c.state, State::Head(_)))
+                .map(|(&token, _)| token);
+            match oldest_waiting {
+                Some(token) => self.close(token),
+                // Every held connection is being answered: this one waits for nothing.
+                None => return,
+            }
+        }
+        let token = self.take_token();
+        let registered = self.poll.registry().register(
+            &mut stream,
+            Token(token),
+            Interest::READABLE | Interest::WRITABLE,
+        );
+        if registered.is_err() {
+            return;
+        }
+        let _ = stream.set_nodelay(true);
+        self.conns.insert(
+            token,
+            Conn {
+                stream,
+                deadline: now + self.limits.read_timeout,
+                state: State::Head(Vec::new()),
+            },
+        );
+        // Its request may be there already: read it before a later accept in this
+        // batch could take its slot.
+        self.advance(token);
+    }
+
+    /// The next free connection token (they grow; after `usize::MAX` they start over).
+    fn take_token(&mut self) -> usize {
+        loop {
+            let token = self.next_token;
+            self.next_token = token.checked_add(1).unwrap_or(FIRST_CONNECTION);
+            if !self.conns.contains_key(&token) {
+                return token;
+            }
+        }
+    }
+
+    fn log_cap(&mut self, now: Instant) {
+        if self
+            .cap_logged
+            .is_none_or(|at| now.duration_since(at) >= CAP_LOG_INTERVAL)
+        {
+            self.cap_logged = Some(now);
+            emit(
+                self.log.as_ref(),
+                &format!(
+                    "memwatchdog: /metrics server holds {} connections, its limit: each new \
+                     one closes the oldest that has not sent its request yet",
+                    self.conns.len()
+                ),
+            );
+        }
+    }
+
+    /// Lets connection `token` make what progress its socket allows; closes it when
+    /// it is done or broken.
+    fn advance(&mut self, token: usize) {
+        let Some(conn) = self.conns.get_mut(&token) else {
+            return; // closed earlier in this round of events
         };
+        if !conn.advance(&self.metrics, self.limits.write_timeout) {
+            self.close(token);
+        }
+    }
+
+    fn close(&mut self, token: usize) {
+        if let Some(mut conn) = self.conns.remove(&token) {
+            let _ = self.poll.registry().deregister(&mut conn.stream);
+        }
+    }
+
+    /// Closes every connection past its deadline.
+    fn expire(&mut self, now: Instant) {
+        let registry = self.poll.registry();
+        self.conns.retain(|_, conn| {
+            let keep = conn.deadline > now;
+            if !keep {
+                let _ = registry.deregister(&mut conn.stream);
+            }
+            keep
+        });
+    }
+}
+
+impl Conn {
+    /// Reads the head, once it is complete renders the answer, and writes what the
+    /// socket takes. `false`: the connection is done with (answered, abandoned or
+    /// broken).
+    fn advance(&mut self, metrics: &Metrics, write_timeout: Duration) -> bool {
+        if let State::Head(buf) = &mut self.state {
+            match read_head(&mut self.stream, buf) {
+                Head::Pending => return true,
+                Head::Abandoned => return false,
+                Head::Complete(routed) => {
+                    self.state = State::Answer {
+                        response: respond(routed, metrics),
+                        sent: 0,
+                    };
+                    self.deadline = Instant::now() + write_timeout;
+                }
+            }
+        }
+        if let State::Answer { response, sent } = &mut self.state {
+            match write_out(&mut self.stream, response, sent) {
+                Ok(false) => return true,
+                Ok(true) => {
+                    let _ = self.stream.shutdown(Shutdown::Write);
+                }
+                Err(_) => {}
+            }
+        }
+        false
+    }
+}
+
+/// Where reading a request head got to.
+#[derive(Debug, PartialEq, Eq)]
+enum Head {
+    /// Not all there yet; wait for more.
+    Pending,
+    /// Complete (or cut short by the client after some bytes): answer this.
+    Complete(Route),
+    /// Closed or reset before sending anything: nothing to answer.
+    Abandoned,
+}
+
+/// Reads from a non-blocking `stream` into `buf` until the head is complete or the
+/// socket has nothing more for now.
+fn read_head(stream: &mut impl Read, buf: &mut Vec<u8>) -> Head {
+    let mut chunk = [0u8; 1024];
+    loop {
+        if let Some(end) = head_end(buf) {
+            return Head::Complete(route(&buf[..end]));
+        }
+        if buf.len() > MAX_HEAD {
+            return Head::Complete(Route::HeadTooLarge);
+        }
+        match stream.read(&mut chunk) {
+            Ok(0) if buf.is_empty() => return Head::Abandoned,
+            // Closed before a full head: answer what we have.
+            Ok(0) => return Head::Complete(route(buf)),
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Head::Pending,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return Head::Abandoned,
+        }
+    }
+}
+
+/// Writes `response[*sent..]` to a non-blocking `stream`: `Ok(true)` when all of it
+/// is out, `Ok(false)` when the socket takes no more for now.
+fn write_out(stream: &mut impl Write, response: &[u8], sent: &mut usize) -> io::Result<bool> {
+    while *sent < response.len() {
+        match stream.write(&response[*sent..]) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => *sent += n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(true)
+}
+
+/// The whole HTTP response to `routed`, rendering the exposition for `/metrics`.
+fn respond(routed: Route, metrics: &Metrics) -> Vec<u8> {
+    let (status, content_type, body, head_only): (&str, &str, Cow<str>, bool) = match routed {
+        Route::Metrics { head_only } => {
+            ("200 OK", CONTENT_TYPE, metrics.render().into(), head_only)
+        }
+        Route::Index { head_only } => (
+            "200 OK",
+            "text/html; charset=utf-8",
+            INDEX_HTML.into(),
+            head_only,
+        ),
+        Route::MethodNotAllowed => (
+            "405 Method Not Allowed",
+            "text/plain; charset=utf-8",
+            "405 method not allowed: use GET\n".into(),
+            false,
+        ),
+        Route::NotFound => (
+            "404 Not Found",
+            "text/plain; charset=utf-8",
+            "404 not found: metrics are at /metrics\n".into(),
+            false,
+        ),
+        Route::BadRequest => (
+            "400 Bad Request",
+            "text/plain; charset=utf-8",
+            "400 bad request\n".into(),
+            false,
+        ),
+        Route::HeadTooLarge => (
+            "431 Request Header Fields Too Large",
+            "text/plain; charset=utf-8",
+            "431 request head too large\n".into(),
+            false,
+        ),
+    };
     let allow = if routed == Route::MethodNotAllowed {
         "Allow: GET, HEAD\r\n"
     } else {
@@ -281,18 +599,17 @@ fn answer(mut stream: TcpStream, metrics: &Metrics, stopping: &AtomicBool) -> io
     if !head_only {
         response.extend_from_slice(body.as_bytes());
     }
-    stream.write_all(&response)?;
-    stream.flush()?;
-    let _ = stream.shutdown(Shutdown::Write);
-    Ok(())
+    response
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::VecDeque;
+    use std::net::{TcpListener as StdListener, TcpStream as StdStream};
 
     fn get(addr: SocketAddr, request: &str) -> String {
-        let mut s = TcpStream::connect(addr).unwrap();
+        let mut s = StdStream::connect(addr).unwrap();
         s.write_all(request.as_bytes()).unwrap();
         let mut out = String::new();
         s.read_to_string(&mut out).unwrap();
@@ -344,7 +661,7 @@ mod tests {
 
         server.stop();
         assert!(
-            TcpStream::connect(addr).is_err(),
+            StdStream::connect(addr).is_err(),
             "port still open after stop"
         );
         server.stop(); // idempotent
@@ -352,7 +669,7 @@ mod tests {
 
     #[test]
     fn port_in_use_is_a_clear_error() {
-        let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+        let taken = StdListener::bind("127.0.0.1:0").unwrap();
         let port = taken.local_addr().unwrap().port();
         let err = MetricsServer::start("127.0.0.1", port, Arc::default()).unwrap_err();
         assert!(matches!(err, ExporterError::PortInUse { .. }), "{err:?}");
@@ -362,16 +679,150 @@ mod tests {
     }
 
     #[test]
-    fn unspecified_hosts_are_woken_through_loopback() {
-        assert_eq!(
-            connectable("0.0.0.0".parse().unwrap()),
-            IpAddr::V4(Ipv4Addr::LOCALHOST)
-        );
-        assert_eq!(
-            connectable("::".parse().unwrap()),
-            IpAddr::V6(Ipv6Addr::LOCALHOST)
-        );
+    fn serves_and_stops_on_an_unspecified_host() {
         let mut server = MetricsServer::start("0.0.0.0", 0, Arc::default()).unwrap();
+        let port = server.local_port();
+        let r = get(
+            SocketAddr::from(([127, 0, 0, 1], port)),
+            "GET /metrics HTTP/1.0\r\n\r\n",
+        );
+        assert!(r.starts_with("HTTP/1.1 200 OK\r\n"), "{r}");
         server.stop();
+        StdListener::bind(("0.0.0.0", port)).expect("port still taken after stop");
+    }
+
+    #[test]
+    fn a_zero_connection_limit_still_serves_one_at_a_time() {
+        let limits = ServerLimits {
+            max_connections: 0,
+            ..ServerLimits::default()
+        };
+        let server =
+            MetricsServer::start_with_limits("127.0.0.1", 0, Arc::default(), None, limits).unwrap();
+        let r = get(server.local_addr(), "GET / HTTP/1.1\r\n\r\n");
+        assert!(r.starts_with("HTTP/1.1 200 OK\r\n"), "{r}");
+    }
+
+    /// A non-blocking socket's side of a conversation: each step is what one call gets.
+    struct Script(VecDeque<io::Result<Vec<u8>>>);
+
+    impl Script {
+        fn new(steps: Vec<io::Result<&[u8]>>) -> Script {
+            Script(steps.into_iter().map(|s| s.map(<[u8]>::to_vec)).collect())
+        }
+    }
+
+    fn would_block<T>() -> io::Result<T> {
+        Err(io::ErrorKind::WouldBlock.into())
+    }
+
+    impl Read for Script {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            match self.0.pop_front() {
+                None => would_block(),
+                Some(Err(e)) => Err(e),
+                Some(Ok(bytes)) => {
+                    assert!(bytes.len() <= out.len());
+                    out[..bytes.len()].copy_from_slice(&bytes);
+                    Ok(bytes.len())
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_head_is_read_across_readiness_events() {
+        let mut buf = Vec::new();
+        let mut socket = Script::new(vec![Ok(b"GET /met"), would_block()]);
+        assert_eq!(read_head(&mut socket, &mut buf), Head::Pending);
+        let mut socket = Script::new(vec![
+            Err(io::ErrorKind::Interrupted.into()),
+            Ok(b"rics HTTP/1.1\r\nHost: x\r\n"),
+            Ok(b"\r\n"),
+        ]);
+        assert_eq!(
+            read_head(&mut socket, &mut buf),
+            Head::Complete(Route::Metrics { head_only: false })
+        );
+        assert!(socket.0.is_empty());
+    }
+
+    #[test]
+    fn a_head_cut_short_is_answered_and_nothing_is_abandoned() {
+        let mut buf = Vec::new();
+        let mut socket = Script::new(vec![Ok(b"GET / HTTP/1.1\r\n"), Ok(b"")]);
+        assert_eq!(
+            read_head(&mut socket, &mut buf),
+            Head::Complete(Route::Index { head_only: false })
+        );
+        let mut buf = Vec::new();
+        assert_eq!(
+            read_head(&mut Script::new(vec![Ok(b"")]), &mut buf),
+            Head::Abandoned
+        );
+        let reset = Script::new(vec![Err(io::ErrorKind::ConnectionReset.into())]);
+        assert_eq!(read_head(&mut { reset }, &mut buf), Head::Abandoned);
+    }
+
+    #[test]
+    fn an_endless_head_is_too_large() {
+        let line = [b'a'; 1024];
+        let mut socket = Script::new((0..=MAX_HEAD / 1024).map(|_| Ok(&line[..])).collect());
+        let mut buf = Vec::new();
+        assert_eq!(
+            read_head(&mut socket, &mut buf),
+            Head::Complete(Route::HeadTooLarge)
+        );
+        assert!(buf.len() <= MAX_HEAD + 1024);
+    }
+
+    /// A socket that takes at most `room` bytes, then would block.
+    struct Tight {
+        taken: Vec<u8>,
+        room: usize,
+    }
+
+    impl Write for Tight {
+        fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+            if self.room == 0 {
+                return would_block();
+            }
+            let n = bytes.len().min(self.room).min(7);
+            self.room -= n;
+            self.taken.extend_from_slice(&bytes[..n]);
+            Ok(n)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_response_is_written_as_the_socket_takes_it() {
+        let response = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+        let mut socket = Tight {
+            taken: Vec::new(),
+            room: 20,
+        };
+        let mut sent = 0;
+        assert!(!write_out(&mut socket, response, &mut sent).unwrap());
+        assert_eq!(sent, 20);
+        socket.room = 1000;
+        assert!(write_out(&mut socket, response, &mut sent).unwrap());
+        assert_eq!(socket.taken, response);
+    }
+
+    #[test]
+    fn responses_say_close_and_head_omits_the_body() {
+        let metrics = Metrics::default();
+        let get =
+            String::from_utf8(respond(Route::Metrics { head_only: false }, &metrics)).unwrap();
+        let head =
+            String::from_utf8(respond(Route::Metrics { head_only: true }, &metrics)).unwrap();
+        let (get_head, body) = get.split_once("\r\n\r\n").unwrap();
+        assert_eq!(format!("{get_head}\r\n\r\n"), head);
+        assert!(get_head.contains(&format!("\r\nContent-Length: {}\r\n", body.len())));
+        assert!(get_head.contains("\r\nConnection: close"));
+        assert!(body.starts_with("# HELP "), "{body}");
     }
 }

@@ -445,7 +445,9 @@ mod tests {
             let err = alerts_endpoint(url).unwrap_err();
             assert_eq!(
                 err.to_string(),
-                format!("{url:?} is not an http:// or https:// base URL like http://alertmanager:9093")
+                format!(
+                    "{url:?} is not an http:// or https:// base URL like http://alertmanager:9093"
+                )
             );
         }
     }

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use memwatchdog_detect::Config;
-use memwatchdog_exporter::{check_alertmanager_url, AlerterConfig};
+use memwatchdog_exporter::{AlerterConfig, check_alertmanager_url};
 use memwatchdog_watchdog::Settings;
 use napi::{Error, Result, Status};
 use napi_derive::napi;
@@ -124,10 +124,7 @@ impl NativeOptions {
 
     fn alerter_config(&self, url: &str) -> Result<AlerterConfig> {
         let mut config = AlerterConfig::new(url);
-        for (name, value) in [
-            ("service", &self.service),
-            ("instance", &self.instance),
-        ] {
+        for (name, value) in [("service", &self.service), ("instance", &self.instance)] {
             config.labels.insert(name.to_owned(), value.clone());
         }
         if let Some(ms) = self.alert_resend_interval_ms {

@@ -5,7 +5,9 @@
 //! The fixtures are made by the real Node programs under V8's `--predictable` with fixed hash
 //! and random seeds (`fixtures/generate.mjs --predictable`), which makes one Node version write
 //! the same reports every time (without it, dictionary property order, and so the retainer paths
-//! through the global object, changes from run to run). Each Node major version has its own
+//! through the global object, changes from run to run), run from a copy in a directory of the
+//! same depth and length on every machine (`/tmp/mw-pinned-XXXXXX`: a program's path is in its
+//! heap, so the checkout's location would show in the reports). Each Node major version has its own
 //! built-ins and so its own heap, so the analyze reports are pinned per major version
 //! (`…@node20.snap`) for every Node of the matrix (`MW_TEST_NODES`, see `common::nodes`).
 //! A Node major version with nothing pinned fails under CI, like any missing snapshot; pin it with

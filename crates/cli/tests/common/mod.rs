@@ -60,15 +60,60 @@ pub fn generate_profiles_with(node: &str, name: &str) -> tempfile::TempDir {
     run_generator(node, name, &["--profiles"])
 }
 
-/// Like [`generate_with`], but the programs run under V8's `--predictable` with fixed seeds
-/// (`generate.mjs --predictable`), so one Node version makes the same reports every time.
+/// Like [`generate_with`], but reproducible: the programs run under V8's `--predictable` with
+/// fixed seeds (`generate.mjs --predictable`), from a copy of the fixture programs and a link to
+/// `node` in a fresh `/tmp/mw-pinned-XXXXXX`, the same depth and length on every machine (the
+/// program's and Node's paths are in the heap: one directory more or a longer name changes the
+/// snapshots). The scenario's files are in `dir/NAME/`, the copy in `dir/fixtures/`.
 pub fn generate_predictable_with(node: &str, name: &str) -> tempfile::TempDir {
-    run_generator(node, name, &["--predictable"])
+    run_copied_generator(node, name, &["--predictable"])
 }
 
-/// Like [`generate_profiles_with`], under V8's `--predictable` with fixed seeds.
+/// Like [`generate_profiles_with`], reproducible as [`generate_predictable_with`].
 pub fn generate_profiles_predictable_with(node: &str, name: &str) -> tempfile::TempDir {
-    run_generator(node, name, &["--profiles", "--predictable"])
+    run_copied_generator(node, name, &["--profiles", "--predictable"])
+}
+
+fn run_copied_generator(node: &str, name: &str, extra: &[&str]) -> tempfile::TempDir {
+    let dir = tempfile::Builder::new()
+        .prefix("mw-pinned-")
+        .rand_bytes(6)
+        .tempdir_in("/tmp")
+        .expect("tempdir in /tmp");
+    let copy = dir.path().join("fixtures");
+    for sub in ["programs", "profiles"] {
+        copy_tree(&repo_root().join("fixtures").join(sub), &copy.join(sub));
+    }
+    std::fs::copy(
+        repo_root().join("fixtures/generate.mjs"),
+        copy.join("generate.mjs"),
+    )
+    .expect("copy fixtures/generate.mjs");
+    let exe = Command::new(node)
+        .args(["-p", "process.execPath"])
+        .output()
+        .unwrap_or_else(|e| panic!("run {node}: {e}"));
+    let exe = PathBuf::from(String::from_utf8_lossy(&exe.stdout).trim());
+    let linked = dir.path().join("node");
+    if std::fs::hard_link(&exe, &linked).is_err() {
+        std::fs::copy(&exe, &linked).unwrap_or_else(|e| panic!("copy {}: {e}", exe.display()));
+    }
+    let linked = linked.to_str().expect("a UTF-8 temporary path");
+    run_generator_at(&copy.join("generate.mjs"), dir.path(), linked, name, extra);
+    dir
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create the fixture copy");
+    for entry in std::fs::read_dir(from).expect("read fixtures") {
+        let entry = entry.expect("read fixtures");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("copy a fixture file");
+        }
+    }
 }
 
 /// The major version of the Node binary `node` (`20` for `v20.20.2`).
@@ -87,9 +132,15 @@ pub fn node_major(node: &str) -> String {
 
 fn run_generator(node: &str, name: &str, extra: &[&str]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
+    let generator = repo_root().join("fixtures/generate.mjs");
+    run_generator_at(&generator, dir.path(), node, name, extra);
+    dir
+}
+
+fn run_generator_at(generator: &Path, out_dir: &Path, node: &str, name: &str, extra: &[&str]) {
     let out = Command::new("node")
-        .arg(repo_root().join("fixtures/generate.mjs"))
-        .arg(dir.path())
+        .arg(generator)
+        .arg(out_dir)
         .args(extra)
         .args(["--only", name, "--node", node])
         .output()
@@ -99,7 +150,6 @@ fn run_generator(node: &str, name: &str, extra: &[&str]) -> tempfile::TempDir {
         "fixture generator failed for {name} under {node}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    dir
 }
 
 /// Runs `mw analyze` with `extra` options on `files`.

@@ -225,3 +225,29 @@ fn elapsed(ms: f64) -> String {
         _ => format!("{}h{:02}m{:02}s", s / 3600, s / 60 % 60, s % 60),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use memwatchdog_detect::TraceError;
+
+    use super::DetectError;
+
+    #[test]
+    fn a_trace_read_error_prints_each_cause_once() {
+        let err = anyhow::Error::from(DetectError::Trace {
+            path: PathBuf::from("app.csv"),
+            source: TraceError::Io {
+                line: 12,
+                source: std::io::Error::other("stream did not contain valid UTF-8"),
+            },
+        });
+        let text = format!("{err:#}");
+        assert_eq!(
+            text,
+            "app.csv: line 12: could not read the trace: stream did not contain valid UTF-8"
+        );
+        assert_eq!(text.matches("valid UTF-8").count(), 1);
+    }
+}

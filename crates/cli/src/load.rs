@@ -136,3 +136,31 @@ fn load_one(job: &Job<'_>, bar: &ProgressBar) -> Result<HeapGraph, LoadError> {
     bar.finish();
     Ok(graph)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use memwatchdog_heapsnapshot::ParseError;
+
+    use super::LoadError;
+
+    /// `mw` prints an error as `{err:#}`: the file, what went wrong in it, and the OS's words,
+    /// each once.
+    #[test]
+    fn a_read_error_prints_each_cause_once() {
+        let err = anyhow::Error::from(LoadError::Parse {
+            path: PathBuf::from("leak.heapsnapshot"),
+            source: ParseError::Io {
+                offset: 4096,
+                source: std::io::Error::other("Input/output error"),
+            },
+        });
+        let text = format!("{err:#}");
+        assert_eq!(
+            text,
+            "leak.heapsnapshot: cannot read the snapshot (at byte 4096): Input/output error"
+        );
+        assert_eq!(text.matches("Input/output error").count(), 1);
+    }
+}

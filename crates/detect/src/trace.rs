@@ -50,7 +50,7 @@ pub const HEADER: &str =
 #[derive(Debug, Error)]
 pub enum TraceError {
     /// The underlying reader failed.
-    #[error("line {line}: could not read the trace: {source}")]
+    #[error("line {line}: could not read the trace")]
     Io {
         /// 1-based line number being read.
         line: u64,

@@ -24,8 +24,8 @@ pub enum ExporterError {
 
     /// The host does not name a local address (or the OS refused to bind it).
     #[error(
-        "cannot listen on {host}:{port}: {source} (prometheus.host must be a local address \
-         such as 127.0.0.1, 0.0.0.0 or ::)"
+        "cannot listen on {host}:{port} (prometheus.host must be a local address such as \
+         127.0.0.1, 0.0.0.0 or ::)"
     )]
     Bind {
         /// Host the server tried to listen on.
@@ -64,7 +64,7 @@ pub enum ExporterError {
     },
 
     /// The OS refused to start a thread.
-    #[error("cannot start the {name} thread: {source}")]
+    #[error("cannot start the {name} thread")]
     Thread {
         /// Name of the thread.
         name: &'static str,

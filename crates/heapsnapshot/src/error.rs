@@ -61,7 +61,7 @@ pub enum ParseErrorKind {
 #[non_exhaustive]
 pub enum ParseError {
     /// The reader returned an error.
-    #[error("cannot read the snapshot (at byte {offset}): {source}")]
+    #[error("cannot read the snapshot (at byte {offset})")]
     Io {
         /// Bytes successfully read before the error.
         offset: u64,

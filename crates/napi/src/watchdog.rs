@@ -6,7 +6,7 @@
 
 use memwatchdog_detect::{GcKind, Sample, Signal};
 use memwatchdog_units::HumanBytes;
-use memwatchdog_watchdog::{StartError, Watchdog};
+use memwatchdog_watchdog::{StartError, Watchdog, error_chain};
 use napi::Result;
 use napi::bindgen_prelude::Function;
 use napi_derive::napi;
@@ -34,7 +34,7 @@ fn start_error(e: StartError) -> napi::Error {
                 path.display().to_string()
             )
         }
-        StartError::Alerter(e) | StartError::Server(e) => e.to_string(),
+        StartError::Alerter(e) | StartError::Server(e) => error_chain(&e),
     })
 }
 

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The directory could not be created.
-    #[error("cannot create directory {}: {source}", path.display())]
+    #[error("cannot create directory {}", path.display())]
     Dir {
         /// The directory.
         path: PathBuf,
@@ -14,7 +14,7 @@ pub enum StoreError {
         source: std::io::Error,
     },
     /// The file could not be written (full disk, permissions...).
-    #[error("cannot write {}: {source}{}", path.display(), hint(source))]
+    #[error("cannot write {}{}", path.display(), hint(source))]
     Write {
         /// The file.
         path: PathBuf,

@@ -16,6 +16,7 @@ use memwatchdog_heapsnapshot::{AnalyzeOptions, HeapGraph, ParseOptions, analyze,
 use memwatchdog_snapguard::system::read_memory_info;
 
 use crate::analysis::{Outcome, admit, outcome_of};
+use crate::chain::error_chain;
 
 /// A running (or finished) background analysis.
 pub(crate) struct Analyzer {
@@ -99,5 +100,5 @@ fn run(baseline: &Path, leak: &Path, max_bytes: u64, system_root: &Path) -> Outc
 /// truncated while mapped would raise a SIGBUS that kills the process.
 fn load(path: &Path, opts: ParseOptions) -> Result<HeapGraph, String> {
     let file = File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-    parse(file, &opts, &mut |_| {}).map_err(|e| format!("{}: {e}", path.display()))
+    parse(file, &opts, &mut |_| {}).map_err(|e| format!("{}: {}", path.display(), error_chain(&e)))
 }

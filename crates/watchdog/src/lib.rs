@@ -16,6 +16,7 @@
 pub mod alerts;
 pub mod analysis;
 mod analyzer;
+mod chain;
 mod effect;
 mod machine;
 pub mod profiles;
@@ -25,6 +26,7 @@ mod trace;
 mod watchdog;
 
 pub use alerts::AlertRequest;
+pub use chain::error_chain;
 pub use effect::{Effect, Event};
 pub use machine::{MEMORY_LIMIT_REFRESH_MS, Machine, Reading};
 pub use settings::Settings;

@@ -19,6 +19,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use memwatchdog_heapprofile::{AllocationSite, DiffOptions, HeapProfile, diff, parse};
 use memwatchdog_profstore::{ProfileFile, ReportFile, StoreError, rotate, write_private};
 
+use crate::chain::error_chain;
+
 /// How many sites the report, the event and the alert's source get.
 const TOP_SITES: usize = 10;
 
@@ -187,7 +189,11 @@ fn run(job: &ProfileTaken, baseline: &mut Option<(HeapProfile, Option<String>)>)
         Err(e) => {
             out.error = Some((
                 "diff",
-                format!("the {} profile cannot be read: {e}", job.kind),
+                format!(
+                    "the {} profile cannot be read: {}",
+                    job.kind,
+                    error_chain(&e)
+                ),
             ));
             return out;
         }
@@ -210,7 +216,7 @@ fn run(job: &ProfileTaken, baseline: &mut Option<(HeapProfile, Option<String>)>)
                 out.path = Some(path.display().to_string());
                 out.deleted = deleted;
             }
-            Err(e) => out.error = Some((e.reason(), e.to_string())),
+            Err(e) => out.error = Some((e.reason(), error_chain(&e))),
         }
     }
     if job.kind == ProfileKind::Baseline {
@@ -243,7 +249,7 @@ fn run(job: &ProfileTaken, baseline: &mut Option<(HeapProfile, Option<String>)>)
             Ok(()) => out.report_path = Some(report_path.display().to_string()),
             Err(e) => {
                 if out.error.is_none() {
-                    out.error = Some((e.reason(), e.to_string()));
+                    out.error = Some((e.reason(), error_chain(&e)));
                 }
             }
         }

@@ -274,6 +274,9 @@ mod tests {
         let mut input = Input::with_capacity(Failing(40), &mut progress, 16);
         let err = input.peek_non_ws().unwrap_err();
         assert!(matches!(err, ParseError::Io { offset: 40, .. }), "{err}");
-        assert!(err.to_string().contains("disk on fire"));
+        assert_eq!(
+            std::error::Error::source(&err).map(ToString::to_string),
+            Some("disk on fire".to_owned())
+        );
     }
 }

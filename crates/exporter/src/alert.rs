@@ -168,7 +168,7 @@ impl Alerter {
         labels.remove(&config.key_label);
         if !labels.contains_key("alertname") {
             return Err(ExporterError::BadSetting {
-                setting: "alert.labels.alertname",
+                setting: "AlerterConfig::labels[\"alertname\"]",
                 problem: "must not be empty (Alertmanager routes alerts by it)",
             });
         }
@@ -178,7 +178,7 @@ impl Alerter {
         check_duration("alert.backoff.max", config.backoff.max)?;
         if config.max_queue == 0 {
             return Err(ExporterError::BadSetting {
-                setting: "alert.maxQueue",
+                setting: "AlerterConfig::max_queue",
                 problem: "must be at least 1",
             });
         }

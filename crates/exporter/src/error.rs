@@ -1,6 +1,7 @@
 //! [`ExporterError`]: everything that can go wrong when starting the exporter's parts.
 //!
-//! Each message says what to do next, because it ends up in a Node user's log.
+//! Messages name things as a Rust caller knows them (a host and port, a URL, a config
+//! field); a caller with its own vocabulary (the addon speaks in JS option names) adds it.
 //! Nothing here is returned once a part runs: a running server or alerter reports
 //! trouble through its log hook and counters, never through the caller.
 
@@ -11,10 +12,7 @@ use std::io;
 #[non_exhaustive]
 pub enum ExporterError {
     /// The metrics port is taken by another socket.
-    #[error(
-        "port {port} on {host} is already in use: set prometheus.port / \
-         MEMWATCHDOG_PROMETHEUS_PORT to a free port, or 0 for any"
-    )]
+    #[error("port {port} on {host} is already in use")]
     PortInUse {
         /// Host the server tried to listen on.
         host: String,
@@ -23,10 +21,7 @@ pub enum ExporterError {
     },
 
     /// The host does not name a local address (or the OS refused to bind it).
-    #[error(
-        "cannot listen on {host}:{port} (prometheus.host must be a local address such as \
-         127.0.0.1, 0.0.0.0 or ::)"
-    )]
+    #[error("cannot listen on {host}:{port}")]
     Bind {
         /// Host the server tried to listen on.
         host: String,
@@ -57,7 +52,7 @@ pub enum ExporterError {
     /// A setting has a value that cannot work.
     #[error("{setting} {problem}")]
     BadSetting {
-        /// Which setting, as a user names it (e.g. `alert.maxQueue`).
+        /// Which setting (e.g. `AlerterConfig::max_queue`).
         setting: &'static str,
         /// What is wrong with it.
         problem: &'static str,
@@ -112,15 +107,11 @@ mod tests {
     }
 
     #[test]
-    fn port_in_use_message_says_what_to_do() {
+    fn port_in_use_message_names_host_and_port() {
         let e = ExporterError::PortInUse {
             host: "127.0.0.1".into(),
             port: 9469,
         };
-        assert_eq!(
-            e.to_string(),
-            "port 9469 on 127.0.0.1 is already in use: set prometheus.port / \
-             MEMWATCHDOG_PROMETHEUS_PORT to a free port, or 0 for any"
-        );
+        assert_eq!(e.to_string(), "port 9469 on 127.0.0.1 is already in use");
     }
 }

@@ -128,7 +128,7 @@ impl Metrics {
             .any(|k| RESERVED_LABELS.contains(&k.as_str()))
         {
             return Err(ExporterError::BadSetting {
-                setting: "prometheus.labels",
+                setting: "MetricsOptions::labels",
                 problem: "must not use the label names kind, signal, reason, le or version \
                           (the exporter's metrics use them)",
             });

@@ -79,10 +79,7 @@ fn port_in_use_gives_the_clear_error() {
     assert!(matches!(err, ExporterError::PortInUse { .. }));
     assert_eq!(
         err.to_string(),
-        format!(
-            "port {port} on 127.0.0.1 is already in use: set prometheus.port / \
-             MEMWATCHDOG_PROMETHEUS_PORT to a free port, or 0 for any"
-        )
+        format!("port {port} on 127.0.0.1 is already in use")
     );
 }
 
@@ -114,9 +111,10 @@ fn stop_frees_the_port_for_a_restart() {
 fn bad_host_is_a_bind_error() {
     let err = MetricsServer::start("192.0.2.1", 0, Arc::default()).unwrap_err();
     assert!(matches!(err, ExporterError::Bind { .. }), "{err:?}");
+    assert_eq!(err.to_string(), "cannot listen on 192.0.2.1:0");
     assert!(
-        err.to_string()
-            .contains("prometheus.host must be a local address")
+        std::error::Error::source(&err).is_some(),
+        "the OS error is the source"
     );
 }
 

@@ -4,11 +4,14 @@
 // Arguments of `#[napi]` methods are converted from JS values into owned Rust values.
 #![allow(clippy::needless_pass_by_value)]
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use memwatchdog_detect::{GcKind, Sample, Signal};
+use memwatchdog_exporter::ExporterError;
 use memwatchdog_units::HumanBytes;
 use memwatchdog_watchdog::{StartError, Watchdog, error_chain};
-use napi::Result;
 use napi::bindgen_prelude::Function;
+use napi::{Error, Result, Status};
 use napi_derive::napi;
 
 use crate::events::NativeEvent;
@@ -21,21 +24,40 @@ use crate::snapshot::{SnapshotCheck, SnapshotVerdict, SnapshotWritten};
 #[napi]
 pub struct NativeWatchdog {
     inner: Watchdog,
+    /// Holds this process's one watchdog slot ([`RUNNING`]) until stopped.
+    running: bool,
 }
 
-/// The error JS sees, naming the option behind the failure.
+/// Whether a watchdog runs in this process. There is one per process: each worker thread
+/// loads its own copy of the JS package (and its own `MemWatchdog` singleton), but they all
+/// share this addon, the process's memory and its metrics port.
+static RUNNING: AtomicBool = AtomicBool::new(false);
+
+/// The error JS sees. Settings JS got wrong are `InvalidArg` (JS throws them as
+/// `MemWatchdogConfigError`) and name the option; what the environment refused (a taken
+/// port, a thread the OS would not start) is a plain failure. Each cause appears once.
 fn start_error(e: StartError) -> napi::Error {
-    invalid(match e {
-        StartError::Detector(e) => format!("native.threshold: {e}"),
-        StartError::Labels(e) => format!("labels.service: {e}"),
-        StartError::Trace { path, source } => {
-            format!(
-                "trace.path: cannot create {:?}: {source}",
-                path.display().to_string()
-            )
+    let failure = |message: String| Error::new(Status::GenericFailure, message);
+    match e {
+        StartError::Detector(e) => invalid(format!("native.threshold: {}", error_chain(&e))),
+        StartError::Labels(e) => invalid(format!("labels.service: {}", error_chain(&e))),
+        StartError::Trace { path, source } => invalid(format!(
+            "trace.path: cannot create {:?}: {source}",
+            path.display().to_string()
+        )),
+        StartError::Server(e @ ExporterError::PortInUse { .. }) => failure(format!(
+            "{e}: set prometheus.port / MEMWATCHDOG_PROMETHEUS_PORT to a free port, or 0 for any"
+        )),
+        StartError::Server(e @ ExporterError::Bind { .. }) => invalid(format!(
+            "prometheus.host: {} (it must be a local address such as 127.0.0.1, 0.0.0.0 or ::)",
+            error_chain(&e)
+        )),
+        StartError::Server(e @ ExporterError::Thread { .. })
+        | StartError::Alerter(e @ ExporterError::Thread { .. }) => failure(error_chain(&e)),
+        StartError::Server(e) | StartError::Alerter(e) => {
+            invalid(format!("alert: {}", error_chain(&e)))
         }
-        StartError::Alerter(e) | StartError::Server(e) => error_chain(&e),
-    })
+    }
 }
 
 #[napi]
@@ -44,9 +66,26 @@ impl NativeWatchdog {
     /// trace file. `logger` receives log lines from the Rust threads.
     #[napi(constructor)]
     pub fn new(options: NativeOptions, logger: Option<Function<'_, String, ()>>) -> Result<Self> {
-        let log = log::hook(logger.as_ref())?;
-        let inner = Watchdog::start(options.into_settings()?, log).map_err(start_error)?;
-        Ok(NativeWatchdog { inner })
+        if RUNNING.swap(true, Ordering::AcqRel) {
+            return Err(Error::new(
+                Status::GenericFailure,
+                "MemWatchdog already runs in this process (started by another thread): there is \
+                 one watchdog per process; stop it there first"
+                    .to_owned(),
+            ));
+        }
+        let started = log::hook(logger.as_ref())
+            .and_then(|log| Watchdog::start(options.into_settings()?, log).map_err(start_error));
+        match started {
+            Ok(inner) => Ok(NativeWatchdog {
+                inner,
+                running: true,
+            }),
+            Err(e) => {
+                RUNNING.store(false, Ordering::Release);
+                Err(e)
+            }
+        }
     }
 
     /// One GC event: updates the metrics, runs the detector, appends to the trace.
@@ -164,6 +203,24 @@ impl NativeWatchdog {
     #[napi]
     pub fn stop(&mut self) {
         self.inner.stop();
+        self.release();
+    }
+}
+
+impl NativeWatchdog {
+    /// Gives this process's watchdog slot back (once).
+    fn release(&mut self) {
+        if std::mem::take(&mut self.running) {
+            RUNNING.store(false, Ordering::Release);
+        }
+    }
+}
+
+impl Drop for NativeWatchdog {
+    /// A watchdog JS dropped without `stop()` (its worker thread ended) stops here.
+    fn drop(&mut self) {
+        self.inner.stop();
+        self.release();
     }
 }
 

@@ -95,11 +95,13 @@ test("a taken port gives a clear error naming the setting", async () => {
   try {
     const code = `${prelude}
       try { MemWatchdog.start({ prometheus: { port: ${port}, host: "127.0.0.1" } }); emit({ started: true }); }
-      catch (e) { emit({ error: e.message, running: MemWatchdog.running }); }`;
+      catch (e) { emit({ error: e.message, name: e.name, running: MemWatchdog.running }); }`;
     const r = await runToEnd(["-e", code]);
     assert.equal(r.code, 0, r.stderr);
     const [ev] = r.events;
     assert.equal(ev.running, false);
+    // The environment's doing, not a bad setting: a plain Error.
+    assert.equal(ev.name, "Error");
     assert.match(ev.error, new RegExp(`port ${port} on 127\\.0\\.0\\.1 is already in use`));
     assert.match(ev.error, /MEMWATCHDOG_PROMETHEUS_PORT/);
   } finally {
@@ -124,6 +126,48 @@ test("bad options and env vars throw errors naming them", async () => {
   assert.match(msgs[4], /^MEMWATCHDOG_THRESHOLD must be a positive number/);
   assert.match(msgs[5], /^MEMWATCHDOG_SNAPSHOT_ENABLED must be true or false/);
   assert.ok(events.every((e) => e.name === "MemWatchdogConfigError"));
+});
+
+test("settings the addon rejects are MemWatchdogConfigErrors naming the option, with the cause once", async () => {
+  const [trace, host] = await tryStarts([
+    `{ prometheus: false, trace: { path: "/nonexistent-dir/trace.csv" } }`,
+    `{ prometheus: { port: 0, host: "192.0.2.1" } }`,
+  ]);
+  assert.equal(trace.name, "MemWatchdogConfigError");
+  assert.equal(trace.message, 'trace.path: cannot create "/nonexistent-dir/trace.csv": No such file or directory (os error 2)');
+  assert.equal(host.name, "MemWatchdogConfigError");
+  assert.match(host.message, /^prometheus\.host: cannot listen on 192\.0\.2\.1:0: .*\(os error \d+\) \(it must be a local address/);
+});
+
+test("one watchdog per process: a worker thread cannot start a second one", async () => {
+  const worker = `const { parentPort } = require("node:worker_threads");
+    const { MemWatchdog } = require(${JSON.stringify(PKG)});
+    parentPort.on("message", (what) => {
+      try { MemWatchdog[what]({ prometheus: false }); parentPort.postMessage({ ok: MemWatchdog.running }); }
+      catch (e) { parentPort.postMessage({ name: e.name, message: e.message }); }
+    });`;
+  const code = `${prelude}
+    const { Worker } = require("node:worker_threads");
+    const w = new Worker(${JSON.stringify("WORKER")}, { eval: true });
+    const ask = (what) => new Promise((resolve) => { w.once("message", resolve); w.postMessage(what); });
+    (async () => {
+      MemWatchdog.start({ prometheus: false });
+      const second = await ask("start");
+      MemWatchdog.stop();
+      const afterStop = await ask("start");
+      let third;
+      try { MemWatchdog.start({ prometheus: false }); third = { ok: true }; } catch (e) { third = { name: e.name, message: e.message }; }
+      await ask("stop");
+      emit({ second, afterStop, third });
+      await w.terminate();
+    })();`.replace(JSON.stringify("WORKER"), JSON.stringify(worker));
+  const r = await runToEnd(["-e", code]);
+  assert.equal(r.code, 0, r.stderr);
+  const [ev] = r.events;
+  assert.equal(ev.second.name, "Error", JSON.stringify(ev));
+  assert.match(ev.second.message, /^MemWatchdog already runs in this process \(started by another thread\)/);
+  assert.deepEqual(ev.afterStop, { ok: true });
+  assert.match(ev.third.message, /^MemWatchdog already runs in this process/);
 });
 
 test("the trace file is 0600, has the CSV header and stops at maxBytes", async () => {

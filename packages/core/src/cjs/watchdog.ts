@@ -13,8 +13,8 @@ import * as inspector from "node:inspector";
 import { PerformanceObserver, type PerformanceEntry } from "node:perf_hooks";
 import { getHeapStatistics, setHeapSnapshotNearHeapLimit } from "node:v8";
 import { isDeepStrictEqual } from "node:util";
-import { binding, type NativeEvent, type NativeWatchdog } from "./binding.js";
-import { type MemWatchdogOptions, type ResolvedOptions, resolveLogger, resolveOptions } from "./options.js";
+import { binding, type NativeEvent, type NativeModule, type NativeWatchdog } from "./binding.js";
+import { MemWatchdogConfigError, type MemWatchdogOptions, type ResolvedOptions, resolveLogger, resolveOptions } from "./options.js";
 import { type AllocationFrame, type AllocationProfileEvent, type AllocationSite, type ProfileKind, ProfileTaker } from "./profiles.js";
 import { type SnapshotEvent, type SnapshotKind, type SnapshotRefusedEvent, SnapshotTaker } from "./snapshots.js";
 
@@ -163,7 +163,7 @@ export class MemWatchdogController extends EventEmitter<MemWatchdogEvents> {
       }
       return this;
     }
-    const native = new (binding().NativeWatchdog)(
+    const native = nativeWatchdog(
       {
         threshold: resolved.threshold,
         detector: resolved.detector,
@@ -463,3 +463,16 @@ function confirmationGc(): void {
   });
 }
 
+/**
+ * Creates the native half. The addon rejects settings with napi's `InvalidArg` status
+ * (their message names the option): those become {@link MemWatchdogConfigError}s; a failure
+ * of the environment (the metrics port is taken) stays a plain `Error`.
+ */
+function nativeWatchdog(...args: ConstructorParameters<NativeModule["NativeWatchdog"]>): NativeWatchdog {
+  try {
+    return new (binding().NativeWatchdog)(...args);
+  } catch (err) {
+    if ((err as { code?: unknown }).code === "InvalidArg") throw new MemWatchdogConfigError((err as Error).message);
+    throw err;
+  }
+}

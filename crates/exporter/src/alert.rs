@@ -36,6 +36,7 @@ use crate::log::{LogFn, emit};
 use crate::metrics::Metrics;
 use crate::payload::{AlertTemplate, sanitize_name};
 use crate::queue::AlertQueue;
+use crate::redact::redact_url;
 use crate::sender::{self, Sender};
 
 /// Longest time [`Alerter::stop`] waits for the sender thread; only a DNS lookup or TCP
@@ -97,7 +98,7 @@ impl AlerterConfig {
 impl fmt::Debug for AlerterConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AlerterConfig")
-            .field("url", &self.url)
+            .field("url", &redact_url(&self.url))
             .field("labels", &self.labels)
             .field("key_label", &self.key_label)
             .field("resend_interval", &self.resend_interval)
@@ -144,7 +145,7 @@ pub struct Alerter {
 impl fmt::Debug for Alerter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Alerter")
-            .field("endpoint", &self.endpoint)
+            .field("endpoint", &redact_url(&self.endpoint))
             .field("running", &self.thread.is_some())
             .finish_non_exhaustive()
     }
@@ -292,7 +293,7 @@ impl Alerter {
         &self.metrics
     }
 
-    /// The URL alerts are sent to.
+    /// The URL alerts are sent to (with its credentials: [`redact_url`] it before showing it).
     #[must_use]
     pub fn endpoint(&self) -> &str {
         &self.endpoint
@@ -356,7 +357,7 @@ pub fn check_alertmanager_url(url: &str) -> Result<(), ExporterError> {
 /// `{base}/api/v2/alerts` from a base URL, or the error saying what a base URL is.
 fn alerts_endpoint(url: &str) -> Result<String, ExporterError> {
     let bad = || ExporterError::BadUrl {
-        url: url.to_owned(),
+        url: redact_url(url),
     };
     let trimmed = url.trim();
     let lower = trimmed.to_ascii_lowercase();

@@ -35,7 +35,7 @@ pub enum ExporterError {
     /// The Alertmanager URL is unusable.
     #[error("{url:?} is not an http:// or https:// base URL like http://alertmanager:9093")]
     BadUrl {
-        /// The URL as given.
+        /// The URL as given, credentials masked ([`crate::redact_url`]).
         url: String,
     },
 

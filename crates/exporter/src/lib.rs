@@ -74,6 +74,7 @@ mod log;
 mod metrics;
 mod payload;
 mod queue;
+mod redact;
 mod request;
 mod rfc3339;
 mod sender;
@@ -86,6 +87,7 @@ pub use error::ExporterError;
 pub use labels::{DetectorState, GcKind, Signal};
 pub use log::LogFn;
 pub use metrics::{Metrics, MetricsOptions};
+pub use redact::redact_url;
 pub use rfc3339::format as format_rfc3339;
 pub use server::{MetricsServer, READ_TIMEOUT, ServerLimits};
 

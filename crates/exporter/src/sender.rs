@@ -13,6 +13,7 @@ use crate::backoff::{Backoff, BackoffConfig};
 use crate::log::{LogFn, emit};
 use crate::metrics::Metrics;
 use crate::payload::AlertTemplate;
+use crate::redact::redact_url;
 
 /// Longest error-body excerpt put in a log line.
 const MAX_ERROR_BODY: u64 = 512;
@@ -75,7 +76,7 @@ impl Sender {
                                         &format!(
                                             "memwatchdog: Alertmanager at {} answers again; \
                                              delivered {} alert(s) after {} failed attempt(s)",
-                                            self.endpoint,
+                                            redact_url(&self.endpoint),
                                             batch.len(),
                                             backoff.failures()
                                         ),
@@ -94,7 +95,7 @@ impl Sender {
                                             "memwatchdog: cannot send {} alert(s) to {}: {why}; \
                                              retrying in {:.1}s",
                                             batch.len(),
-                                            self.endpoint,
+                                            redact_url(&self.endpoint),
                                             delay.as_secs_f64()
                                         ),
                                     );
@@ -131,7 +132,11 @@ impl Sender {
             .post(&self.endpoint)
             .content_type("application/json")
             .send(body.as_bytes());
-        let mut response = response.map_err(|e| e.to_string())?;
+        // An HTTP client error may quote the URL: never with its credentials.
+        let mut response = response.map_err(|e| {
+            e.to_string()
+                .replace(&self.endpoint, &redact_url(&self.endpoint))
+        })?;
         let status = response.status();
         let text = response
             .body_mut()

@@ -278,3 +278,34 @@ fn stop_is_prompt_during_backoff() {
         t.elapsed()
     );
 }
+
+#[test]
+fn credentials_in_the_url_never_reach_the_log() {
+    let port = common::free_port();
+    common::require_binary("/usr/bin/prometheus-alertmanager");
+    let (mut config, metrics, lines) = config(port);
+    config.url = format!("http://user:s3cret@127.0.0.1:{port}");
+    let alerter = Alerter::start(config).unwrap();
+    assert!(!format!("{alerter:?}").contains("s3cret"), "{alerter:?}");
+    alerter.fire("heap", notes(&[("summary", "down")]));
+    common::wait_for("a failed attempt", Duration::from_secs(15), || {
+        (metrics.alert_send_failures() >= 1).then_some(())
+    });
+    let _am = common::alertmanager_at(Some(port));
+    common::wait_for("the recovery log line", Duration::from_secs(15), || {
+        lines
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.contains("answers again"))
+            .then_some(())
+    });
+    let logged = lines.lock().unwrap().clone();
+    assert!(
+        logged
+            .iter()
+            .all(|l| l.contains(&format!("http://user:***@127.0.0.1:{port}/api/v2/alerts"))),
+        "{logged:#?}"
+    );
+    assert!(logged.iter().all(|l| !l.contains("s3cret")), "{logged:#?}");
+}

@@ -50,6 +50,18 @@ fn config(port: u16) -> (AlerterConfig, Arc<Metrics>, Arc<Mutex<Vec<String>>>) {
     (config, metrics, lines)
 }
 
+/// Waits for the sender's "answers again" line: the first delivery after failures.
+fn wait_for_recovery_line(lines: &Mutex<Vec<String>>) {
+    common::wait_for("the recovery log line", Duration::from_secs(15), || {
+        lines
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.contains("answers again"))
+            .then_some(())
+    });
+}
+
 fn notes(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
     pairs
         .iter()
@@ -190,14 +202,7 @@ fn alert_fired_while_alertmanager_is_down_arrives_when_it_starts() {
         find(&active_alerts(&am)?, "heap")
     });
     assert_eq!(alert["annotations"]["summary"], "late update 99");
-    common::wait_for("the recovery log line", Duration::from_secs(5), || {
-        lines
-            .lock()
-            .unwrap()
-            .iter()
-            .any(|l| l.contains("answers again"))
-            .then_some(())
-    });
+    wait_for_recovery_line(&lines);
     assert_eq!(alerter.pending(), 0);
 }
 
@@ -292,14 +297,7 @@ fn credentials_in_the_url_never_reach_the_log() {
         (metrics.alert_send_failures() >= 1).then_some(())
     });
     let _am = common::alertmanager_at(Some(port));
-    common::wait_for("the recovery log line", Duration::from_secs(15), || {
-        lines
-            .lock()
-            .unwrap()
-            .iter()
-            .any(|l| l.contains("answers again"))
-            .then_some(())
-    });
+    wait_for_recovery_line(&lines);
     let logged = lines.lock().unwrap().clone();
     assert!(
         logged

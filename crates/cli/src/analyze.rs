@@ -1,5 +1,5 @@
-//! `mw analyze`: tell snapshots from profiles, load and diff them (oldest first, whatever
-//! the order given), print the report.
+//! `mw analyze`: tell snapshots from profiles and one file from several, load and diff
+//! them (oldest first, whatever the order given), print the report.
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -9,18 +9,29 @@ use memwatchdog_heapsnapshot::{AnalyzeOptions, analyze};
 use serde::Serialize;
 
 use crate::chronology::{InOrder, load_in_order, reorder_note};
-use crate::cli::AnalyzeArgs;
+use crate::cli::{AnalyzeArgs, UsageError};
 use crate::inputs::{Inputs, classify};
 use crate::output::write_report;
 use crate::table::render;
 
-/// Runs `mw analyze`: heap profiles go to [`crate::profile_diff`], snapshots are diffed here.
+/// Runs `mw analyze`: heap profiles go to [`crate::profile_diff`], one snapshot to
+/// [`crate::summary`], two or three snapshots are diffed here.
 pub fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
-    if classify(&args.inputs())? == Inputs::Profiles {
+    let paths = args.inputs();
+    args.check_options_for(paths.len())?;
+    if classify(&paths)? == Inputs::Profiles {
+        if let [one] = paths[..] {
+            return Err(UsageError::OneProfile {
+                path: one.to_owned(),
+            }
+            .into());
+        }
         return crate::profile_diff::run(args);
     }
-    let paths = args.inputs();
-    let progress = !args.no_progress && std::io::stderr().is_terminal();
+    if paths.len() == 1 {
+        return crate::summary::run(args);
+    }
+    let progress = progress_wanted(args);
     let InOrder { graphs, given } = load_in_order(&paths, progress)?;
     let mut graphs = graphs.into_iter();
     let (base, target, last) = (
@@ -29,22 +40,32 @@ pub fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
         graphs.next(),
     );
     let opts = AnalyzeOptions { top: args.top };
+    let mut report = while_computing(progress, || analyze(base, target, last, &opts))?;
+    report.given_as(&given);
+    if let Some(note) = reorder_note(&paths, &given) {
+        anstream::eprintln!("mw: note: {note}");
+    }
+    emit(args, &report, render)
+}
+
+/// Whether to draw progress bars: on a terminal, unless `--no-progress`.
+pub fn progress_wanted(args: &AnalyzeArgs) -> bool {
+    !args.no_progress && std::io::stderr().is_terminal()
+}
+
+/// Runs `work` (the graph passes after the parse) under a spinner when `progress`.
+pub fn while_computing<T>(progress: bool, work: impl FnOnce() -> T) -> T {
     let spinner = progress.then(|| {
         let spinner = indicatif::ProgressBar::new_spinner()
             .with_message("computing dominators, retained sizes and retainer paths");
         spinner.enable_steady_tick(std::time::Duration::from_millis(120));
         spinner
     });
-    let report = analyze(base, target, last, &opts);
+    let result = work();
     if let Some(spinner) = spinner {
         spinner.finish_and_clear();
     }
-    let mut report = report?;
-    report.given_as(&given);
-    if let Some(note) = reorder_note(&paths, &given) {
-        anstream::eprintln!("mw: note: {note}");
-    }
-    emit(args, &report, render)
+    result
 }
 
 /// Prints `report` as `--json` asks (JSON, else text from `render`, coloured on a terminal

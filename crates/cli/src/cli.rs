@@ -1,8 +1,9 @@
 //! Command-line arguments (clap derive).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand};
+use thiserror::Error;
 
 /// Explain Node.js memory leaks from V8 heap snapshots and sampling heap profiles.
 #[derive(Debug, Parser)]
@@ -14,13 +15,20 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Diff heap snapshots (or sampling heap profiles) of one process and rank what grew.
+    /// Tell what holds the memory of one heap snapshot, or diff snapshots (or sampling heap
+    /// profiles) of one process and rank what grew.
     ///
-    /// Heap snapshots (.heapsnapshot): leak suspects ranked by retained-size growth, with the
-    /// retainer path that holds them. Sampling heap profiles (.heapprofile, DevTools'
+    /// One heap snapshot (FILE, e.g. the one `node --heapsnapshot-near-heap-limit` wrote as
+    /// the process ran out of memory): the largest dominator subtrees grouped by retainer
+    /// path and class, the biggest collections, duplicated strings, closures by function,
+    /// native and detached memory.
+    ///
+    /// Two or three heap snapshots (.heapsnapshot): leak suspects ranked by retained-size
+    /// growth, with the retainer path that holds them; the snapshots are put in the order
+    /// they were taken by their contents. Sampling heap profiles (.heapprofile, DevTools'
     /// "Allocation sampling" or HeapProfiler.getSamplingProfile): the allocation sites (call
-    /// stacks) whose live sampled bytes grew, and the functions that allocated them. Files are
-    /// told apart by content; all of one run must be of one kind.
+    /// stacks) whose live sampled bytes grew, and the functions that allocated them. Files
+    /// are told apart by content; all of one run must be of one kind.
     ///
     /// BASE is taken before the suspected leak, TARGET after it; with FINAL (taken later
     /// still) only what is still alive in FINAL is reported, like memlab.
@@ -34,34 +42,63 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct AnalyzeArgs {
-    /// Snapshot or heap profile taken before the leak (.heapsnapshot or .heapprofile).
-    pub base: PathBuf,
-    /// Snapshot or heap profile taken after the leak grew.
-    pub target: PathBuf,
-    /// Optional later snapshot or profile: report only what is still alive in it.
-    #[arg(value_name = "FINAL")]
-    pub last: Option<PathBuf>,
+    /// FILE (one heap snapshot), or BASE TARGET [FINAL] (heap snapshots or heap profiles).
+    #[arg(value_name = "FILE", required = true, num_args = 1..=3)]
+    pub files: Vec<PathBuf>,
     /// Print the report as JSON (schema in docs/cli.md).
     #[arg(long)]
     pub json: bool,
     /// Write the report to FILE instead of standard output.
     #[arg(long, short, value_name = "FILE")]
     pub out: Option<PathBuf>,
-    /// Number of suspects and constructor rows (profiles: sites and functions) to show.
+    /// Rows of each ranked list (suspects and constructors; profiles: sites and functions).
     #[arg(long, default_value_t = 10, value_name = "N")]
     pub top: usize,
     /// Never draw a progress bar, even on a terminal.
     #[arg(long)]
     pub no_progress: bool,
+    /// One snapshot: show string values (duplicated strings, strings on retainer paths);
+    /// hidden by default because they may be secrets.
+    #[arg(long)]
+    pub show_strings: bool,
 }
 
 impl AnalyzeArgs {
-    /// The input files in order: base, target, and final when given.
-    pub fn inputs(&self) -> Vec<&std::path::Path> {
-        let mut inputs = vec![self.base.as_path(), self.target.as_path()];
-        inputs.extend(self.last.as_deref());
-        inputs
+    /// The input files in the order given.
+    pub fn inputs(&self) -> Vec<&Path> {
+        self.files.iter().map(PathBuf::as_path).collect()
     }
+
+    /// Fails when an option for one snapshot is given with two or three files.
+    pub fn check_options_for(&self, inputs: usize) -> Result<(), UsageError> {
+        let single_only = [("--show-strings", self.show_strings)];
+        match single_only.iter().find(|(_, given)| *given) {
+            Some(&(flag, _)) if inputs > 1 => Err(UsageError::SingleSnapshotOnly { flag }),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A command line that parses but asks for something `mw` cannot do (exit code 2).
+#[derive(Debug, Error)]
+pub enum UsageError {
+    /// An option of the single-snapshot analysis was given with files to diff.
+    #[error(
+        "{flag} applies to one heap snapshot (mw analyze FILE {flag}), not to a diff of two or three files"
+    )]
+    SingleSnapshotOnly {
+        /// The option.
+        flag: &'static str,
+    },
+    /// One sampling heap profile was given.
+    #[error(
+        "{} is a sampling heap profile: one alone has nothing to compare with; give BASE TARGET [FINAL] profiles of one process",
+        path.display()
+    )]
+    OneProfile {
+        /// The file.
+        path: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -2,6 +2,7 @@
 
 use memwatchdog_heapsnapshot::DiffError;
 
+use crate::cli::UsageError;
 use crate::detect::DetectError;
 use crate::inputs::InputError;
 use crate::load::LoadError;
@@ -9,6 +10,8 @@ use crate::output::OutputError;
 
 /// Something went wrong that is not covered below (a bug: please report it).
 pub const INTERNAL: u8 = 1;
+/// A bad command line (clap exits with this code itself for what it catches).
+pub const USAGE: u8 = 2;
 /// An input file is missing, unreadable, not a heap snapshot or heap profile, truncated or
 /// corrupt, or snapshots and profiles were mixed.
 pub const BAD_INPUT: u8 = 3;
@@ -24,7 +27,9 @@ pub const OOM_RISK: u8 = 7;
 
 /// The exit code for an error chain.
 pub fn code_for(err: &anyhow::Error) -> u8 {
-    if err.downcast_ref::<LoadError>().is_some()
+    if err.downcast_ref::<UsageError>().is_some() {
+        USAGE
+    } else if err.downcast_ref::<LoadError>().is_some()
         || err.downcast_ref::<InputError>().is_some()
         || err.downcast_ref::<DetectError>().is_some()
     {

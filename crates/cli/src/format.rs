@@ -1,6 +1,8 @@
-//! Human number formatting for `mw`'s columns: signed byte sizes (on
-//! [`HumanBytes`], one decimal) and thousands separators.
+//! Human formatting for `mw`'s columns: signed byte sizes (on [`HumanBytes`], one
+//! decimal), thousands separators, and the pieces every snapshot table shares (a
+//! function's definition site, a "holds" line, names cut to a column).
 
+use memwatchdog_heapsnapshot::report::{ClassBytes, FunctionInfo};
 use memwatchdog_units::HumanBytes;
 
 /// Signed byte size: `+1.5 kB`, `-200 B`.
@@ -28,6 +30,41 @@ pub fn signed_count(n: i64) -> String {
     format!("{sign}{}", count(n.unsigned_abs()))
 }
 
+/// A function and its definition site: `onData at /srv/app.js:12:5` (or `in FILE` when the
+/// snapshot recorded no position).
+pub fn function_site(f: &FunctionInfo) -> String {
+    let at = match (&f.file, f.line, f.column) {
+        (Some(file), Some(line), Some(column)) => format!(" at {file}:{line}:{column}"),
+        (Some(file), ..) => format!(" in {file}"),
+        _ => String::new(),
+    };
+    format!("{}{at}", f.name)
+}
+
+/// `holds Session ×1,500 (2.9 MB), (string) ×1,500 (36.0 kB)`.
+pub fn holds_line(holds: &[ClassBytes]) -> String {
+    let classes: Vec<String> = holds
+        .iter()
+        .map(|h| {
+            format!(
+                "{} ×{} ({:.1})",
+                h.class_name,
+                count(h.count),
+                HumanBytes(h.bytes)
+            )
+        })
+        .collect();
+    format!("holds {}", classes.join(", "))
+}
+
+/// `s` cut to `max` characters, the last one `…` when cut.
+pub fn truncate(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max - 1) {
+        Some((cut, _)) => format!("{}…", &s[..cut]),
+        None => s.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -40,5 +77,22 @@ mod tests {
         assert_eq!(count(1_234_567), "1,234,567");
         assert_eq!(count(12), "12");
         assert_eq!(signed_count(-1000), "-1,000");
+        assert_eq!(truncate("abcdef", 4), "abc…");
+        assert_eq!(truncate("abc", 4), "abc");
+    }
+
+    #[test]
+    fn function_sites() {
+        let mut f = FunctionInfo {
+            name: "onData".into(),
+            file: Some("/srv/app.js".into()),
+            line: Some(12),
+            column: Some(5),
+        };
+        assert_eq!(function_site(&f), "onData at /srv/app.js:12:5");
+        f.line = None;
+        assert_eq!(function_site(&f), "onData in /srv/app.js");
+        f.file = None;
+        assert_eq!(function_site(&f), "onData");
     }
 }

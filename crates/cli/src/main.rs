@@ -1,8 +1,9 @@
 //! `mw`: the MemWatchdog command line.
 //!
-//! `mw analyze BASE TARGET [FINAL]` diffs V8 heap snapshots and names the retainer paths
-//! that hold the leaked objects, or diffs sampling heap profiles and names the call stacks
-//! that allocated what grew; `mw detect TRACE.csv` replays recorded GC samples through
+//! `mw analyze FILE` tells what holds the memory of one V8 heap snapshot; `mw analyze
+//! BASE TARGET [FINAL]` diffs heap snapshots and names the retainer paths that hold the
+//! leaked objects, or diffs sampling heap profiles and names the call stacks that
+//! allocated what grew; `mw detect TRACE.csv` replays recorded GC samples through
 //! the watchdog's leak detector. The binary only wires the library crates together:
 //! argument parsing, files, progress and output formatting live here, nothing else.
 
@@ -20,6 +21,8 @@ mod output;
 mod profile_diff;
 mod profile_table;
 mod style;
+mod summary;
+mod summary_table;
 mod table;
 
 use std::process::ExitCode;

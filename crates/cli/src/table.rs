@@ -10,7 +10,7 @@ use owo_colors::OwoColorize;
 
 use memwatchdog_units::HumanBytes;
 
-use crate::format::{count, signed_bytes, signed_count};
+use crate::format::{count, function_site, holds_line, signed_bytes, signed_count, truncate};
 use crate::style::Styles;
 
 /// Renders the whole report.
@@ -78,31 +78,14 @@ fn render_suspect(out: &mut String, suspect: &Suspect, s: &Styles) {
         suspect.path_text.style(s.path),
     );
     if let Some(f) = &suspect.function {
-        let at = match (&f.file, f.line, f.column) {
-            (Some(file), Some(line), Some(column)) => format!(" at {file}:{line}:{column}"),
-            (Some(file), ..) => format!(" in {file}"),
-            _ => String::new(),
-        };
-        let _ = writeln!(out, "  {:>27}  function {}{at}", "", f.name);
+        let _ = writeln!(out, "  {:>27}  function {}", "", function_site(f));
     }
     if !suspect.holds.is_empty() {
-        let holds: Vec<String> = suspect
-            .holds
-            .iter()
-            .map(|h| {
-                format!(
-                    "{} ×{} ({:.1})",
-                    h.class_name,
-                    count(h.count),
-                    HumanBytes(h.bytes)
-                )
-            })
-            .collect();
         let _ = writeln!(
             out,
             "  {:>27}  {}",
             "",
-            format!("holds {}", holds.join(", ")).style(s.dim)
+            holds_line(&suspect.holds).style(s.dim)
         );
     }
 }
@@ -152,12 +135,5 @@ fn render_native(out: &mut String, report: &LeakReport, s: &Styles) {
             signed_count(row.delta_count),
             signed_bytes(row.delta_bytes)
         );
-    }
-}
-
-fn truncate(s: &str, max: usize) -> String {
-    match s.char_indices().nth(max - 1) {
-        Some((cut, _)) => format!("{}…", &s[..cut]),
-        None => s.to_owned(),
     }
 }

@@ -110,8 +110,41 @@ fn out_file_and_plain_text_on_pipes() {
 
 #[test]
 fn usage_errors_are_exit_2() {
-    let out = common::mw(&[OsStr::new("analyze"), OsStr::new("only-one-file")]);
-    assert_eq!(out.status.code(), Some(2));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a.heapsnapshot");
+    std::fs::write(&file, "{}").unwrap();
+    let f = file.as_os_str();
+    for args in [
+        vec![OsStr::new("analyze")],
+        vec![OsStr::new("analyze"), f, f, f, f],
+        vec![
+            OsStr::new("analyze"),
+            OsStr::new("--top"),
+            OsStr::new("x"),
+            f,
+        ],
+    ] {
+        let out = common::mw(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+    }
+    // An option of the single-snapshot analysis with files to diff: the message says why.
+    let out = analyze(&[&file, &file], &["--show-strings"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--show-strings applies to one heap snapshot"),
+        "{}",
+        stderr(&out)
+    );
+    // One sampling heap profile has nothing to compare with.
+    let profile = dir.path().join("one.heapprofile");
+    std::fs::write(&profile, r#"{"head":{"callFrame":{}},"samples":[]}"#).unwrap();
+    let out = analyze(&[&profile], &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("one alone has nothing to compare with"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 /// `mw` maps snapshot files; a mapped file truncated by another process while it is read

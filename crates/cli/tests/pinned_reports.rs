@@ -1,4 +1,5 @@
-//! The outputs of `mw analyze` (text and `--json`, heap snapshots and sampling heap profiles)
+//! The outputs of `mw analyze` (text and `--json`: a diff of heap snapshots, one snapshot alone,
+//! sampling heap profiles)
 //! and of `mw detect` (text and `--json`) pinned with insta: a change to a formatter, a column,
 //! a field or a ranking shows up as a snapshot diff (`crates/cli/tests/snapshots/`).
 //!
@@ -13,7 +14,8 @@
 //! A Node major version with nothing pinned fails under CI, like any missing snapshot; pin it with
 //! `INSTA_UPDATE=always` and review the new files. The repository's and the fixtures' directories
 //! are redacted (`[REPO]`, `[FIXTURES]`), and so are the ids V8 gives Node's native objects
-//! (their addresses); nothing else in these outputs depends on the run.
+//! (their addresses) and the ids of duplicated strings' example copies; nothing else in these
+//! outputs depends on the run.
 
 mod common;
 
@@ -51,8 +53,11 @@ fn analyze(files: &[PathBuf], fixtures: &Path) -> (String, String) {
 }
 
 /// V8 numbers the nodes of the embedder graph (Node's native objects, `node_type` `native` or
-/// `synthetic`) from their addresses, which change from run to run; every other id is stable.
-/// Replaces those ids (`id` of a path step, `example_id` of a suspect) with `"[native id]"`.
+/// `synthetic`) from their addresses, which change from run to run; every other id is stable,
+/// but for one: which copy of a duplicated string V8 numbered first (the fixture directory's
+/// random name is in the heap, and the string table's layout follows its hash). Replaces those
+/// ids (`id` of a path step, `example_id` of a suspect, of a heap summary's native class or
+/// duplicated string) with `"[native id]"` or `"[copy id]"`.
 fn redact_native_ids(json: &str) -> String {
     fn collect(value: &serde_json::Value, ids: &mut Vec<u64>) {
         match value {
@@ -73,21 +78,31 @@ fn redact_native_ids(json: &str) -> String {
             _ => {}
         }
     }
+    let examples = |rows: &serde_json::Value| -> Vec<u64> {
+        rows.as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|row| row["example_id"].as_u64())
+            .collect()
+    };
     let value: serde_json::Value =
         serde_json::from_str(json).expect("mw analyze --json prints JSON");
-    let mut ids = Vec::new();
-    collect(&value, &mut ids);
+    let mut native = examples(&value["native"]["classes"]);
+    collect(&value, &mut native);
+    let copies = examples(&value["duplicated_strings"]["top"]);
     let mut redacted = json.to_owned();
-    for id in ids {
-        for key in ["id", "example_id"] {
-            redacted = redacted.replace(
-                &format!("\"{key}\": {id}\n"),
-                &format!("\"{key}\": \"[native id]\"\n"),
-            );
-            redacted = redacted.replace(
-                &format!("\"{key}\": {id},"),
-                &format!("\"{key}\": \"[native id]\","),
-            );
+    for (ids, label) in [(native, "[native id]"), (copies, "[copy id]")] {
+        for id in ids {
+            for key in ["id", "example_id"] {
+                redacted = redacted.replace(
+                    &format!("\"{key}\": {id}\n"),
+                    &format!("\"{key}\": \"{label}\"\n"),
+                );
+                redacted = redacted.replace(
+                    &format!("\"{key}\": {id},"),
+                    &format!("\"{key}\": \"{label}\","),
+                );
+            }
         }
     }
     redacted
@@ -103,9 +118,12 @@ fn pin_per_node(name: &str, make: impl Fn(&str) -> (tempfile::TempDir, Vec<PathB
         let mut settings = insta::Settings::clone_current();
         settings.set_snapshot_suffix(format!("node{}", common::node_major(&node)));
         settings.set_omit_expression(true);
+        let args = match files.len() {
+            1 => String::from("FILE"),
+            n => ["BASE", "TARGET", "FINAL"][..n].join(" "),
+        };
         settings.set_description(format!(
-            "mw analyze {} ({name}, fixtures/generate.mjs --predictable)",
-            ["BASE", "TARGET", "FINAL"][..files.len()].join(" ")
+            "mw analyze {args} ({name}, fixtures/generate.mjs --predictable)"
         ));
         settings.bind(|| {
             insta::assert_snapshot!(format!("{name}_text"), text);
@@ -132,6 +150,16 @@ fn growing_array_two_snapshots() {
         let dir = common::generate_predictable_with(node, "growing-array");
         let [base, target, _] = common::snapshots(dir.path(), "growing-array");
         (dir, vec![base, target])
+    });
+}
+
+/// One snapshot alone (`mw analyze FILE`): the final snapshot of map-cache.
+#[test]
+fn map_cache_one_snapshot() {
+    pin_per_node("map_cache_one", |node| {
+        let dir = common::generate_predictable_with(node, "map-cache");
+        let [_, _, last] = common::snapshots(dir.path(), "map-cache");
+        (dir, vec![last])
     });
 }
 

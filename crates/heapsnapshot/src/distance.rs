@@ -14,6 +14,16 @@
 //!    `BASE_SYSTEM_DISTANCE + k`, which `DevTools` shows as "−" and counts as "system".
 //! 3. Nodes neither search reaches have no distance.
 //!
+//! One deliberate difference in step 2: the `(GC roots)` groups that hold objects only
+//! while native code runs — `(Handle scope)` and `(Stack roots)` — are searched from
+//! last, once the second search is done with everything else. A snapshot written near the
+//! heap limit (`--heapsnapshot-near-heap-limit`) is written in the middle of an allocation,
+//! often while V8 grows a collection's table, and has no user roots at all: searched from
+//! at once, the handle scope holding the half-built new table would be every entry's
+//! shortest retainer, and no path would name the variable that holds the collection. Held
+//! back, they only give the paths of what nothing else holds (a local variable of the
+//! running function), whose distances then count from those groups.
+//!
 //! Both searches follow every edge except:
 //!
 //! - `weak` edges;
@@ -43,6 +53,7 @@ use crate::bitset::BitSet;
 use crate::ephemeron::EphemeronNames;
 use crate::essential::is_document_dom_trees_root;
 use crate::prefetch::{prefetch, queue_ahead};
+use crate::retention::edge_source;
 use crate::{EdgeIdx, EdgeKind, EdgeLabel, HeapGraph, NodeIdx, NodeKind};
 
 /// `DevTools`' `baseSystemDistance`: the distance of the root when user roots exist, so
@@ -98,9 +109,30 @@ impl Distances {
             0
         };
         bfs.queue.push_back(root.0);
+        let held_back = bfs.hold_back(transient_roots(g));
+        bfs.run();
+        bfs.release(&held_back);
         bfs.run();
         bfs.finish()
     }
+}
+
+/// The `(GC roots)` groups that hold objects only while native code runs (see the module
+/// docs), with the edge from `(GC roots)` to each.
+fn transient_roots(g: &HeapGraph) -> Vec<(NodeIdx, EdgeIdx)> {
+    let is_synthetic =
+        |n: NodeIdx, names: &[&str]| g.kind(n) == NodeKind::Synthetic && names.contains(&g.name(n));
+    let Some(gc_roots) = g
+        .edges(HeapGraph::ROOT)
+        .map(|e| g.to(e))
+        .find(|&n| is_synthetic(n, &["(GC roots)"]))
+    else {
+        return Vec::new();
+    };
+    g.edges(gc_roots)
+        .filter(|&e| is_synthetic(g.to(e), &["(Handle scope)", "(Stack roots)"]))
+        .map(|e| (g.to(e), e))
+        .collect()
 }
 
 /// `DevTools`' `JSHeapSnapshot.isUserRoot` for a child of the root.
@@ -151,6 +183,26 @@ impl Bfs<'_> {
                 self.parent_edge[child.ix()] = e.0;
                 self.queue.push_back(child.0);
             }
+        }
+    }
+
+    /// Keeps the search out of `roots` (marks them reached) and returns those it had not
+    /// reached yet.
+    fn hold_back(&mut self, roots: Vec<(NodeIdx, EdgeIdx)>) -> Vec<(NodeIdx, EdgeIdx)> {
+        roots
+            .into_iter()
+            .filter(|&(n, _)| self.seen.insert(n.ix()))
+            .collect()
+    }
+
+    /// Lets the search go on from the roots [`hold_back`](Self::hold_back) kept out, one
+    /// step below the node each one's edge leaves.
+    fn release(&mut self, held_back: &[(NodeIdx, EdgeIdx)]) {
+        for &(n, e) in held_back {
+            let from = edge_source(self.g, e);
+            self.distance[n.ix()] = self.distance[from.ix()].saturating_add(1);
+            self.parent_edge[n.ix()] = e.0;
+            self.queue.push_back(n.0);
         }
     }
 
@@ -309,6 +361,54 @@ mod tests {
         b.edge(gc, EdgeKind::Internal, "a", a);
         let g = b.build();
         assert_eq!(Distances::compute(&g).distance, [0, 1, 2]);
+    }
+
+    /// A near-heap-limit snapshot: no user roots, and a `Map` growing its table when V8
+    /// wrote it (the new table is in a handle scope).
+    #[test]
+    fn handle_scopes_and_stack_roots_are_searched_from_last() {
+        let mut b = GraphBuilder::default();
+        let root = b.node(NodeKind::Synthetic, "", 0);
+        let gc = b.node(NodeKind::Synthetic, "(GC roots)", 0);
+        let handles = b.node(NodeKind::Synthetic, "(Handle scope)", 0);
+        let globals = b.node(NodeKind::Synthetic, "(Global handles)", 0);
+        let stack = b.node(NodeKind::Synthetic, "(Stack roots)", 0);
+        let context = b.node(NodeKind::Hidden, "system / Context", 1);
+        let map = b.node(NodeKind::Object, "Map", 1);
+        let old_table = b.node(NodeKind::Array, "", 1);
+        let new_table = b.node(NodeKind::Array, "", 1);
+        let entry = b.node(NodeKind::Object, "Session", 1);
+        let local = b.node(NodeKind::Object, "Local", 1);
+        b.element(root, EdgeKind::Element, 1, gc);
+        b.element(gc, EdgeKind::Element, 1, handles);
+        b.element(gc, EdgeKind::Element, 2, globals);
+        b.element(gc, EdgeKind::Element, 3, stack);
+        b.element(handles, EdgeKind::Element, 0, new_table);
+        b.edge(new_table, EdgeKind::Internal, "3", entry);
+        b.element(globals, EdgeKind::Element, 0, context);
+        b.edge(context, EdgeKind::Context, "sessionCache", map);
+        b.edge(map, EdgeKind::Internal, "table", old_table);
+        b.edge(old_table, EdgeKind::Internal, "3", entry);
+        b.element(stack, EdgeKind::Element, 0, local);
+        let g = b.build();
+        let d = Distances::compute(&g);
+        let parent = |n: crate::NodeIdx| {
+            crate::retention::edge_source(&g, crate::EdgeIdx(d.parent_edge[n.ix()]))
+        };
+        assert_eq!(
+            parent(entry),
+            old_table,
+            "through the variable, not the handle scope"
+        );
+        assert_eq!(d.distance[entry.ix()], 6);
+        assert_eq!(d.distance[handles.ix()], 2);
+        assert_eq!(d.distance[new_table.ix()], 3);
+        assert_eq!(
+            parent(local),
+            stack,
+            "what only the stack holds keeps its path"
+        );
+        assert_eq!(d.distance[local.ix()], 3);
     }
 
     #[test]

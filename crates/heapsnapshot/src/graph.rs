@@ -109,6 +109,10 @@ pub struct HeapGraph {
     pub strings: StringTable,
     /// Closure locations, sorted by node.
     pub locations: Vec<(NodeIdx, Location)>,
+    /// The nodes V8 marked detached (`detachedness` 2: the embedder says the object is
+    /// no longer part of its document or context), in node order; `None` when the
+    /// snapshot has no `detachedness` field (V8 before 2021).
+    pub detachedness: Option<Vec<NodeIdx>>,
 }
 
 impl HeapGraph {
@@ -259,6 +263,11 @@ impl GraphBuilder {
         self.pending.push((from, kind, index, to));
     }
 
+    /// Marks `n` detached (and the graph as one that records detachedness).
+    pub fn detached(&mut self, n: NodeIdx) {
+        self.graph.detachedness.get_or_insert_with(Vec::new).push(n);
+    }
+
     /// Records a closure location for `n`.
     pub fn location(&mut self, n: NodeIdx, loc: Location) {
         self.graph.locations.push((n, loc));
@@ -280,6 +289,10 @@ impl GraphBuilder {
             g.first_edge[i + 1] += g.first_edge[i];
         }
         g.locations.sort_by_key(|(node, _)| *node);
+        if let Some(detached) = &mut g.detachedness {
+            detached.sort_unstable();
+            detached.dedup();
+        }
         g
     }
 }

@@ -45,6 +45,27 @@ pub enum NodeKind {
 }
 
 impl NodeKind {
+    /// Every kind, in discriminant order (`NodeKind::ALL[k as usize] == k`).
+    pub const ALL: [Self; 17] = [
+        Self::Hidden,
+        Self::Array,
+        Self::String,
+        Self::Object,
+        Self::Code,
+        Self::Closure,
+        Self::Regexp,
+        Self::Number,
+        Self::Native,
+        Self::Synthetic,
+        Self::ConcatenatedString,
+        Self::SlicedString,
+        Self::Symbol,
+        Self::BigInt,
+        Self::ObjectShape,
+        Self::WasmObject,
+        Self::Other,
+    ];
+
     /// Maps a V8 `meta.node_types` name to a kind.
     #[must_use]
     pub fn from_meta_name(name: &str) -> Self {
@@ -67,6 +88,16 @@ impl NodeKind {
             "wasm object" => Self::WasmObject,
             _ => Self::Other,
         }
+    }
+
+    /// True for kinds a user recognises as their data; false for V8's plumbing (internal
+    /// objects, backing stores, code, object shapes, synthetic roots).
+    #[must_use]
+    pub fn is_user_visible(self) -> bool {
+        !matches!(
+            self,
+            Self::Hidden | Self::Array | Self::Code | Self::ObjectShape | Self::Synthetic
+        )
     }
 
     /// True for the three string kinds.
@@ -133,5 +164,21 @@ impl EdgeKind {
     #[must_use]
     pub fn name_is_index(self) -> bool {
         matches!(self, Self::Element | Self::Hidden)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_lists_every_kind_in_discriminant_order() {
+        assert!(
+            NodeKind::ALL
+                .iter()
+                .enumerate()
+                .all(|(i, &k)| k as usize == i)
+        );
+        assert_eq!(NodeKind::ALL.last(), Some(&NodeKind::Other));
     }
 }

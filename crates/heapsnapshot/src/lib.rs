@@ -1,7 +1,8 @@
 //! Sans-IO V8 heap snapshot engine: parse `.heapsnapshot` JSON from any `Read` (or from
 //! windows of it the caller has in memory, such as a mapped file), build a
 //! compact graph, and compute what DevTools computes (dominators, retained sizes,
-//! distances, retainer paths) plus the snapshot diff that names leak suspects.
+//! distances, retainer paths), the snapshot diff that names leak suspects, and the
+//! summary of one snapshot alone (what holds its memory).
 //!
 //! See `ARCHITECTURE.md` at the repository root for how the pieces fit.
 
@@ -18,10 +19,14 @@ mod kind;
 pub mod leak;
 mod order;
 mod parse;
+mod path;
 mod prefetch;
 pub mod retention;
+mod shape;
 mod source;
 mod strings;
+pub mod summary;
+mod tally;
 
 pub use class::{class_name, kind_class, kind_name};
 pub use distance::BASE_SYSTEM_DISTANCE;
@@ -36,3 +41,4 @@ pub use order::{chronological, newest_object_id};
 pub use parse::{MIN_WINDOW, ParseOptions, Windows, parse, parse_windows};
 pub use retention::Retention;
 pub use strings::{StrIdx, StringTable};
+pub use summary::{SummaryOptions, summarize};

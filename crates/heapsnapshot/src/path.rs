@@ -1,7 +1,7 @@
-//! Retainer paths as report steps and as one readable line.
+//! Retainer paths as report steps and as one readable line, the same in every report.
 
-use super::report::PathStep;
 use crate::class::{class_name, kind_name};
+use crate::leak::report::PathStep;
 use crate::{EdgeIdx, EdgeKind, EdgeLabel, HeapGraph};
 
 /// Longest node name kept in a path step (strings can be megabytes).
@@ -29,8 +29,22 @@ pub fn path_steps(g: &HeapGraph, edges: &[EdgeIdx]) -> Vec<PathStep> {
         .collect()
 }
 
-/// One line: the root-side node, then each edge name (indices as `[]`), then the class
-/// of the object reached, e.g. `(GC roots) > … > auditLog > [] > AuditEntry`. A run of
+/// Replaces the names of string nodes (their values, which may be secrets) in `steps` with
+/// their class name.
+pub fn hide_string_values(steps: &mut [PathStep]) {
+    for step in steps {
+        if matches!(
+            step.node_type.as_str(),
+            "string" | "concatenated string" | "sliced string"
+        ) {
+            step.name.clone_from(&step.class_name);
+        }
+    }
+}
+
+/// One line: the root-side node, then each edge name (indices as `[]`, V8's synthetic root
+/// groups by their name), then the class of the object reached, e.g.
+/// `global > … > auditLog > [] > AuditEntry` or `(GC roots) > (Handle scope) > [] > …`. A run of
 /// identical steps (a linked list's `_idleNext`) is shown once, followed by `…`.
 #[must_use]
 pub fn path_text(steps: &[PathStep]) -> String {
@@ -40,7 +54,10 @@ pub fn path_text(steps: &[PathStep]) -> String {
     let mut parts = vec![first.name.clone()];
     let mut previous: Option<(String, &str)> = None;
     for step in rest {
-        let label = if step.edge_type == "element"
+        let label = if step.node_type == "synthetic" {
+            // V8's root groups: `(Stack roots)`, `(Handle scope)`, `(Global handles)`.
+            step.name.clone()
+        } else if step.edge_type == "element"
             || step.edge_type == "hidden"
             || step.edge.parse::<u64>().is_ok()
         {

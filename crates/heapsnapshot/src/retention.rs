@@ -14,8 +14,8 @@
 //!   root, or the orphan that keeps them, as in `DevTools` — but
 //!   [`Retention::is_reachable`] is `false` for them.
 //! - **Distance** and **retainer path**: see [`crate::distance`]: breadth-first from the
-//!   user roots (the globals) first, then from the `(GC roots)`, so the path through
-//!   user code is preferred over one through V8 internals.
+//!   user roots (the globals) first, then from the `(GC roots)` (handle scopes and stack
+//!   roots last), so the path through user code is preferred over one through V8 internals.
 //!
 //! ```
 //! use memwatchdog_heapsnapshot::{EdgeKind, GraphBuilder, NodeKind, Retention};
@@ -187,7 +187,7 @@ impl Retention {
 }
 
 /// The node whose edge range holds `e` (binary search over the CSR offsets).
-fn edge_source(g: &HeapGraph, e: EdgeIdx) -> NodeIdx {
+pub(crate) fn edge_source(g: &HeapGraph, e: EdgeIdx) -> NodeIdx {
     let after = g.first_edge.partition_point(|&first| first <= e.0);
     NodeIdx(after as u32 - 1)
 }

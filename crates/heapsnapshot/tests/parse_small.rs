@@ -387,3 +387,25 @@ fn empty_edges_and_strings_are_allowed_when_counts_agree() {
     assert_eq!(g.first_edge, [0, 0]);
     assert_eq!(g.kind(HeapGraph::ROOT), NodeKind::Synthetic);
 }
+
+#[test]
+fn detached_nodes_are_kept_where_v8_records_them() {
+    let mut p = Parts::node20();
+    p.nodes[2][6] = 1; // attached
+    p.nodes[5][6] = 2; // detached
+    let g = parse_str(&p.to_json()).unwrap();
+    assert_eq!(g.detachedness, Some(vec![NodeIdx(5)]));
+    assert_sample(&g);
+    // Without the field (V8 before 2021) nothing is known: six fields a node.
+    p.node_fields.pop();
+    for row in &mut p.nodes {
+        row.pop();
+    }
+    for row in p.edges.iter_mut().chain(p.locations.iter_mut().flatten()) {
+        let to = if row.len() == 3 { 2 } else { 0 };
+        row[to] = row[to] / 7 * 6;
+    }
+    let g = parse_str(&p.to_json()).unwrap();
+    assert_eq!(g.detachedness, None);
+    assert_sample(&g);
+}

@@ -37,6 +37,7 @@ fn graph(n: usize, edges: &[(u32, u32)]) -> HeapGraph {
         edge_name: vec![name.0; edges.len()],
         strings,
         locations: Vec::new(),
+        detachedness: None,
     }
 }
 

@@ -60,6 +60,18 @@ pub fn generate_profiles_with(node: &str, name: &str) -> tempfile::TempDir {
     run_generator(node, name, &["--profiles"])
 }
 
+/// Runs the generator for one out-of-memory scenario (`fixtures/oom/NAME.cjs`) under `node`:
+/// it leaks until V8 writes its near-heap-limit snapshot and the process dies; the snapshot is
+/// [`near_heap_limit`].
+pub fn generate_oom_with(node: &str, name: &str) -> tempfile::TempDir {
+    run_generator(node, name, &["--oom"])
+}
+
+/// The snapshot of a generated out-of-memory scenario.
+pub fn near_heap_limit(dir: &Path, name: &str) -> PathBuf {
+    dir.join(name).join("near-heap-limit.heapsnapshot")
+}
+
 /// Like [`generate_with`], but reproducible: the programs run under V8's `--predictable` with
 /// fixed seeds (`generate.mjs --predictable`), from a copy of the fixture programs and a link to
 /// `node` in a fresh `/tmp/mw-pinned-XXXXXX`, the same depth and length on every machine (the

@@ -6,14 +6,13 @@
 //! with `ParseOptions { edges: false, .. }`.
 
 mod compare;
-mod path;
 pub mod report;
 mod suspects;
 
 use thiserror::Error;
 
+pub use crate::path::edge_kind_name;
 pub use compare::snapshot_stats;
-pub use path::edge_kind_name;
 
 use crate::{HeapGraph, IdSet, NodeKind, Retention};
 use compare::Comparison;

@@ -13,27 +13,16 @@
 //! double-count and ranking by `delta_bytes` ranks by retained-size growth.
 
 use std::collections::HashMap;
-use std::hash::{DefaultHasher, Hash, Hasher};
 
-use super::path::{path_steps, path_text};
-use super::report::{ClassBytes, Suspect};
 use crate::class::{class_name, kind_name};
+use crate::leak::report::Suspect;
+use crate::path::{path_steps, path_text};
+use crate::shape::path_signature;
 use crate::source::function_info;
-use crate::{EdgeLabel, HeapGraph, NodeIdx, NodeKind, Retention};
+use crate::tally::ClassTally;
+use crate::{HeapGraph, NodeIdx, Retention};
 
 const NONE: u32 = u32::MAX;
-
-/// True for node kinds a user would recognise as their data (not V8 plumbing).
-fn is_user_visible(kind: NodeKind) -> bool {
-    !matches!(
-        kind,
-        NodeKind::Hidden
-            | NodeKind::Array
-            | NodeKind::Code
-            | NodeKind::ObjectShape
-            | NodeKind::Synthetic
-    )
-}
 
 /// Finds the owner of every new, reachable node (see the module docs); `NONE` elsewhere.
 fn owners(g: &HeapGraph, ret: &Retention, is_new: &[bool]) -> Vec<u32> {
@@ -57,44 +46,11 @@ fn owners(g: &HeapGraph, ret: &Retention, is_new: &[bool]) -> Vec<u32> {
                 .idom(x)
                 .filter(|p| is_new[p.ix()])
                 .map(|p| owner[p.ix()])
-                .filter(|&o| o != NONE && is_user_visible(g.kind(NodeIdx(o))));
+                .filter(|&o| o != NONE && g.kind(NodeIdx(o)).is_user_visible());
             owner[x.ix()] = inherited.unwrap_or(x.0);
         }
     }
     owner
-}
-
-/// Hash of a node's retainer path shape: edge kinds, names (indices as `[]`) and classes.
-///
-/// A run of two or more identical steps counts as one step *without its edge name*: the
-/// entries of a linked list sit at different depths (`_idleNext` repeated 3 or 90 times),
-/// and the shortest path may walk it either way (`_idleNext…` or `_idlePrev…`); all of
-/// them are one suspect.
-fn path_signature(g: &HeapGraph, ret: &Retention, n: NodeIdx) -> u64 {
-    let steps: Vec<_> = ret
-        .retainer_path(g, n)
-        .into_iter()
-        .map(|e| {
-            let name = match g.edge_label(e) {
-                EdgeLabel::Name(name) if name.parse::<u64>().is_err() => name,
-                _ => "[]",
-            };
-            (g.edge_kind(e), name, class_name(g, g.to(e)))
-        })
-        .collect();
-    let mut h = DefaultHasher::new();
-    let mut i = 0;
-    while i < steps.len() {
-        let run = steps[i..].iter().take_while(|s| **s == steps[i]).count();
-        if run > 1 {
-            ("run", &steps[i].2).hash(&mut h);
-        } else {
-            steps[i].hash(&mut h);
-        }
-        i += run;
-    }
-    class_name(g, n).hash(&mut h);
-    h.finish()
 }
 
 #[derive(Default)]
@@ -103,7 +59,7 @@ struct Group {
     count: u64,
     bytes: u64,
     retained: u64,
-    holds: HashMap<(NodeKind, u32), (u64, u64)>,
+    holds: ClassTally,
 }
 
 /// Groups the new nodes of `g` (`is_new[n]`) into suspects and returns the `top` largest.
@@ -137,14 +93,8 @@ pub fn find_suspects(g: &HeapGraph, ret: &Retention, is_new: &[bool], top: usize
         }
         let group = &mut groups[group_of[&o]];
         group.bytes += g.self_size(n);
-        if o != n.0 && is_user_visible(g.kind(n)) {
-            let key = match g.kind(n) {
-                kind @ (NodeKind::Object | NodeKind::Native) => (kind, g.node_name[n.ix()].0),
-                kind => (kind, 0),
-            };
-            let entry = group.holds.entry(key).or_default();
-            entry.0 += 1;
-            entry.1 += g.self_size(n);
+        if o != n.0 && g.kind(n).is_user_visible() {
+            group.holds.add(g, n);
         }
     }
     let mut order: Vec<usize> = (0..groups.len()).collect();
@@ -165,26 +115,6 @@ pub fn find_suspects(g: &HeapGraph, ret: &Retention, is_new: &[bool], top: usize
 fn suspect(g: &HeapGraph, ret: &Retention, group: &Group, rank: usize) -> Suspect {
     let n = NodeIdx(group.example);
     let path = path_steps(g, &ret.retainer_path(g, n));
-    let mut holds: Vec<ClassBytes> = group
-        .holds
-        .iter()
-        .map(|(&(kind, name), &(count, bytes))| ClassBytes {
-            class_name: match kind {
-                NodeKind::Object | NodeKind::Native => {
-                    g.strings.get(crate::StrIdx(name)).to_owned()
-                }
-                kind => crate::class::kind_class(kind).to_owned(),
-            },
-            count,
-            bytes,
-        })
-        .collect();
-    holds.sort_by(|a, b| {
-        b.bytes
-            .cmp(&a.bytes)
-            .then_with(|| a.class_name.cmp(&b.class_name))
-    });
-    holds.truncate(3);
     Suspect {
         rank,
         delta_bytes: group.bytes,
@@ -196,6 +126,6 @@ fn suspect(g: &HeapGraph, ret: &Retention, group: &Group, rank: usize) -> Suspec
         path,
         example_id: g.id(n),
         function: function_info(g, n),
-        holds,
+        holds: group.holds.top(g, 3),
     }
 }

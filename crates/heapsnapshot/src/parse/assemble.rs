@@ -78,6 +78,7 @@ pub(crate) struct Assembler {
     max_node_name: Option<MaxName>,
     edges: EdgeColumns,
     locations: Vec<(NodeIdx, Location)>,
+    detached: Vec<NodeIdx>,
 }
 
 /// Reserves `n` (capped) elements, reporting failure as [`ParseError::TooLarge`].
@@ -134,6 +135,7 @@ impl Assembler {
                 max_name: None,
             },
             locations: Vec::new(),
+            detached: Vec::new(),
             layout,
         })
     }
@@ -149,8 +151,11 @@ impl Assembler {
         const ID: usize = 2;
         const SIZE: usize = 3;
         const EDGES: usize = 4;
-        const N: usize = NODE_FIELDS.len() + 1;
-        const _: () = assert!(N == 6);
+        const DETACHEDNESS: usize = 5;
+        const N: usize = NODE_FIELDS.len() + 2;
+        const _: () = assert!(N == 7);
+        /// V8's `detachedness` value of a detached object.
+        const DETACHED: u64 = 2;
         if std::mem::replace(&mut self.nodes_read, true) {
             return Err(duplicate("nodes", key_offset));
         }
@@ -179,6 +184,9 @@ impl Assembler {
             self.node_name.push(StrIdx(sat32(vals[NAME])));
             self.node_id.push(sat32(vals[ID]));
             self.self_size.push(sat32(vals[SIZE]));
+            if vals[DETACHEDNESS] == DETACHED {
+                self.detached.push(NodeIdx(n as u32));
+            }
             if self.opts.edges {
                 self.first_edge.push(self.edge_sum as u32);
             }
@@ -332,6 +340,7 @@ impl Assembler {
             edge_name: self.edges.name,
             strings,
             locations: self.locations,
+            detachedness: self.layout.detachedness.then_some(self.detached),
         })
     }
 }

@@ -20,6 +20,9 @@ use crate::kind::{EdgeKind, NodeKind};
 
 /// Node fields the parser reads, in role order; see [`Layout::node_roles`].
 pub(crate) const NODE_FIELDS: [&str; 5] = ["type", "name", "id", "self_size", "edge_count"];
+/// The optional node field V8 writes since 2021 (0 unknown, 1 attached, 2 detached): its
+/// role comes after [`NODE_FIELDS`]', and columns the parser ignores take the next slot.
+pub(crate) const DETACHEDNESS: &str = "detachedness";
 /// Edge fields the parser reads, in role order.
 pub(crate) const EDGE_FIELDS: [&str; 3] = ["type", "name_or_index", "to_node"];
 /// Location fields the parser reads, in role order.
@@ -28,8 +31,11 @@ pub(crate) const LOCATION_FIELDS: [&str; 4] = ["object_index", "script_id", "lin
 /// Everything the array scanners need to know, read from the header.
 #[derive(Debug)]
 pub(crate) struct Layout {
-    /// Per node column: its index in [`NODE_FIELDS`], or `NODE_FIELDS.len()` when unused.
+    /// Per node column: its index in [`NODE_FIELDS`], `NODE_FIELDS.len()` for
+    /// [`DETACHEDNESS`], or `NODE_FIELDS.len() + 1` when unused.
     pub node_roles: Vec<u8>,
+    /// Whether the nodes have a [`DETACHEDNESS`] column.
+    pub detachedness: bool,
     /// Per edge column: its index in [`EDGE_FIELDS`], or `EDGE_FIELDS.len()`.
     pub edge_roles: Vec<u8>,
     /// Per location column: its index in [`LOCATION_FIELDS`], or `LOCATION_FIELDS.len()`.
@@ -53,7 +59,14 @@ impl Layout {
         let meta = header
             .get("meta")
             .ok_or_else(|| meta_err("snapshot.meta is missing"))?;
-        let node_roles = roles(meta, "node_fields", &NODE_FIELDS, true)?;
+        let mut node_roles = roles(meta, "node_fields", &NODE_FIELDS, true)?;
+        let detachedness = optional_role(
+            meta,
+            "node_fields",
+            DETACHEDNESS,
+            &mut node_roles,
+            NODE_FIELDS.len() as u8,
+        );
         let edge_roles = roles(meta, "edge_fields", &EDGE_FIELDS, true)?;
         let location_roles = roles(meta, "location_fields", &LOCATION_FIELDS, false)?;
         let node_kinds = type_names(meta, "node_types")?
@@ -73,6 +86,7 @@ impl Layout {
         let edge_count = count(&header, "edge_count", u32::MAX)?;
         Ok(Self {
             node_roles,
+            detachedness,
             edge_roles,
             location_roles,
             node_kinds,
@@ -116,6 +130,21 @@ fn roles(meta: &Value, key: &str, wanted: &[&str], required: bool) -> Result<Vec
     Ok(roles)
 }
 
+/// Gives the column of `meta[key]` named `name`, when there is one, role `skip` (the slot of
+/// the columns [`roles`] left unused), and moves the unused columns one slot up.
+fn optional_role(meta: &Value, key: &str, name: &str, roles: &mut [u8], skip: u8) -> bool {
+    let names = meta.get(key).and_then(Value::as_array);
+    let Some(col) = names.and_then(|names| names.iter().position(|n| n.as_str() == Some(name)))
+    else {
+        return false;
+    };
+    for role in roles.iter_mut().filter(|r| **r == skip) {
+        *role = skip + 1;
+    }
+    roles[col] = skip;
+    true
+}
+
 /// Reads `meta[key][0]`, the list of type names.
 fn type_names<'a>(meta: &'a Value, key: &str) -> Result<Vec<&'a str>, ParseError> {
     let list = meta
@@ -157,7 +186,8 @@ mod tests {
     #[test]
     fn reads_node20_header() {
         let l = Layout::from_header(NODE20.as_bytes(), 12).unwrap();
-        assert_eq!(l.node_roles, [0, 1, 2, 3, 4, 5, 5]);
+        assert_eq!(l.node_roles, [0, 1, 2, 3, 4, 6, 5]);
+        assert!(l.detachedness);
         assert_eq!(l.edge_roles, [0, 1, 2]);
         assert_eq!(l.location_roles, [0, 1, 2, 3]);
         assert_eq!(l.node_kinds.len(), 16);
@@ -172,6 +202,7 @@ mod tests {
         let h = r#"{"meta":{"node_fields":["edge_count","id","name","type","self_size"],"node_types":[["synthetic","object"]],"edge_fields":["to_node","type","name_or_index","extra"],"edge_types":[["weak"]]},"node_count":1,"edge_count":0}"#;
         let l = Layout::from_header(h.as_bytes(), 0).unwrap();
         assert_eq!(l.node_roles, [4, 2, 1, 0, 3]);
+        assert!(!l.detachedness);
         assert_eq!(l.edge_roles, [2, 0, 1, 3]);
         assert_eq!(l.location_roles, [0, 1, 2, 3]);
         assert_eq!(l.node_kinds, [NodeKind::Synthetic, NodeKind::Object]);

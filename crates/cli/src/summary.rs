@@ -1,0 +1,29 @@
+//! `mw analyze FILE`: one snapshot alone. Reads it with its edges, computes what holds its
+//! memory ([`memwatchdog_heapsnapshot::summarize`]), prints the report.
+
+use std::process::ExitCode;
+
+use memwatchdog_heapsnapshot::{Retention, SummaryOptions, summarize};
+
+use crate::analyze::{emit, progress_wanted, while_computing};
+use crate::cli::AnalyzeArgs;
+use crate::load::{Job, load_one_file};
+use crate::summary_table::render;
+
+/// Runs `mw analyze` on one heap snapshot.
+pub fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
+    let progress = progress_wanted(args);
+    let job = Job {
+        path: &args.files[0],
+        edges: true,
+    };
+    let graph = load_one_file(&job, progress)?;
+    let opts = SummaryOptions {
+        top: args.top,
+        show_strings: args.show_strings,
+    };
+    let report = while_computing(progress, || {
+        summarize(&graph, &Retention::compute(&graph), &opts)
+    });
+    emit(args, &report, render)
+}

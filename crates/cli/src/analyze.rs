@@ -15,7 +15,8 @@ use crate::output::write_report;
 use crate::table::render;
 
 /// Runs `mw analyze`: heap profiles go to [`crate::profile_diff`], one snapshot to
-/// [`crate::summary`], two or three snapshots are diffed here.
+/// [`crate::summary`] (or [`crate::story`] with `--node`/`--class`), two or three snapshots
+/// are diffed here.
 pub fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
     let paths = args.inputs();
     args.check_options_for(paths.len())?;
@@ -29,7 +30,11 @@ pub fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
         return crate::profile_diff::run(args);
     }
     if paths.len() == 1 {
-        return crate::summary::run(args);
+        return if args.node.is_some() || args.class.is_some() {
+            crate::story::run(args)
+        } else {
+            crate::summary::run(args)
+        };
     }
     let progress = progress_wanted(args);
     let InOrder { graphs, given } = load_in_order(&paths, progress)?;

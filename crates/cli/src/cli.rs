@@ -21,7 +21,8 @@ pub enum Command {
     /// One heap snapshot (FILE, e.g. the one `node --heapsnapshot-near-heap-limit` wrote as
     /// the process ran out of memory): the largest dominator subtrees grouped by retainer
     /// path and class, the biggest collections, duplicated strings, closures by function,
-    /// native and detached memory.
+    /// native and detached memory. With --node ID or --class NAME: why that object (or the
+    /// class's largest objects) is alive.
     ///
     /// Two or three heap snapshots (.heapsnapshot): leak suspects ranked by retained-size
     /// growth, with the retainer path that holds them; the snapshots are put in the order
@@ -61,6 +62,27 @@ pub struct AnalyzeArgs {
     /// hidden by default because they may be secrets.
     #[arg(long)]
     pub show_strings: bool,
+    /// One snapshot: why the object with this V8 id (`@123` in DevTools, or `123`) is alive:
+    /// its retainer paths, the objects that point at it, its dominators and retained size.
+    #[arg(long, value_name = "ID", value_parser = parse_id, conflicts_with = "class")]
+    pub node: Option<u32>,
+    /// One snapshot: the same for the objects of this class with the largest retained sizes.
+    #[arg(long, value_name = "NAME")]
+    pub class: Option<String>,
+    /// With --class: how many of its objects to tell (default 3).
+    #[arg(long, value_name = "N")]
+    pub sample: Option<usize>,
+    /// With --node or --class: retainer paths per object, at most (default 10).
+    #[arg(long, value_name = "N")]
+    pub paths: Option<usize>,
+}
+
+/// `@123` (as DevTools writes ids) or `123`.
+fn parse_id(text: &str) -> Result<u32, String> {
+    text.strip_prefix('@')
+        .unwrap_or(text)
+        .parse()
+        .map_err(|_| format!("{text:?} is not a V8 object id (like @12345)"))
 }
 
 impl AnalyzeArgs {
@@ -69,13 +91,34 @@ impl AnalyzeArgs {
         self.files.iter().map(PathBuf::as_path).collect()
     }
 
-    /// Fails when an option for one snapshot is given with two or three files.
+    /// Fails when an option for one snapshot is given with two or three files, or an option
+    /// without the one it refines.
     pub fn check_options_for(&self, inputs: usize) -> Result<(), UsageError> {
-        let single_only = [("--show-strings", self.show_strings)];
-        match single_only.iter().find(|(_, given)| *given) {
-            Some(&(flag, _)) if inputs > 1 => Err(UsageError::SingleSnapshotOnly { flag }),
-            _ => Ok(()),
+        let single_only = [
+            ("--show-strings", self.show_strings),
+            ("--node", self.node.is_some()),
+            ("--class", self.class.is_some()),
+            ("--sample", self.sample.is_some()),
+            ("--paths", self.paths.is_some()),
+        ];
+        if let Some(&(flag, _)) = single_only.iter().find(|(_, given)| *given)
+            && inputs > 1
+        {
+            return Err(UsageError::SingleSnapshotOnly { flag });
         }
+        if self.sample.is_some() && self.class.is_none() {
+            return Err(UsageError::Needs {
+                flag: "--sample",
+                needs: "--class NAME",
+            });
+        }
+        if self.paths.is_some() && self.node.is_none() && self.class.is_none() {
+            return Err(UsageError::Needs {
+                flag: "--paths",
+                needs: "--node ID or --class NAME",
+            });
+        }
+        Ok(())
     }
 }
 
@@ -89,6 +132,14 @@ pub enum UsageError {
     SingleSnapshotOnly {
         /// The option.
         flag: &'static str,
+    },
+    /// An option that refines another was given without it.
+    #[error("{flag} needs {needs}")]
+    Needs {
+        /// The option.
+        flag: &'static str,
+        /// What it needs.
+        needs: &'static str,
     },
     /// One sampling heap profile was given.
     #[error(

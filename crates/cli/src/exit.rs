@@ -1,6 +1,6 @@
 //! Exit codes, documented in docs/cli.md, and the hint printed under an error.
 
-use memwatchdog_heapsnapshot::DiffError;
+use memwatchdog_heapsnapshot::{DiffError, LookupError};
 
 use crate::cli::UsageError;
 use crate::detect::DetectError;
@@ -24,6 +24,8 @@ pub const LEAK_DECLARED: u8 = 6;
 /// `mw detect`: the trace made the detector project that the limit is reached within the
 /// horizon (`oom_risk`, severity critical).
 pub const OOM_RISK: u8 = 7;
+/// `mw analyze FILE --node ID` / `--class NAME`: no such object or class in the snapshot.
+pub const NOT_FOUND: u8 = 8;
 
 /// The exit code for an error chain.
 pub fn code_for(err: &anyhow::Error) -> u8 {
@@ -38,6 +40,8 @@ pub fn code_for(err: &anyhow::Error) -> u8 {
         INCOMPATIBLE
     } else if err.downcast_ref::<OutputError>().is_some() {
         OUTPUT
+    } else if err.downcast_ref::<LookupError>().is_some() {
+        NOT_FOUND
     } else {
         INTERNAL
     }
@@ -57,6 +61,15 @@ pub fn hint_for(err: &anyhow::Error) -> Option<&'static str> {
         {
             Some(
                 "pass only heap snapshots or only sampling heap profiles of one process (mw tells them apart by content)",
+            )
+        }
+        _ if matches!(
+            err.downcast_ref::<LookupError>(),
+            Some(LookupError::UnknownId { .. })
+        ) =>
+        {
+            Some(
+                "ids are the example_id and id fields of `mw analyze FILE --json`, or the @N DevTools shows, in this same snapshot",
             )
         }
         _ if err.downcast_ref::<DiffError>().is_some() => Some(

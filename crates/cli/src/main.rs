@@ -20,6 +20,8 @@ mod mapped;
 mod output;
 mod profile_diff;
 mod profile_table;
+mod story;
+mod story_table;
 mod style;
 mod summary;
 mod summary_table;

@@ -119,7 +119,7 @@ impl Distances {
 
 /// The `(GC roots)` groups that hold objects only while native code runs (see the module
 /// docs), with the edge from `(GC roots)` to each.
-fn transient_roots(g: &HeapGraph) -> Vec<(NodeIdx, EdgeIdx)> {
+pub(crate) fn transient_roots(g: &HeapGraph) -> Vec<(NodeIdx, EdgeIdx)> {
     let is_synthetic =
         |n: NodeIdx, names: &[&str]| g.kind(n) == NodeKind::Synthetic && names.contains(&g.name(n));
     let Some(gc_roots) = g
@@ -136,7 +136,7 @@ fn transient_roots(g: &HeapGraph) -> Vec<(NodeIdx, EdgeIdx)> {
 }
 
 /// `DevTools`' `JSHeapSnapshot.isUserRoot` for a child of the root.
-fn is_user_root(g: &HeapGraph, n: NodeIdx) -> bool {
+pub(crate) fn is_user_root(g: &HeapGraph, n: NodeIdx) -> bool {
     g.kind(n) != NodeKind::Synthetic || is_document_dom_trees_root(g, n)
 }
 

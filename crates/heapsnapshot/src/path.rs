@@ -81,6 +81,32 @@ pub fn path_text(steps: &[PathStep]) -> String {
     parts.join(" > ")
 }
 
+/// One line with every edge's own name or index (`[12]`; V8's synthetic root groups by
+/// their name), then the class and id of the object reached, e.g.
+/// `global > process > _events > request > context > sessionCache > table > [36] > Session @7181`.
+#[must_use]
+pub fn path_text_exact(steps: &[PathStep]) -> String {
+    let Some((first, rest)) = steps.split_first() else {
+        return String::from("(unreachable)");
+    };
+    if rest.is_empty() {
+        return format!("{} @{}", first.name, first.id);
+    }
+    let mut parts = vec![first.name.clone()];
+    for step in rest {
+        parts.push(if step.node_type == "synthetic" {
+            step.name.clone()
+        } else if step.edge.parse::<u64>().is_ok() {
+            format!("[{}]", step.edge)
+        } else {
+            step.edge.clone()
+        });
+    }
+    let last = steps.last().expect("a step");
+    parts.push(format!("{} @{}", last.class_name, last.id));
+    parts.join(" > ")
+}
+
 /// The V8 name of an edge kind.
 #[must_use]
 pub fn edge_kind_name(kind: EdgeKind) -> &'static str {

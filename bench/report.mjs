@@ -14,6 +14,9 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bench = path.join(root, '.bench');
 const results = path.join(bench, 'results');
 const SET_ORDER = ['160m', '1g', '4g'];
+// mw's three-snapshot diff and memlab (the comparison), then the one-snapshot budget's runs.
+const TOOL_ORDER = ['mw', 'memlab', 'mw-one', 'mw-two', 'mw-two-baseline'];
+const BUDGET_TOOLS = ['mw-one', 'mw-two', 'mw-two-baseline'];
 
 const read = (p) => (fs.existsSync(p) ? fs.readFileSync(p, 'utf8') : null);
 const mib = (bytes) => `${(bytes / 1048576).toFixed(0)} MiB`;
@@ -119,7 +122,7 @@ function measuredRuns() {
   if (!fs.existsSync(results)) return [];
   const list = [];
   for (const f of fs.readdirSync(results)) {
-    const m = f.match(/^(.+)\.(mw|memlab)(\.\d+)?\.status$/);
+    const m = f.match(/^(.+)\.(mw|memlab|mw-one|mw-two|mw-two-baseline)(\.\d+)?\.status$/);
     if (!m) continue;
     const base = path.join(results, `${m[1]}.${m[2]}${m[3] ?? ''}`);
     const time = read(`${base}.time`) ?? '';
@@ -162,7 +165,7 @@ function runs() {
       rssBytes: Math.max(...all.map((r) => r.rssBytes || 0)),
     };
   });
-  const order = (r) => SET_ORDER.indexOf(r.set) * 10 + (r.tool === 'mw' ? 0 : 1);
+  const order = (r) => SET_ORDER.indexOf(r.set) * 10 + TOOL_ORDER.indexOf(r.tool);
   return list.sort((a, b) => order(a) - order(b));
 }
 
@@ -207,10 +210,72 @@ function targets(L, S, R) {
   L.push(...rows);
 }
 
+/** Wall time of a cell: median with the range of all runs. */
+function wallTime(r) {
+  // Two decimals below ten seconds, where a tenth is a large share.
+  const secs = (x) => x.toFixed(x < 10 ? 2 : 1);
+  let wall = r.seconds == null ? '?' : `${secs(r.seconds)} s`;
+  if (r.runs > 1 && r.status === 0) {
+    wall += ` (median of ${r.runs}: ${secs(r.minSeconds)}–${secs(r.maxSeconds)})`;
+  }
+  return wall;
+}
+
+/**
+ * The one-snapshot budget: `mw analyze final` (one snapshot alone) must take no more wall time and
+ * peak RSS than `mw analyze base final` (the two-snapshot diff of the same newest file).
+ */
+function oneSnapshot(L, S, R) {
+  const budget = R.filter((r) => BUDGET_TOOLS.includes(r.tool));
+  if (budget.length === 0) return;
+  const baseline = read(path.join(results, `${budget[0].set}.mw-two-baseline.version`))?.trim();
+  const what = {
+    'mw-one': '`mw analyze final` (one snapshot alone)',
+    'mw-two': '`mw analyze base final` (two-snapshot diff)',
+    'mw-two-baseline': `\`mw analyze base final\` with the earlier build (${baseline ?? 'see .bench/results'})`,
+  };
+  L.push('');
+  L.push('## One snapshot alone (`mw analyze FILE`)');
+  L.push('');
+  L.push('Budget: one snapshot alone takes no more wall time and peak RSS than the two-snapshot diff of the');
+  L.push('same newest file. Both read that file with its edges and compute its dominators and retainer paths;');
+  L.push('the diff also reads the base (nodes only, on a second thread) and compares, one snapshot alone');
+  L.push('summarizes instead (holders, collections, strings, closures, native memory). Same method as above:');
+  L.push('`/usr/bin/time -v`, warm page cache, the commands taking turns, `--json --out /dev/null`; on a');
+  L.push('machine shared with other work (see the load column) every command is slowed alike, so compare them');
+  L.push('with each other, not with the tables above.');
+  const sets = [...new Set(budget.map((r) => r.set))];
+  const built = sets.map((set) => read(path.join(results, `${set}.mw.version`))?.trim()).filter(Boolean);
+  if (built.length) L.push('', `mw: ${[...new Set(built)].join('; ')}.`);
+  L.push('');
+  L.push('| set (final file) | command | wall time | peak RSS | CPU time (user+sys) | load avg before → after | outcome |');
+  L.push('| --- | --- | ---: | ---: | ---: | ---: | --- |');
+  for (const r of budget) {
+    const s = S.find((x) => x.size === r.set);
+    const setLabel = s ? `${r.set} (${size(s.snapshots.final.bytes)})` : r.set;
+    const cpu = Number.isFinite(r.cpuSeconds) ? `${r.cpuSeconds.toFixed(1)} s` : '?';
+    const load = r.load ? r.load.split('\n').map((l) => l.split(' ')[0]).join(' → ') : '?';
+    L.push(`| ${setLabel} | ${what[r.tool]} | ${wallTime(r)} | ${r.rssBytes ? size(r.rssBytes) : '?'} | ${cpu} | ${load} | ${outcome(r)} |`);
+  }
+  L.push('');
+  for (const set of sets) {
+    const one = budget.find((r) => r.set === set && r.tool === 'mw-one' && r.status === 0);
+    for (const tool of ['mw-two', 'mw-two-baseline']) {
+      const two = budget.find((r) => r.set === set && r.tool === tool && r.status === 0);
+      if (!one || !two) continue;
+      const time = one.seconds / two.seconds;
+      const rss = one.rssBytes / two.rssBytes;
+      const met = (x) => (x <= 1 ? 'met' : 'NOT met');
+      L.push(`- ${set}, against ${what[tool]}: wall time ${time.toFixed(2)}x (${met(time)}), peak RSS ${rss.toFixed(3)}x (${met(rss)}).`);
+    }
+  }
+}
+
 function main() {
   const m = machine();
   const S = sets();
   const R = runs();
+  const compared = R.filter((r) => !BUDGET_TOOLS.includes(r.tool));
   const L = [];
   L.push('# Benchmarks: `mw analyze` and memlab on the same heap snapshots');
   L.push('');
@@ -286,20 +351,15 @@ function main() {
   L.push('');
   L.push('## Results');
   L.push('');
-  if (R.length === 0) {
+  if (compared.length === 0) {
     L.push('No analyzer run recorded yet.');
   } else {
     L.push('| set (final file) | tool | wall time | peak RSS | CPU time (user+sys) | load avg before → after | outcome | what it reported |');
     L.push('| --- | --- | ---: | ---: | ---: | ---: | --- | --- |');
-    for (const r of R) {
+    for (const r of compared) {
       const s = S.find((x) => x.size === r.set);
       const setLabel = s ? `${r.set} (${size(s.snapshots.final.bytes)})` : r.set;
-      // Two decimals below ten seconds, where a tenth is a large share.
-      const secs = (x) => x.toFixed(x < 10 ? 2 : 1);
-      let wall = r.seconds == null ? '?' : `${secs(r.seconds)} s`;
-      if (r.runs > 1 && r.status === 0) {
-        wall += ` (median of ${r.runs}: ${secs(r.minSeconds)}–${secs(r.maxSeconds)})`;
-      }
+      const wall = wallTime(r);
       const rss = r.rssBytes ? size(r.rssBytes) : '?';
       const cpu = Number.isFinite(r.cpuSeconds) ? `${r.cpuSeconds.toFixed(1)} s` : '?';
       const what = r.tool === 'memlab' ? memlabFinding(`${r.out ?? ''}\n${r.err ?? ''}`) : mwFinding(r.report);
@@ -308,8 +368,9 @@ function main() {
     }
     L.push('');
     L.push('Dates of the runs: ' + [...new Set(R.map((r) => r.date?.slice(0, 10)).filter(Boolean))].join(', ') + '.');
-    targets(L, S, R);
+    targets(L, S, compared);
   }
+  oneSnapshot(L, S, R);
   L.push('');
   process.stdout.write(`${L.join('\n')}\n`);
 }

@@ -7,7 +7,12 @@
 #   options: --regen (remake snapshots) --no-memlab --no-mw --memlab-timeout SECS (default 1800)
 #            --memlab-4g (memlab on the 4g set too; it needs ~3.5x the file size in RAM and minutes)
 #            --mw PATH (default target/release/mw) --runs N (runs per tool and set, default 3;
-#            memlab runs once on the 4g set)
+#            memlab runs once on the 4g set) --mw-baseline PATH (also time the two-snapshot diff
+#            with another mw build, e.g. the one before a change, for the one-snapshot budget)
+#
+# Besides the three-snapshot diff, mw is timed on one snapshot alone (`mw analyze final`) and on
+# the two-snapshot diff of the same newest file (`mw analyze base final`): one snapshot must cost
+# no more time and peak RSS than that diff (docs/benchmarks.md, "One snapshot alone").
 #
 # Steps: bench/setup.sh (Node 22, typescript@5, memlab, GNU time into .bench/), then per set:
 # make the snapshots once with Node 22 (bench/make-snapshots.mjs; kept in .bench/snapshots/SET and
@@ -31,6 +36,7 @@ RUNS=3
 MEMLAB_TIMEOUT=1800
 MEMLAB_HEAP_MB=8000
 MW="$ROOT/target/release/mw"
+MW_BASELINE=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --huge) SIZES="$SIZES 4g" ;;
@@ -41,8 +47,9 @@ while [ $# -gt 0 ]; do
     --memlab-4g) MEMLAB_4G=1 ;;
     --memlab-timeout) MEMLAB_TIMEOUT="$2"; shift ;;
     --mw) MW="$2"; shift ;;
+    --mw-baseline) MW_BASELINE="$2"; shift ;;
     --runs) RUNS="$2"; shift ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -99,6 +106,20 @@ run_mw() { # run_mw SIZE K
   measure "$1.mw.$2" 3600 "$MW" analyze "$dir/base.heapsnapshot" "$dir/target.heapsnapshot" "$dir/final.heapsnapshot" --json --out /dev/null
 }
 
+# run_mw_budget SIZE K: one snapshot alone and the two-snapshot diff of the same newest file (and
+# that diff with --mw-baseline's binary), taking turns.
+run_mw_budget() {
+  local dir="$BENCH/snapshots/$1"
+  warm_cache "$dir"
+  measure "$1.mw-one.$2" 3600 "$MW" analyze "$dir/final.heapsnapshot" --json --out /dev/null
+  warm_cache "$dir"
+  measure "$1.mw-two.$2" 3600 "$MW" analyze "$dir/base.heapsnapshot" "$dir/final.heapsnapshot" --json --out /dev/null
+  if [ -n "$MW_BASELINE" ]; then
+    warm_cache "$dir"
+    measure "$1.mw-two-baseline.$2" 3600 "$MW_BASELINE" analyze "$dir/base.heapsnapshot" "$dir/final.heapsnapshot" --json --out /dev/null
+  fi
+}
+
 run_memlab() { # run_memlab SIZE K
   local dir="$BENCH/snapshots/$1" work
   work="$(mktemp -d)"
@@ -117,8 +138,11 @@ for size in $SIZES; do
   if [ "$RUN_MW" = 1 ]; then
     if mw_ready; then
       mw=1
-      rm -f "$RESULTS/$size".mw.* # the set's cell comes from this run's measurements only
+      rm -f "$RESULTS/$size".mw.* "$RESULTS/$size".mw-* # the set's cells come from this run's measurements only
       echo "$("$MW" --version 2>&1) (binary sha256 $(sha256sum "$MW" | cut -c1-12), built $(date -u -r "$MW" +%Y-%m-%dT%H:%MZ))" > "$RESULTS/$size.mw.version"
+      if [ -n "$MW_BASELINE" ]; then
+        echo "$("$MW_BASELINE" --version 2>&1) (binary sha256 $(sha256sum "$MW_BASELINE" | cut -c1-12), built $(date -u -r "$MW_BASELINE" +%Y-%m-%dT%H:%MZ))" > "$RESULTS/$size.mw-two-baseline.version"
+      fi
       # Untimed run, only to record what mw reported (its top suspects) next to the numbers.
       "$MW" analyze "$dir/base.heapsnapshot" "$dir/target.heapsnapshot" "$dir/final.heapsnapshot" --json --top 3 \
         --no-progress --out "$RESULTS/$size.mw.report.json" 2> /dev/null || rm -f "$RESULTS/$size.mw.report.json"
@@ -132,7 +156,7 @@ for size in $SIZES; do
   if [ "$memlab" -gt 0 ]; then rm -f "$RESULTS/$size".memlab.*; fi
   # The tools take turns, so a slow spell of the machine does not fall on one tool's runs only.
   for k in $(seq 1 "$RUNS"); do
-    if [ "$mw" = 1 ]; then run_mw "$size" "$k"; fi
+    if [ "$mw" = 1 ]; then run_mw "$size" "$k"; run_mw_budget "$size" "$k"; fi
     if [ "$k" -le "$memlab" ]; then run_memlab "$size" "$k"; fi
   done
 done

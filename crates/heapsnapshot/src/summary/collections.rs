@@ -30,7 +30,7 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashSet};
 
 use super::hash_table::{EPHEMERON_LAYOUT, entries_in_use, ordered_table_layout};
-use super::holders::is_backing_store;
+use super::holders::{is_backing_store, is_store_edge};
 use super::report::{Collection, CollectionKind};
 use crate::class::class_name;
 use crate::path::{path_steps, path_text};
@@ -169,16 +169,16 @@ fn entries_bytes(g: &HeapGraph, ret: &Retention, n: NodeIdx) -> u64 {
     };
     let mut bytes = 0;
     for e in g.edges(n) {
-        let to = g.to(e);
-        if is_backing_store(g, n, to) {
-            bytes += g.self_size(to);
+        if entry(e) {
+            bytes += ret.retained(g.to(e));
+        } else if is_store_edge(g, e) {
+            let store = g.to(e);
+            bytes += g.self_size(store);
             bytes += g
-                .edges(to)
+                .edges(store)
                 .filter(|&e| entry(e))
                 .map(|e| ret.retained(g.to(e)))
                 .sum::<u64>();
-        } else if entry(e) {
-            bytes += ret.retained(to);
         }
     }
     bytes
@@ -191,10 +191,7 @@ fn is_hub(g: &HeapGraph, ret: &Retention, n: NodeIdx) -> bool {
     let half = ret.retained(n).div_ceil(2);
     g.edges(n).any(|e| {
         let to = g.to(e);
-        to != n
-            && ret.idom(to) == Some(n)
-            && ret.retained(to) >= half
-            && !is_backing_store(g, n, to)
+        to != n && ret.idom(to) == Some(n) && ret.retained(to) >= half && !is_store_edge(g, e)
     })
 }
 

@@ -31,7 +31,7 @@ use crate::path::{hide_string_values, path_steps, path_text};
 use crate::shape::path_signature;
 use crate::source::function_info;
 use crate::tally::ClassTally;
-use crate::{EdgeKind, EdgeLabel, HeapGraph, NodeIdx, NodeKind, Retention};
+use crate::{EdgeIdx, EdgeKind, EdgeLabel, HeapGraph, NodeIdx, NodeKind, Retention};
 
 /// Nodes retaining less are never split, however they hold their memory.
 const MIN_SPLIT_FLOOR: u64 = 64 << 10;
@@ -87,14 +87,18 @@ fn split_region(g: &HeapGraph, ret: &Retention, min: u64) -> BitSet {
 /// Whether `child` is `parent`'s own backing store: the target of its internal `elements`,
 /// `properties` or `table` edge.
 pub(super) fn is_backing_store(g: &HeapGraph, parent: NodeIdx, child: NodeIdx) -> bool {
-    g.edges(parent).any(|e| {
-        g.to(e) == child
-            && g.edge_kind(e) == EdgeKind::Internal
-            && matches!(
-                g.edge_label(e),
-                EdgeLabel::Name("elements" | "properties" | "table")
-            )
-    })
+    g.edges(parent)
+        .any(|e| g.to(e) == child && is_store_edge(g, e))
+}
+
+/// Whether `e` is an object's internal edge to its own backing store (`elements`,
+/// `properties` or `table`).
+pub(super) fn is_store_edge(g: &HeapGraph, e: EdgeIdx) -> bool {
+    g.edge_kind(e) == EdgeKind::Internal
+        && matches!(
+            g.edge_label(e),
+            EdgeLabel::Name("elements" | "properties" | "table")
+        )
 }
 
 /// What gathers holders before their paths are walked: dominator, class, last edge.

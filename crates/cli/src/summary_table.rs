@@ -59,10 +59,10 @@ fn render_holder(out: &mut String, h: &Holder, s: &Styles) {
         h.rank,
         format!("{:.1}", HumanBytes(h.retained_bytes)).style(s.grow),
         count(h.count),
-        truncate(&h.class_name, 24),
-        h.path_text.style(s.path),
+        truncate(&h.example.class_name, 24),
+        h.example.path_text.style(s.path),
     );
-    if let Some(f) = &h.function {
+    if let Some(f) = &h.example.function {
         let _ = writeln!(out, "  {:>27}  function {}", "", function_site(f));
     }
     if !h.holds.is_empty() {
@@ -193,14 +193,8 @@ fn render_native(out: &mut String, report: &HeapSummary, s: &Styles) {
         count(native.count),
     );
     for c in &native.classes {
-        let _ = writeln!(
-            out,
-            "  {:<40}  {:>9}  {:>10.1}  {}",
-            truncate(&c.class_name, 40),
-            count(c.count),
-            HumanBytes(c.bytes),
-            c.path_text.style(s.path),
-        );
+        let path = c.path_text.style(s.path).to_string();
+        class_row(out, &c.class_name, c.count, c.bytes, &path);
     }
     let _ = writeln!(out);
     match &report.detached {
@@ -221,14 +215,20 @@ fn render_native(out: &mut String, report: &HeapSummary, s: &Styles) {
                 HumanBytes(d.retained_bytes),
             );
             for c in &d.classes {
-                let _ = writeln!(
-                    out,
-                    "  {:<40}  {:>9}  {:>10.1}",
-                    truncate(&c.class_name, 40),
-                    count(c.count),
-                    HumanBytes(c.bytes),
-                );
+                class_row(out, &c.class_name, c.count, c.bytes, "");
             }
         }
     }
+}
+
+/// One row of a class table: the class, its count and bytes, then `tail` (a path, or
+/// nothing).
+fn class_row(out: &mut String, class_name: &str, n: u64, bytes: u64, tail: &str) {
+    let row = format!(
+        "  {:<40}  {:>9}  {:>10.1}  {tail}",
+        truncate(class_name, 40),
+        count(n),
+        HumanBytes(bytes),
+    );
+    let _ = writeln!(out, "{}", row.trim_end());
 }

@@ -74,10 +74,10 @@ fn render_suspect(out: &mut String, suspect: &Suspect, s: &Styles) {
         suspect.rank,
         format!("+{:.1}", HumanBytes(suspect.delta_bytes)).style(s.grow),
         format!("+{}", count(suspect.delta_count)),
-        suspect.class_name,
-        suspect.path_text.style(s.path),
+        suspect.example.class_name,
+        suspect.example.path_text.style(s.path),
     );
-    if let Some(f) = &suspect.function {
+    if let Some(f) = &suspect.example.function {
         let _ = writeln!(out, "  {:>27}  function {}", "", function_site(f));
     }
     if !suspect.holds.is_empty() {

@@ -5,35 +5,12 @@
 
 mod common;
 
-use std::ffi::OsStr;
 use std::path::Path;
 
 use serde_json::Value;
 
 fn analyze_json(files: &[&Path]) -> Value {
-    let mut args: Vec<&OsStr> = vec![
-        OsStr::new("analyze"),
-        OsStr::new("--json"),
-        OsStr::new("--top"),
-        OsStr::new("3"),
-    ];
-    args.extend(files.iter().map(|p| p.as_os_str()));
-    let out = common::mw(&args);
-    assert!(
-        out.status.success(),
-        "mw failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("valid JSON report")
-}
-
-fn edge_names(suspect: &Value) -> Vec<&str> {
-    suspect["path"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["edge"].as_str().unwrap())
-        .collect()
+    common::analyze_json(files, &["--top", "3"])
 }
 
 /// The suspect explains the leak when its objects are, or hold, the leaked class.
@@ -79,7 +56,7 @@ fn check_scenario_with(node: &str, name: &str) {
                     files.len()
                 );
             };
-            let edges = edge_names(found);
+            let edges = common::edge_names(found);
             for edge in &want {
                 assert!(
                     edges.contains(edge),
@@ -190,7 +167,7 @@ fn devtools_protocol_snapshots() {
         assert_eq!(top["class_name"], "DevtoolsLeak", "under {node}: {top:#}");
         assert_eq!(top["delta_count"], 5000, "under {node}");
         assert!(
-            edge_names(top).contains(&"devtoolsRetained"),
+            common::edge_names(top).contains(&"devtoolsRetained"),
             "under {node}: {top:#}"
         );
     }

@@ -11,25 +11,13 @@ use std::path::Path;
 
 use serde_json::Value;
 
-/// `mw analyze FILE --json` with `extra` options.
 fn summary(file: &Path, extra: &[&str]) -> Value {
-    let out = common::analyze(&[file], &[&["--json"], extra].concat());
-    assert!(out.status.success(), "{}", common::stderr(&out));
-    serde_json::from_slice(&out.stdout).expect("a JSON report")
+    common::analyze_json(&[file], extra)
 }
 
 fn expect(dir: &Path, name: &str) -> Value {
     let text = std::fs::read_to_string(dir.join(name).join("expect.json")).unwrap();
     serde_json::from_str(&text).unwrap()
-}
-
-fn edges(row: &Value) -> Vec<&str> {
-    row["path"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["edge"].as_str().unwrap())
-        .collect()
 }
 
 #[test]
@@ -45,12 +33,17 @@ fn a_near_heap_limit_snapshot_names_the_leak_holder_in_its_top_3() {
         assert_eq!(report["schema_version"], 1);
         let holders = report["holders"].as_array().unwrap();
         assert!(
-            holders.iter().any(|h| edges(h).contains(&holder)),
+            holders
+                .iter()
+                .any(|h| common::edge_names(h).contains(&holder)),
             "under {node}: no holder of the top 3 is held by {holder}: {holders:#?}"
         );
         // The leaked objects hold most of the 64 MB heap.
         let total = report["snapshot"]["reachable_bytes"].as_u64().unwrap();
-        let leak = holders.iter().find(|h| edges(h).contains(&holder)).unwrap();
+        let leak = holders
+            .iter()
+            .find(|h| common::edge_names(h).contains(&holder))
+            .unwrap();
         assert!(
             leak["retained_bytes"].as_u64().unwrap() > total / 2,
             "under {node}: {leak:#}"

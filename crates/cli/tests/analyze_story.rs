@@ -11,18 +11,7 @@ use common::{analyze, stderr};
 use serde_json::Value;
 
 fn json(file: &Path, extra: &[&str]) -> Value {
-    let out = analyze(&[file], &[&["--json"], extra].concat());
-    assert!(out.status.success(), "{extra:?}: {}", stderr(&out));
-    serde_json::from_slice(&out.stdout).expect("a JSON report")
-}
-
-fn edges(path: &Value) -> Vec<&str> {
-    path["path"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["edge"].as_str().unwrap())
-        .collect()
+    common::analyze_json(&[file], extra)
 }
 
 #[test]
@@ -68,7 +57,7 @@ fn the_story_of_the_cache_a_summary_names() {
         );
         for path in paths {
             assert_eq!(
-                edges(path).last(),
+                common::edge_names(path).last(),
                 Some(&"sessionCache"),
                 "under {node}: {path:#}"
             );
@@ -113,7 +102,10 @@ fn a_class_sample_is_bounded_and_largest_first() {
     for story in objects {
         let paths = story["paths"].as_array().unwrap();
         assert!(!paths.is_empty() && paths.len() <= 3, "{story:#}");
-        assert!(edges(&paths[0]).contains(&"sessionCache"), "{story:#}");
+        assert!(
+            common::edge_names(&paths[0]).contains(&"sessionCache"),
+            "{story:#}"
+        );
     }
 }
 

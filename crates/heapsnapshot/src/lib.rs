@@ -28,6 +28,8 @@ mod source;
 mod strings;
 pub mod summary;
 mod tally;
+#[cfg(test)]
+mod testing;
 
 pub use class::{class_name, kind_class, kind_name};
 pub use distance::BASE_SYSTEM_DISTANCE;

@@ -1,8 +1,9 @@
 //! Retainer paths as report steps and as one readable line, the same in every report.
 
 use crate::class::{class_name, kind_name};
-use crate::leak::report::PathStep;
-use crate::{EdgeIdx, EdgeKind, EdgeLabel, HeapGraph};
+use crate::leak::report::{Example, PathStep};
+use crate::source::function_info;
+use crate::{EdgeIdx, EdgeKind, EdgeLabel, HeapGraph, NodeIdx, Retention};
 
 /// Longest node name kept in a path step (strings can be megabytes).
 const MAX_NAME: usize = 80;
@@ -27,6 +28,24 @@ pub fn path_steps(g: &HeapGraph, edges: &[EdgeIdx]) -> Vec<PathStep> {
             }
         })
         .collect()
+}
+
+/// `n` as the example of a group: its class, its shortest retainer path (string values on
+/// it only when `show_strings`), its id and, for a closure, its function.
+#[must_use]
+pub fn example(g: &HeapGraph, ret: &Retention, n: NodeIdx, show_strings: bool) -> Example {
+    let mut path = path_steps(g, &ret.retainer_path(g, n));
+    if !show_strings {
+        hide_string_values(&mut path);
+    }
+    Example {
+        class_name: class_name(g, n).into_owned(),
+        node_type: kind_name(g.kind(n)).to_owned(),
+        path_text: path_text(&path),
+        path,
+        example_id: g.id(n),
+        function: function_info(g, n),
+    }
 }
 
 /// Replaces the names of string nodes (their values, which may be secrets) in `steps` with

@@ -44,14 +44,11 @@ pub(crate) fn path_signature(g: &HeapGraph, ret: &Retention, n: NodeIdx) -> u64 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{EdgeKind, GraphBuilder, NodeKind};
+    use crate::{EdgeKind, NodeKind};
 
     #[test]
     fn indices_and_runs_do_not_change_the_shape_but_names_and_classes_do() {
-        let mut b = GraphBuilder::default();
-        let root = b.node(NodeKind::Synthetic, "", 0);
-        let global = b.node(NodeKind::Object, "global", 10);
-        b.edge(root, EdgeKind::Shortcut, "1", global);
+        let (mut b, _, global) = crate::testing::with_global(10);
         let list = b.node(NodeKind::Object, "Array", 16);
         b.edge(global, EdgeKind::Property, "auditLog", list);
         let other = b.node(NodeKind::Object, "Array", 16);

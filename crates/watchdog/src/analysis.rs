@@ -98,10 +98,10 @@ pub fn outcome_of(report: &LeakReport) -> Outcome {
     report.suspects.first().map_or(Outcome::NothingFound, |s| {
         Outcome::TopSuspect(format!(
             "{} ×{} (+{}) held by {}",
-            s.class_name,
+            s.example.class_name,
             s.delta_count,
             HumanBytes(s.delta_bytes),
-            s.path_text
+            s.example.path_text
         ))
     })
 }

@@ -172,6 +172,28 @@ pub fn analyze(files: &[&Path], extra: &[&str]) -> Output {
     mw(&args)
 }
 
+/// Runs `mw analyze --json` with `extra` options on `files`, asserts it succeeded and returns
+/// the report.
+pub fn analyze_json(files: &[&Path], extra: &[&str]) -> serde_json::Value {
+    let out = analyze(files, &[&["--json"], extra].concat());
+    assert!(
+        out.status.success(),
+        "mw analyze {extra:?}: {}",
+        stderr(&out)
+    );
+    serde_json::from_slice(&out.stdout).expect("a JSON report")
+}
+
+/// The edge names of a report row's `path`, root side first.
+pub fn edge_names(row: &serde_json::Value) -> Vec<&str> {
+    row["path"]
+        .as_array()
+        .expect("a path")
+        .iter()
+        .map(|s| s["edge"].as_str().expect("an edge name"))
+        .collect()
+}
+
 /// A run's standard error as text.
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()

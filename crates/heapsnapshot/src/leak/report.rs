@@ -68,11 +68,22 @@ pub struct Suspect {
     pub delta_count: u64,
     /// Sum of the retained sizes of the group's objects in the newest snapshot.
     pub retained_bytes: u64,
+    /// The group's class and one example object (its fields are the suspect's in JSON).
+    #[serde(flatten)]
+    pub example: Example,
+    /// What the group's objects hold on to, largest first (other classes among the new objects they dominate).
+    pub holds: Vec<ClassBytes>,
+}
+
+/// What a group of objects is and where one of them, its example, is held: the fields a
+/// leak suspect and a heap summary's holder share.
+#[derive(Debug, Clone, Serialize)]
+pub struct Example {
     /// DevTools class name of the group's objects (`AuditEntry`, `(closure)`).
     pub class_name: String,
     /// V8 node type (`object`, `closure`, `string`, ...).
     pub node_type: String,
-    /// Retainer path from a GC root to one example object, root first.
+    /// Retainer path from a GC root to the example object, root first.
     pub path: Vec<PathStep>,
     /// The path as one line, with element indices abstracted to `[]`.
     pub path_text: String,
@@ -80,8 +91,6 @@ pub struct Suspect {
     pub example_id: u32,
     /// For closures: the function and where it is defined.
     pub function: Option<FunctionInfo>,
-    /// What the group's objects hold on to, largest first (other classes among the new objects they dominate).
-    pub holds: Vec<ClassBytes>,
 }
 
 /// One edge of a retainer path and the node it leads to.

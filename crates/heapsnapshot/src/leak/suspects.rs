@@ -14,11 +14,9 @@
 
 use std::collections::HashMap;
 
-use crate::class::{class_name, kind_name};
 use crate::leak::report::Suspect;
-use crate::path::{path_steps, path_text};
+use crate::path::example;
 use crate::shape::path_signature;
-use crate::source::function_info;
 use crate::tally::ClassTally;
 use crate::{HeapGraph, NodeIdx, Retention};
 
@@ -113,19 +111,12 @@ pub fn find_suspects(g: &HeapGraph, ret: &Retention, is_new: &[bool], top: usize
 }
 
 fn suspect(g: &HeapGraph, ret: &Retention, group: &Group, rank: usize) -> Suspect {
-    let n = NodeIdx(group.example);
-    let path = path_steps(g, &ret.retainer_path(g, n));
     Suspect {
         rank,
         delta_bytes: group.bytes,
         delta_count: group.count,
         retained_bytes: group.retained,
-        class_name: class_name(g, n).into_owned(),
-        node_type: kind_name(g.kind(n)).to_owned(),
-        path_text: path_text(&path),
-        path,
-        example_id: g.id(n),
-        function: function_info(g, n),
+        example: example(g, ret, NodeIdx(group.example), true),
         holds: group.holds.top(g, 3),
     }
 }

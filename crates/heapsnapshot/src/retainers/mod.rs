@@ -264,15 +264,12 @@ fn story(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{EdgeKind, GraphBuilder};
+    use crate::EdgeKind;
 
     /// `global > cache (Map) > table > [i] > Session` × 3, each with a secret token; and a
     /// Session only a weak edge points at.
     fn graph() -> HeapGraph {
-        let mut b = GraphBuilder::default();
-        let root = b.node(NodeKind::Synthetic, "", 0);
-        let global = b.node(NodeKind::Object, "global", 10);
-        b.edge(root, EdgeKind::Shortcut, "1", global);
+        let (mut b, _, global) = crate::testing::with_global(10);
         let map = b.node(NodeKind::Object, "Map", 32);
         b.edge(global, EdgeKind::Property, "cache", map);
         let table = b.node(NodeKind::Array, "", 64);

@@ -85,14 +85,11 @@ pub(super) fn closures(g: &HeapGraph, ret: &Retention, top: usize) -> Vec<Closur
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{EdgeKind, GraphBuilder};
+    use crate::EdgeKind;
 
     #[test]
     fn closures_of_one_site_group_and_other_sites_do_not() {
-        let mut b = GraphBuilder::default();
-        let root = b.node(NodeKind::Synthetic, "", 0);
-        let global = b.node(NodeKind::Object, "global", 10);
-        b.edge(root, EdgeKind::Shortcut, "1", global);
+        let (mut b, _, global) = crate::testing::with_global(10);
         let listeners = b.node(NodeKind::Object, "Array", 16);
         b.edge(global, EdgeKind::Property, "listeners", listeners);
         let site = |line| Location {

@@ -340,10 +340,7 @@ mod tests {
 
     #[test]
     fn a_collection_whose_one_entry_holds_most_is_left_out() {
-        let mut b = GraphBuilder::default();
-        let root = b.node(NodeKind::Synthetic, "", 0);
-        let global = b.node(NodeKind::Object, "global", 10);
-        b.edge(root, EdgeKind::Shortcut, "1", global);
+        let (mut b, _, global) = crate::testing::with_global(10);
         let hub = b.node(NodeKind::Object, "Array", 32);
         b.edge(global, EdgeKind::Property, "hub", hub);
         let big = b.node(NodeKind::Object, "Array", 32);

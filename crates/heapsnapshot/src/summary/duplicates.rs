@@ -129,14 +129,11 @@ fn shown(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{EdgeKind, GraphBuilder};
+    use crate::EdgeKind;
 
     #[test]
     fn copies_of_one_value_waste_all_but_one_and_values_stay_hidden() {
-        let mut b = GraphBuilder::default();
-        let root = b.node(NodeKind::Synthetic, "", 0);
-        let global = b.node(NodeKind::Object, "global", 10);
-        b.edge(root, EdgeKind::Shortcut, "1", global);
+        let (mut b, _, global) = crate::testing::with_global(10);
         let list = b.node(NodeKind::Object, "Array", 16);
         b.edge(global, EdgeKind::Property, "tokens", list);
         let values = ["secret-0", "secret-1", "secret-0", "secret-0", "unique"];

@@ -26,10 +26,8 @@ use std::collections::{HashMap, HashSet};
 
 use super::report::Holder;
 use crate::bitset::BitSet;
-use crate::class::{class_name, kind_name};
-use crate::path::{hide_string_values, path_steps, path_text};
+use crate::path::example;
 use crate::shape::path_signature;
-use crate::source::function_info;
 use crate::tally::ClassTally;
 use crate::{EdgeIdx, EdgeKind, EdgeLabel, HeapGraph, NodeIdx, NodeKind, Retention};
 
@@ -244,25 +242,12 @@ pub(super) fn holders(
         .iter()
         .zip(holds)
         .enumerate()
-        .map(|(i, (&gi, holds))| {
-            let group = groups[gi];
-            let n = group.example;
-            let mut path = path_steps(g, &ret.retainer_path(g, n));
-            if !show_strings {
-                hide_string_values(&mut path);
-            }
-            Holder {
-                rank: i + 1,
-                retained_bytes: group.retained,
-                count: group.count,
-                class_name: class_name(g, n).into_owned(),
-                node_type: kind_name(g.kind(n)).to_owned(),
-                path_text: path_text(&path),
-                path,
-                example_id: g.id(n),
-                function: function_info(g, n),
-                holds: holds.top(g, 3),
-            }
+        .map(|(i, (&gi, holds))| Holder {
+            rank: i + 1,
+            retained_bytes: groups[gi].retained,
+            count: groups[gi].count,
+            example: example(g, ret, groups[gi].example, show_strings),
+            holds: holds.top(g, 3),
         })
         .collect()
 }
@@ -310,15 +295,11 @@ fn holds(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::GraphBuilder;
 
     /// `global > process > _events > listener (closure) > context > sessionCache (Map) >
     /// table > [] > Session × 100`, and `global > log (Array) > [] > Entry × 50`.
     fn service() -> HeapGraph {
-        let mut b = GraphBuilder::default();
-        let root = b.node(NodeKind::Synthetic, "", 0);
-        let global = b.node(NodeKind::Object, "global", 100);
-        b.edge(root, EdgeKind::Shortcut, "1", global);
+        let (mut b, _, global) = crate::testing::with_global(100);
         let process = b.node(NodeKind::Object, "process", 200);
         b.edge(global, EdgeKind::Property, "process", process);
         let events = b.node(NodeKind::Object, "Object", 50);
@@ -346,15 +327,22 @@ mod tests {
         b.build()
     }
 
+    /// Class, count and path text of each row.
+    fn class_count_path(rows: &[Holder]) -> Vec<(&str, u64, &str)> {
+        rows.iter()
+            .map(|h| {
+                let e = &h.example;
+                (e.class_name.as_str(), h.count, e.path_text.as_str())
+            })
+            .collect()
+    }
+
     #[test]
     fn hubs_are_walked_through_and_collections_hold_their_entries() {
         let g = service();
         let ret = Retention::compute(&g);
         let rows = holders(&g, &ret, 20_000, 10, false);
-        let top: Vec<(&str, u64, &str)> = rows
-            .iter()
-            .map(|h| (h.class_name.as_str(), h.count, h.path_text.as_str()))
-            .collect();
+        let top = class_count_path(&rows);
         assert_eq!(
             top[..2],
             [
@@ -389,10 +377,7 @@ mod tests {
         // and its 50 entries, with one path shape, are one group. The Map keeps its
         // Sessions: they hang below its backing store.
         let rows = holders(&g, &ret, 500, 10, false);
-        let top: Vec<(&str, u64, &str)> = rows
-            .iter()
-            .map(|h| (h.class_name.as_str(), h.count, h.path_text.as_str()))
-            .collect();
+        let top = class_count_path(&rows);
         assert_eq!(
             top[1],
             ("Entry", 50, "global > log > [] > Entry"),

@@ -86,10 +86,7 @@ mod tests {
 
     #[test]
     fn native_classes_and_detached_trees_are_counted_once() {
-        let mut b = GraphBuilder::default();
-        let root = b.node(NodeKind::Synthetic, "", 0);
-        let global = b.node(NodeKind::Object, "global", 10);
-        b.edge(root, EdgeKind::Shortcut, "1", global);
+        let (mut b, _, global) = crate::testing::with_global(10);
         let buffer = b.node(NodeKind::Object, "Buffer", 80);
         b.edge(global, EdgeKind::Property, "payload", buffer);
         let store = b.node(NodeKind::Native, "system / JSArrayBufferData", 65_536);

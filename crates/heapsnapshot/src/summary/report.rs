@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use crate::leak::report::{ClassBytes, FunctionInfo, PathStep};
+use crate::leak::report::{ClassBytes, Example, FunctionInfo};
 
 /// Version of the JSON schema of [`HeapSummary`].
 pub const SCHEMA_VERSION: u32 = 1;
@@ -59,18 +59,10 @@ pub struct Holder {
     pub retained_bytes: u64,
     /// Number of objects in the group.
     pub count: u64,
-    /// DevTools class name of the group's objects.
-    pub class_name: String,
-    /// V8 node type.
-    pub node_type: String,
-    /// Retainer path from a GC root to the example object, root first.
-    pub path: Vec<PathStep>,
-    /// The path as one line, with element indices abstracted to `[]`.
-    pub path_text: String,
-    /// V8 object id of the example: the group's object with the largest retained size.
-    pub example_id: u32,
-    /// For closures: the function and where it is defined.
-    pub function: Option<FunctionInfo>,
+    /// The group's class and its example, the object with the largest retained size (its
+    /// fields are the holder's in JSON).
+    #[serde(flatten)]
+    pub example: Example,
     /// What the group's objects keep alive besides themselves, largest first (≤ 3).
     pub holds: Vec<ClassBytes>,
 }

@@ -1,33 +1,29 @@
-//! The Prometheus text exposition format 0.0.4, written by hand from a [`Metrics`].
+//! What the exporter exports, in order: every family of a [`Metrics`], walked into a
+//! [`Sink`]. Two sinks exist: [`text`](crate::text) writes the Prometheus text exposition
+//! format that `/metrics` serves, [`families`](crate::families) hands the same families to
+//! another registry (prom-client's, through the addon). One walk keeps both identical.
 //!
-//! Why not the `prometheus-client` crate: it only writes `OpenMetrics` text, where a
-//! counter family is named without `_total` (`# TYPE memwatchdog_leak_alert counter`)
-//! and its sample with it, plus `# UNIT` and `# EOF` lines. `promtool check metrics`
-//! (Prometheus 2.42) reads that as the classic format and fails it
-//! (`memwatchdog_leak_alert_total no help text`). The classic format is a few lines
-//! per family, our metric set is fixed, and writing it ourselves gives byte-exact,
-//! lint-clean output (only the mandated `_ms` name is flagged) with no dependency.
-//!
-//! Rules followed: one `# HELP` and `# TYPE` per family, then its samples; HELP text
-//! escapes `\` and newline; label values escape `\`, `"` and newline; floats are
-//! `NaN`, `+Inf`, `-Inf` or a decimal Go's `ParseFloat` reads; no timestamps.
 //! Every gauge has a sample from the first scrape, `NaN` until its value is known (Prometheus'
 //! "avoid missing metrics"); the one exception is `memwatchdog_memory_limit_bytes`, absent
-//! while the process has no container memory limit.
-
-use std::fmt::Write as _;
+//! while the process has no container memory limit. Without
+//! [`MetricsOptions::process_metrics`](crate::MetricsOptions::process_metrics) the series
+//! prom-client's default metrics also export (heap used/total, external, RSS, GC counts and
+//! pauses) are left out.
 
 use crate::histogram::HistogramSnapshot;
 use crate::labels::{GcKind, Signal};
 use crate::metrics::Metrics;
-
-/// The `Content-Type` of the text exposition format 0.0.4.
-pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+use crate::text::{TextWriter, push_float};
 
 /// Renders every metric of `m` in the text exposition format.
 pub(crate) fn encode(m: &Metrics) -> String {
-    let mut w = Writer::new(&m.const_labels);
+    let mut w = TextWriter::new(&m.const_labels);
+    walk(&mut w, m);
+    w.finish()
+}
 
+/// Feeds every family of `m`, with its samples, to `w`.
+pub(crate) fn walk(w: &mut impl Sink, m: &Metrics) {
     w.family(
         "memwatchdog_info",
         "gauge",
@@ -39,15 +35,16 @@ pub(crate) fn encode(m: &Metrics) -> String {
         Value::Int(1),
     );
 
-    memory(&mut w, m);
-    gc(&mut w, m);
-    snapshots(&mut w, m);
-    alerts(&mut w, m);
-    w.out
+    memory(w, m);
+    if m.process_series {
+        gc(w, m);
+    }
+    snapshots(w, m);
+    alerts(w, m);
 }
 
 /// Heap, external and RSS gauges, the leak counter and detector states.
-fn memory(w: &mut Writer, m: &Metrics) {
+fn memory(w: &mut impl Sink, m: &Metrics) {
     let slope = m.heap_slope_bytes_per_ms.load();
     w.gauge(
         "memwatchdog_heap_slope_bytes_per_ms",
@@ -65,32 +62,39 @@ fn memory(w: &mut Writer, m: &Metrics) {
         "JS heap used right after the last major GC (the floor the detector trends).",
         m.heap_floor_bytes.load(),
     );
-    w.gauge(
-        "memwatchdog_heap_used_bytes",
-        "JS heap used at the last GC event (V8 used_heap_size).",
-        m.heap_used_bytes.load(),
-    );
-    w.gauge(
-        "memwatchdog_heap_total_bytes",
-        "JS heap reserved by V8 (total_heap_size).",
-        m.heap_total_bytes.load(),
-    );
-    w.gauge(
-        "memwatchdog_external_bytes",
-        "Memory of C++ objects bound to JS objects, ArrayBuffers included \
-         (process.memoryUsage().external).",
-        m.external_bytes.load(),
-    );
+    // prom-client's default metrics export these (`nodejs_heap_size_used_bytes`,
+    // `nodejs_heap_size_total_bytes`, `nodejs_external_memory_bytes`,
+    // `process_resident_memory_bytes`): see `MetricsOptions::process_metrics`.
+    if m.process_series {
+        w.gauge(
+            "memwatchdog_heap_used_bytes",
+            "JS heap used at the last GC event (V8 used_heap_size).",
+            m.heap_used_bytes.load(),
+        );
+        w.gauge(
+            "memwatchdog_heap_total_bytes",
+            "JS heap reserved by V8 (total_heap_size).",
+            m.heap_total_bytes.load(),
+        );
+        w.gauge(
+            "memwatchdog_external_bytes",
+            "Memory of C++ objects bound to JS objects, ArrayBuffers included \
+             (process.memoryUsage().external).",
+            m.external_bytes.load(),
+        );
+    }
     w.gauge(
         "memwatchdog_array_buffers_bytes",
         "Memory of ArrayBuffers and SharedArrayBuffers, Node Buffers included.",
         m.array_buffers_bytes.load(),
     );
-    w.gauge(
-        "memwatchdog_rss_bytes",
-        "Resident set size of the process.",
-        m.rss_bytes.load(),
-    );
+    if m.process_series {
+        w.gauge(
+            "memwatchdog_rss_bytes",
+            "Resident set size of the process.",
+            m.rss_bytes.load(),
+        );
+    }
     w.gauge(
         "memwatchdog_heap_limit_bytes",
         "V8 heap size limit (heap_size_limit): the heap floor cannot grow past it.",
@@ -141,8 +145,8 @@ fn memory(w: &mut Writer, m: &Metrics) {
     }
 }
 
-/// GC counts and pause histograms by kind.
-fn gc(w: &mut Writer, m: &Metrics) {
+/// GC counts and pause histograms by kind (prom-client: `nodejs_gc_duration_seconds`).
+fn gc(w: &mut impl Sink, m: &Metrics) {
     let gc: Vec<(GcKind, HistogramSnapshot)> = GcKind::ALL.map(|k| (k, m.gc_duration(k))).into();
     w.family(
         "memwatchdog_gc_total",
@@ -167,7 +171,7 @@ fn gc(w: &mut Writer, m: &Metrics) {
 }
 
 /// Heap snapshot outcomes.
-fn snapshots(w: &mut Writer, m: &Metrics) {
+fn snapshots(w: &mut impl Sink, m: &Metrics) {
     w.counter(
         "memwatchdog_snapshot_total",
         "Heap snapshots written.",
@@ -201,7 +205,7 @@ fn snapshots(w: &mut Writer, m: &Metrics) {
 }
 
 /// The alert sender's counters.
-fn alerts(w: &mut Writer, m: &Metrics) {
+fn alerts(w: &mut impl Sink, m: &Metrics) {
     w.counter(
         "memwatchdog_alerts_sent_total",
         "Alerts accepted by Alertmanager (each alert of each POST, re-sends included).",
@@ -221,86 +225,44 @@ fn alerts(w: &mut Writer, m: &Metrics) {
 
 /// A sample value: integers print exactly, floats per the exposition rules.
 #[derive(Debug, Clone, Copy)]
-enum Value {
+pub(crate) enum Value {
     Int(u64),
     Float(f64),
 }
 
-/// Appends families and samples to a string; prefixes every sample's labels with the
-/// registry's constant labels.
-struct Writer {
-    out: String,
-    /// Pre-rendered `name="value"` pairs of the constant labels, comma separated.
-    const_labels: String,
+impl Value {
+    /// The value as a float (counters are far below 2^53).
+    #[allow(clippy::cast_precision_loss)]
+    pub(crate) fn as_f64(self) -> f64 {
+        match self {
+            Value::Int(v) => v as f64,
+            Value::Float(v) => v,
+        }
+    }
 }
 
-impl Writer {
-    fn new(const_labels: &[(String, String)]) -> Self {
-        let mut rendered = String::new();
-        for (name, value) in const_labels {
-            push_label(&mut rendered, name, value);
-        }
-        rendered.pop(); // the last separator
-        Writer {
-            out: String::with_capacity(8 * 1024),
-            const_labels: rendered,
-        }
-    }
+/// Where [`walk`] puts families and samples. A family's samples follow it; a sample's
+/// `name` is the family's, or a histogram's `_bucket`/`_sum`/`_count` series.
+pub(crate) trait Sink {
+    /// Starts a family (`kind`: `gauge`, `counter` or `histogram`).
+    fn family(&mut self, name: &str, kind: &'static str, help: &str);
 
-    fn family(&mut self, name: &str, kind: &str, help: &str) {
-        self.out.push_str("# HELP ");
-        self.out.push_str(name);
-        self.out.push(' ');
-        for c in help.chars() {
-            match c {
-                '\\' => self.out.push_str("\\\\"),
-                '\n' => self.out.push_str("\\n"),
-                c => self.out.push(c),
-            }
-        }
-        self.out.push_str("\n# TYPE ");
-        self.out.push_str(name);
-        self.out.push(' ');
-        self.out.push_str(kind);
-        self.out.push('\n');
-    }
+    /// One sample of the current family, with its own labels (not the constant ones).
+    fn sample(&mut self, name: &str, labels: &[(&str, &str)], value: Value);
 
-    fn sample(&mut self, name: &str, labels: &[(&str, &str)], value: Value) {
-        self.out.push_str(name);
-        if !self.const_labels.is_empty() || !labels.is_empty() {
-            self.out.push('{');
-            self.out.push_str(&self.const_labels);
-            if !self.const_labels.is_empty() && !labels.is_empty() {
-                self.out.push(',');
-            }
-            for (k, v) in labels {
-                push_label(&mut self.out, k, v);
-            }
-            if !labels.is_empty() {
-                self.out.pop(); // the last separator
-            }
-            self.out.push('}');
-        }
-        self.out.push(' ');
-        match value {
-            Value::Int(v) => {
-                let _ = write!(self.out, "{v}");
-            }
-            Value::Float(v) => push_float(&mut self.out, v),
-        }
-        self.out.push('\n');
-    }
-
+    /// A gauge family with its one sample.
     fn gauge(&mut self, name: &str, help: &str, value: f64) {
         self.family(name, "gauge", help);
         self.sample(name, &[], Value::Float(value));
     }
 
+    /// A counter family with its one sample.
     fn counter(&mut self, name: &str, help: &str, value: u64) {
         self.family(name, "counter", help);
         self.sample(name, &[], Value::Int(value));
     }
 
+    /// A counter family with a sample per `reason`.
     fn reasons(&mut self, name: &str, help: &str, values: &[(String, u64)]) {
         self.family(name, "counter", help);
         for (reason, n) in values {
@@ -308,6 +270,7 @@ impl Writer {
         }
     }
 
+    /// The samples of one labelled histogram: cumulative buckets, `+Inf`, sum and count.
     fn histogram(&mut self, name: &str, label: (&str, &str), h: &HistogramSnapshot) {
         let bucket = format!("{name}_bucket");
         let mut le = String::new();
@@ -322,71 +285,9 @@ impl Writer {
     }
 }
 
-/// Appends `name="escaped value",`; callers drop the last comma.
-fn push_label(out: &mut String, name: &str, value: &str) {
-    out.push_str(name);
-    out.push_str("=\"");
-    for c in value.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            c => out.push(c),
-        }
-    }
-    out.push_str("\",");
-}
-
-/// Appends a float as the exposition format spells it.
-fn push_float(out: &mut String, v: f64) {
-    if v.is_nan() {
-        out.push_str("NaN");
-    } else if v.is_infinite() {
-        out.push_str(if v > 0.0 { "+Inf" } else { "-Inf" });
-    } else if v == 0.0 || (1e-6..1e21).contains(&v.abs()) {
-        let _ = write!(out, "{v}");
-    } else {
-        let _ = write!(out, "{v:e}");
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn floats() {
-        let cases = [
-            (0.0, "0"),
-            (1.0, "1"),
-            (256_000.0, "256000"),
-            (0.00025, "0.00025"),
-            (-3.5, "-3.5"),
-            (1e-9, "1e-9"),
-            (1e22, "1e22"),
-            (f64::INFINITY, "+Inf"),
-            (f64::NEG_INFINITY, "-Inf"),
-            (f64::NAN, "NaN"),
-        ];
-        for (v, want) in cases {
-            let mut s = String::new();
-            push_float(&mut s, v);
-            assert_eq!(s, want, "{v}");
-        }
-    }
-
-    #[test]
-    fn escaping() {
-        let mut w = Writer::new(&[("service".into(), "a\"b\\c\nd".into())]);
-        w.family("x_total", "counter", "Back\\slash and\nnewline \"quoted\".");
-        w.sample("x_total", &[("reason", "r")], Value::Int(2));
-        assert_eq!(
-            w.out,
-            "# HELP x_total Back\\\\slash and\\nnewline \"quoted\".\n\
-             # TYPE x_total counter\n\
-             x_total{service=\"a\\\"b\\\\c\\nd\",reason=\"r\"} 2\n"
-        );
-    }
 
     fn sample_registry() -> Metrics {
         let mut options = crate::MetricsOptions {

@@ -58,6 +58,9 @@
 //! | `memwatchdog_alert_queue_dropped_total` | counter | — |
 //!
 //! Optional constant labels ([`MetricsOptions::const_labels`]) go on every sample.
+//! [`MetricsOptions::process_metrics`] `false` leaves out the series prom-client's default
+//! metrics also export (heap used/total, external, RSS, GC); [`Metrics::families`] gives
+//! the families as data, for prom-client's registry.
 //! Gauges not yet set read `NaN` (every gauge is there from the first scrape), except
 //! `memwatchdog_memory_limit_bytes`, absent without a limit. `promtool check metrics` passes
 //! except for the mandated `_ms` in `memwatchdog_heap_slope_bytes_per_ms`; dashboards
@@ -68,6 +71,7 @@ mod atomic;
 mod backoff;
 mod encode;
 mod error;
+mod families;
 mod histogram;
 mod labels;
 mod log;
@@ -79,17 +83,19 @@ mod request;
 mod rfc3339;
 mod sender;
 mod server;
+mod text;
 
 pub use alert::{Alerter, AlerterConfig, STOP_GRACE, check_alertmanager_url};
 pub use backoff::BackoffConfig;
-pub use encode::CONTENT_TYPE;
 pub use error::ExporterError;
+pub use families::{Family, Sample};
 pub use labels::{DetectorState, GcKind, Signal};
 pub use log::LogFn;
 pub use metrics::{Metrics, MetricsOptions};
 pub use redact::redact_url;
 pub use rfc3339::format as format_rfc3339;
 pub use server::{MetricsServer, READ_TIMEOUT, ServerLimits};
+pub use text::CONTENT_TYPE;
 
 #[cfg(test)]
 mod tests {

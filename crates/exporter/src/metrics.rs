@@ -53,6 +53,11 @@ pub struct MetricsOptions {
     /// `instance`: a scraped `instance` label clashes with the target's own and is
     /// renamed `exported_instance` unless the scrape job sets `honor_labels`.
     pub const_labels: BTreeMap<String, String>,
+    /// Whether to export the series prom-client's default metrics also export: heap used
+    /// and total, external, RSS, GC counts and pauses (default `true`). A service that
+    /// serves `collectDefaultMetrics()` and the watchdog's families on one `/metrics` sets
+    /// it to `false`, so nothing is exported twice.
+    pub process_metrics: bool,
 }
 
 impl Default for MetricsOptions {
@@ -60,6 +65,7 @@ impl Default for MetricsOptions {
         MetricsOptions {
             version: env!("CARGO_PKG_VERSION").to_owned(),
             const_labels: BTreeMap::new(),
+            process_metrics: true,
         }
     }
 }
@@ -69,6 +75,7 @@ impl Default for MetricsOptions {
 pub struct Metrics {
     pub(crate) version: String,
     pub(crate) const_labels: Vec<(String, String)>,
+    pub(crate) process_series: bool,
     pub(crate) heap_slope_bytes_per_ms: AtomicF64,
     pub(crate) heap_used_bytes: AtomicF64,
     pub(crate) heap_total_bytes: AtomicF64,
@@ -140,6 +147,7 @@ impl Metrics {
         Metrics {
             version: options.version,
             const_labels: options.const_labels.into_iter().collect(),
+            process_series: options.process_metrics,
             heap_slope_bytes_per_ms: AtomicF64::unset(),
             heap_used_bytes: AtomicF64::unset(),
             heap_total_bytes: AtomicF64::unset(),
@@ -324,6 +332,13 @@ impl Metrics {
     #[must_use]
     pub fn render(&self) -> String {
         crate::encode::encode(self)
+    }
+
+    /// The same families as [`render`](Self::render), as data, for a registry that renders
+    /// them itself (prom-client's, through the addon).
+    #[must_use]
+    pub fn families(&self) -> Vec<crate::Family> {
+        crate::families::families(self)
     }
 
     pub(crate) fn gc_duration(&self, kind: GcKind) -> HistogramSnapshot {

@@ -47,11 +47,11 @@ use std::time::{Duration, Instant};
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token, Waker};
 
-use crate::encode::CONTENT_TYPE;
 use crate::error::ExporterError;
 use crate::log::{LogFn, emit};
 use crate::metrics::Metrics;
 use crate::request::{MAX_HEAD, Route, head_end, route};
+use crate::text::CONTENT_TYPE;
 
 /// Longest wait for a client to send its request head, from the accept.
 pub const READ_TIMEOUT: Duration = Duration::from_secs(2);

@@ -20,6 +20,9 @@ pub struct Settings {
     pub version: String,
     /// Where `/metrics` listens (`port` 0: any free port); `None`: no server.
     pub prometheus: Option<(String, u16)>,
+    /// Whether the metrics include what prom-client's default metrics also export
+    /// ([`memwatchdog_exporter::MetricsOptions::process_metrics`]).
+    pub process_metrics: bool,
     /// The Alertmanager client's configuration; `None`: no alerts.
     pub alerter: Option<AlerterConfig>,
     /// The CSV trace of the samples: path and size cap; `None`: no trace.
@@ -44,6 +47,7 @@ impl Default for Settings {
             service: String::new(),
             version: String::new(),
             prometheus: None,
+            process_metrics: true,
             alerter: None,
             trace: None,
             snapshot_policy: Policy::default(),

@@ -10,7 +10,9 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use memwatchdog_detect::{ConfigError, Sample, Signal, State};
-use memwatchdog_exporter::{Alerter, ExporterError, LogFn, Metrics, MetricsOptions, MetricsServer};
+use memwatchdog_exporter::{
+    Alerter, ExporterError, Family, LogFn, Metrics, MetricsOptions, MetricsServer,
+};
 use memwatchdog_snapguard::system::{read_cgroup_limit, read_memory_info, read_snapshot_counts};
 use memwatchdog_units::HumanBytes;
 
@@ -76,6 +78,7 @@ impl Watchdog {
                 } else {
                     [("service".to_owned(), settings.service.clone())].into()
                 },
+                process_metrics: settings.process_metrics,
             })
             .map_err(StartError::Labels)?,
         );
@@ -231,6 +234,12 @@ impl Watchdog {
     #[must_use]
     pub fn render_metrics(&self) -> String {
         self.metrics.render()
+    }
+
+    /// The same metrics as data, for a registry that renders them itself.
+    #[must_use]
+    pub fn metric_families(&self) -> Vec<Family> {
+        self.metrics.families()
     }
 
     /// The current state of `signal`.

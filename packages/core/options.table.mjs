@@ -8,7 +8,10 @@
  * Types and what a value must be:
  * - `number`: a finite number within `min`/`max` (`integer`: whole; `above`: strictly greater).
  *   `must` is the phrase of the error message (`... must be <must>, got ...`).
- * - `bytes`: like `number`; a variable may also carry a unit (`512MiB`, `2G`, `1.5GB`).
+ * - `bytes`: like `number`; a string (variable or option) is a size read by the addon, the reader
+ *   `mw`'s byte flags use: `536870912`, `512Mi`, `1G`, `0.5Gi`, `64MiB` (Kubernetes units: `Ki Mi Gi Ti
+ *   Pi Ei` powers of 1024, `k M G T P E` powers of 1000, also `KiB`.../`KB`... in any case; a fraction of
+ *   a byte rounds up). `512m` is refused as ambiguous (Kubernetes: milli; Docker: MiB).
  * - `port`: a port number from 0 to 65535, or a "no" word (`false` as an option) to disable.
  * - `bool`: `true/false`, `1/0`, `yes/no`, `on/off` (any case) in a variable; a boolean as an option.
  * - `string`: non-empty (trimmed); `path`: a string made absolute against the working directory;
@@ -160,7 +163,7 @@ export const OPTIONS = [
     env: "MEMWATCHDOG_SNAPSHOT_MEMORY_LIMIT",
     type: "bytes",
     above: 0,
-    must: "a positive number of bytes (e.g. 536870912, 512MiB or 2G)",
+    must: "a positive number of bytes (e.g. 536870912, 512Mi or 2G)",
     defaultDoc: "cgroup limit",
     doc: "Memory limit of the process for the headroom check, replacing the cgroup limit (useful where the real limit is not visible, e.g. a VM size).",
   },
@@ -169,9 +172,9 @@ export const OPTIONS = [
     env: "MEMWATCHDOG_SNAPSHOT_ANALYZE_MAX_BYTES",
     type: "bytes",
     min: 0,
-    must: "a number of bytes, 0 or more (e.g. 1073741824, 1GiB; 0: never)",
+    must: "a number of bytes, 0 or more (e.g. 1073741824, 1Gi; 0: never)",
     default: 1024 ** 3,
-    defaultDoc: "`1GiB`",
+    defaultDoc: "`1Gi`",
     doc:
       "Largest leak snapshot analyzed in the background, on a Rust thread, so the alert and the `analysis` event " +
       "name the top suspect's retainer path; `0`: never. Analysis needs about 1.2 times the file size in memory " +
@@ -261,9 +264,9 @@ export const OPTIONS = [
     env: "MEMWATCHDOG_TRACE_MAX_BYTES",
     type: "bytes",
     above: 0,
-    must: "a positive number of bytes (e.g. 104857600, 100MiB)",
+    must: "a positive number of bytes (e.g. 104857600, 100Mi)",
     default: 100 * 1024 * 1024,
-    defaultDoc: "`100MiB`",
+    defaultDoc: "`100Mi`",
     doc: "Recording stops (with one log line) at this size.",
   },
   {

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand};
+use memwatchdog_units::parse_size;
 use thiserror::Error;
 
 /// Explain Node.js memory leaks from V8 heap snapshots and sampling heap profiles.
@@ -164,12 +165,13 @@ pub struct DetectArgs {
     /// `{"growth_allowance": {"bytes": 8388608}}`; the watchdog's `native.detector` takes the same.
     #[arg(long, value_name = "FILE.json")]
     pub config: Option<PathBuf>,
-    /// V8 heap limit in bytes, for every sample (overrides the trace's `heap_limit` column).
-    #[arg(long, value_name = "BYTES")]
+    /// V8 heap limit for every sample (overrides the trace's `heap_limit` column): BYTES,
+    /// e.g. 4Gi or 4294967296 (Kubernetes units: Ki Mi Gi ... or k M G ...; docs/cli.md).
+    #[arg(long, value_name = "BYTES", value_parser = parse_size)]
     pub heap_limit: Option<u64>,
-    /// Container memory limit in bytes, for every sample (overrides the trace's
-    /// `memory_limit` column).
-    #[arg(long, value_name = "BYTES")]
+    /// Container memory limit for every sample (overrides the trace's `memory_limit`
+    /// column): BYTES, e.g. 512Mi or 536870912 (Kubernetes units: Ki Mi Gi ... or k M G ...).
+    #[arg(long, value_name = "BYTES", value_parser = parse_size)]
     pub memory_limit: Option<u64>,
     /// Print one JSON object per state change (schema in docs/cli.md).
     #[arg(long)]

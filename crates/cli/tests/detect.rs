@@ -178,3 +178,58 @@ fn config_file_changes_the_settings_and_bad_ones_are_exit_3() {
     ]);
     assert_eq!(out.status.code(), Some(3));
 }
+
+#[test]
+fn limits_take_kubernetes_sizes_and_a_bad_one_is_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = write_trace(dir.path(), "fast_leak", 1.0);
+    // A 512Mi container, closer than the 4,144 MiB heap limit, is the limit the heap runs into.
+    let out = detect(&[
+        trace.as_os_str(),
+        OsStr::new("--memory-limit"),
+        OsStr::new("512Mi"),
+        OsStr::new("--json"),
+    ]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(7),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let limits: Vec<Option<f64>> = text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("one JSON object per line"))
+        .map(|e| e["limit_bytes"].as_f64())
+        .collect();
+    assert!(limits.contains(&Some(536_870_912.0)), "{text}");
+
+    // The same 16 GiB heap limit as 17179869184 in the test above: a leak, not an oom_risk.
+    let out = detect(&[
+        trace.as_os_str(),
+        OsStr::new("--heap-limit"),
+        OsStr::new("16Gi"),
+    ]);
+    assert_eq!(out.status.code(), Some(6));
+
+    // Docker's `512m` is Kubernetes' 512 millibytes: refused, naming both spellings.
+    let out = detect(&[
+        trace.as_os_str(),
+        OsStr::new("--memory-limit"),
+        OsStr::new("512m"),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("'512m' for '--memory-limit <BYTES>'")
+            && err.contains("write 512Mi (536870912 bytes) or 512M (512000000 bytes)"),
+        "{err}"
+    );
+    let out = detect(&[trace.as_os_str(), OsStr::new("--heap-limit=-1")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8(out.stderr)
+            .unwrap()
+            .contains("cannot be negative")
+    );
+}

@@ -25,7 +25,7 @@ mod snapshot;
 mod watchdog;
 
 pub use events::NativeEvent;
-pub use options::{NativeOptions, alert_url_error, detector_settings_error};
+pub use options::{NativeOptions, alert_url_error, detector_settings_error, parse_size};
 pub use profile::{NativeAllocationSite, NativeFrame, ProfileTaken};
 pub use snapshot::{SnapshotCheck, SnapshotVerdict, SnapshotWritten};
 pub use watchdog::{NativeWatchdog, format_bytes};

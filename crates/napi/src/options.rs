@@ -2,7 +2,8 @@
 //! into plain fields, and their translation into [`Settings`].
 //!
 //! JS validates and names user-facing errors (`prometheus.port` / `MEMWATCHDOG_...`);
-//! this side only re-checks what the crates themselves reject.
+//! this side only re-checks what the crates themselves reject, and lends JS the crates' own
+//! readers and checks: detector settings, the Alertmanager URL, sizes ([`parse_size`]).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -155,4 +156,16 @@ pub fn detector_settings_error(json: String) -> Option<String> {
 #[allow(clippy::needless_pass_by_value)] // napi hands JS strings over as owned `String`s
 pub fn alert_url_error(url: String) -> Option<String> {
     check_alertmanager_url(&url).err().map(|e| e.to_string())
+}
+
+/// The bytes in a size as people write it (`512Mi`, `1G`, `0.5Gi`, `536870912`): the units
+/// crate's one reader, shared with `mw`'s byte flags, so JS reads the `bytes` options and
+/// variables with it. Throws an `Error` whose message says what is wrong and what to write
+/// instead (JS puts the option's name in front). A JS number: exact up to 2⁵³ bytes (8 PiB).
+#[napi]
+#[allow(clippy::needless_pass_by_value)] // napi hands JS strings over as owned `String`s
+pub fn parse_size(text: String) -> Result<f64> {
+    memwatchdog_units::parse_size(&text)
+        .map(|bytes| bytes as f64)
+        .map_err(|e| Error::new(Status::InvalidArg, e.to_string()))
 }

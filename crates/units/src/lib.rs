@@ -14,6 +14,14 @@
 //! assert_eq!(format!("{:.1}", HumanBytes(300_000_000)), "300.0 MB");
 //! assert_eq!(format!("[{:>8.1}]", HumanBytes(1_536)), "[  1.5 kB]");
 //! ```
+//!
+//! The other way round, [`parse_size`] (and [`ByteSize`], its `FromStr` form) reads the sizes
+//! people write, Kubernetes-style (`512Mi`, `1G`, `0.5Gi`, `536870912`): `mw`'s byte flags and
+//! the byte options and variables of `@memwatchdog/core`. See [`size`] for the grammar.
+
+pub mod size;
+
+pub use size::{ByteSize, SizeError, parse_size};
 
 use std::fmt::{self, Write};
 

@@ -19,7 +19,7 @@ const END = "<!-- end of options table -->";
 
 const TS_TYPES = {
   number: "number",
-  bytes: "number",
+  bytes: "number | string",
   port: "number | false",
   bool: "boolean",
   string: "string",

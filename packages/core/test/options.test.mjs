@@ -97,6 +97,37 @@ test("an option wins over its variable, a variable over the default", () => {
   assert.equal(resolveOptions({ env: { ...env, MEMWATCHDOG_SNAPSHOT_ANALYZE_MAX_BYTES: "0" } }).snapshot.analyzeMaxBytes, 0);
 });
 
+test("sizes are read by the addon as Kubernetes writes them, in variables and in options", () => {
+  const base = { MEMWATCHDOG_SNAPSHOT_DIR: "/tmp/x" };
+  const limit = (v) => resolveOptions({ env: { ...base, MEMWATCHDOG_SNAPSHOT_MEMORY_LIMIT: v } }).snapshot.memoryLimitBytes;
+  assert.equal(limit("512Mi"), 536870912);
+  assert.equal(limit("1G"), 1e9); // Kubernetes' G is decimal
+  assert.equal(limit("0.5Gi"), 536870912);
+  assert.equal(limit("536870912"), 536870912);
+  assert.equal(limit("64MiB"), 64 * 1024 ** 2);
+  assert.equal(limit("1 GB"), 1e9);
+  assert.equal(limit("1.5k"), 1500);
+  assert.equal(limit("1e9"), 1e9);
+  assert.equal(limit("0.3Ki"), 308); // 307.2 bytes, rounded up
+  // Options: a string goes through the same reader, a number stays a number.
+  const option = (memoryLimitBytes) => resolveOptions({ env: false, snapshot: { dir: "/tmp/x", memoryLimitBytes } }).snapshot.memoryLimitBytes;
+  assert.equal(option("2Gi"), 2 * 1024 ** 3);
+  assert.equal(option(1234), 1234);
+  // Docker's 512m is Kubernetes' 512 millibytes: refused, naming the variable and both spellings.
+  assert.equal(
+    error({ env: { ...base, MEMWATCHDOG_SNAPSHOT_MEMORY_LIMIT: "512m" } }),
+    'MEMWATCHDOG_SNAPSHOT_MEMORY_LIMIT must be a positive number of bytes (e.g. 536870912, 512Mi or 2G), got "512m": ' +
+      "unit `m` is ambiguous (Kubernetes reads it as milli, Docker as MiB); write 512Mi (536870912 bytes) or 512M (512000000 bytes)",
+  );
+  assert.match(error({ env: false, snapshot: { dir: "/tmp/x", memoryLimitBytes: "2g" } }), /^snapshot\.memoryLimitBytes must be .*, got "2g": unit `g` is ambiguous .*write 2Gi \(2147483648 bytes\) or 2G \(2000000000 bytes\)$/);
+  assert.match(error({ env: false, trace: { path: "/tmp/t.csv", maxBytes: "1 parsec" } }), /^trace\.maxBytes must be .*, got "1 parsec": unknown unit `parsec`; units: /);
+  assert.match(error({ env: { ...base, MEMWATCHDOG_SNAPSHOT_MEMORY_LIMIT: "-1Gi" } }), /got "-1Gi": a size cannot be negative/);
+  assert.match(error({ env: { ...base, MEMWATCHDOG_SNAPSHOT_MEMORY_LIMIT: "16Ei" } }), /got "16Ei": too large/);
+  assert.match(error({ env: { ...base, MEMWATCHDOG_SNAPSHOT_MEMORY_LIMIT: "NaN" } }), /got "NaN": a size is a number of bytes/);
+  // A size the reader takes but the row's bounds do not: the row's message alone.
+  assert.match(error({ env: { ...base, MEMWATCHDOG_SNAPSHOT_MEMORY_LIMIT: "0Mi" } }), /^MEMWATCHDOG_SNAPSHOT_MEMORY_LIMIT must be a positive number of bytes \(.*\), got "0Mi"$/);
+});
+
 test("the Alertmanager URL is checked once, by the addon, and the error names what the user wrote", () => {
   assert.equal(resolveOptions({ env: false, alert: { url: "http://am:9093/" } }).alert.url, "http://am:9093/");
   assert.match(error({ env: false, alert: { url: "am:9093" } }), /^alert\.url: "am:9093" is not an http:\/\/ or https:\/\/ base URL like http:\/\/alertmanager:9093$/);

@@ -96,15 +96,15 @@ export interface SnapshotOptions {
    *
    * Default: cgroup limit. Variable: `MEMWATCHDOG_SNAPSHOT_MEMORY_LIMIT`.
    */
-  memoryLimitBytes?: number;
+  memoryLimitBytes?: number | string;
   /**
    * Largest leak snapshot analyzed in the background, on a Rust thread, so the alert and the
    * `analysis` event name the top suspect's retainer path; `0`: never. Analysis needs about 1.2
    * times the file size in memory and is skipped when that is not available.
    *
-   * Default: `1GiB`. Variable: `MEMWATCHDOG_SNAPSHOT_ANALYZE_MAX_BYTES`.
+   * Default: `1Gi`. Variable: `MEMWATCHDOG_SNAPSHOT_ANALYZE_MAX_BYTES`.
    */
-  analyzeMaxBytes?: number;
+  analyzeMaxBytes?: number | string;
   /**
    * Arm V8's own snapshot near the heap limit (`v8.setHeapSnapshotNearHeapLimit`, below).
    *
@@ -188,9 +188,9 @@ export interface TraceOptions {
   /**
    * Recording stops (with one log line) at this size.
    *
-   * Default: `100MiB`. Variable: `MEMWATCHDOG_TRACE_MAX_BYTES`.
+   * Default: `100Mi`. Variable: `MEMWATCHDOG_TRACE_MAX_BYTES`.
    */
-  maxBytes?: number;
+  maxBytes?: number | string;
 }
 
 /**
@@ -256,8 +256,8 @@ export const OPTIONS = {
   "snapshot.enabled": {"key":"snapshot.enabled","env":"MEMWATCHDOG_SNAPSHOT_ENABLED","type":"bool"},
   "snapshot.maxFiles": {"key":"snapshot.maxFiles","env":"MEMWATCHDOG_SNAPSHOT_MAX_FILES","type":"number","integer":true,"min":2,"must":"a whole number of at least 2 (a baseline and a leak snapshot)","default":10},
   "snapshot.cooldownMs": {"key":"snapshot.cooldownMs","env":"MEMWATCHDOG_SNAPSHOT_COOLDOWN_MS","type":"number","min":0,"must":"a number of milliseconds (0 or more)","default":900000},
-  "snapshot.memoryLimitBytes": {"key":"snapshot.memoryLimitBytes","env":"MEMWATCHDOG_SNAPSHOT_MEMORY_LIMIT","type":"bytes","above":0,"must":"a positive number of bytes (e.g. 536870912, 512MiB or 2G)"},
-  "snapshot.analyzeMaxBytes": {"key":"snapshot.analyzeMaxBytes","env":"MEMWATCHDOG_SNAPSHOT_ANALYZE_MAX_BYTES","type":"bytes","min":0,"must":"a number of bytes, 0 or more (e.g. 1073741824, 1GiB; 0: never)","default":1073741824},
+  "snapshot.memoryLimitBytes": {"key":"snapshot.memoryLimitBytes","env":"MEMWATCHDOG_SNAPSHOT_MEMORY_LIMIT","type":"bytes","above":0,"must":"a positive number of bytes (e.g. 536870912, 512Mi or 2G)"},
+  "snapshot.analyzeMaxBytes": {"key":"snapshot.analyzeMaxBytes","env":"MEMWATCHDOG_SNAPSHOT_ANALYZE_MAX_BYTES","type":"bytes","min":0,"must":"a number of bytes, 0 or more (e.g. 1073741824, 1Gi; 0: never)","default":1073741824},
   "snapshot.nearHeapLimit": {"key":"snapshot.nearHeapLimit","env":"MEMWATCHDOG_SNAPSHOT_NEAR_HEAP_LIMIT","type":"bool","default":true},
   "profile.enabled": {"key":"profile.enabled","env":"MEMWATCHDOG_PROFILE_ENABLED","type":"bool","default":true},
   "profile.samplingInterval": {"key":"profile.samplingInterval","env":"MEMWATCHDOG_PROFILE_SAMPLING_INTERVAL","type":"number","integer":true,"min":1,"max":2147483647,"must":"a whole number of bytes from 1 to 2147483647 (e.g. 1048576)","default":1048576},
@@ -267,7 +267,7 @@ export const OPTIONS = {
   "labels.service": {"key":"labels.service","env":"MEMWATCHDOG_SERVICE","type":"string"},
   "labels.instance": {"key":"labels.instance","env":"MEMWATCHDOG_INSTANCE","type":"string"},
   "trace.path": {"key":"trace.path","env":"MEMWATCHDOG_TRACE","type":"path","required":true},
-  "trace.maxBytes": {"key":"trace.maxBytes","env":"MEMWATCHDOG_TRACE_MAX_BYTES","type":"bytes","above":0,"must":"a positive number of bytes (e.g. 104857600, 100MiB)","default":104857600},
+  "trace.maxBytes": {"key":"trace.maxBytes","env":"MEMWATCHDOG_TRACE_MAX_BYTES","type":"bytes","above":0,"must":"a positive number of bytes (e.g. 104857600, 100Mi)","default":104857600},
   "logger": {"key":"logger","env":"MEMWATCHDOG_LOG","type":"logger"},
   "MEMWATCHDOG_DISABLED": {"env":"MEMWATCHDOG_DISABLED","type":"bool","default":false},
   "env": {"key":"env","type":"env"},

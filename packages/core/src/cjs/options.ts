@@ -141,31 +141,21 @@ function fail(g: Given, must: string): never {
   throw new MemWatchdogConfigError(`${g.name} must be ${must}, got ${describe(g.value)}`);
 }
 
-const BYTE_UNITS: Record<string, number> = {
-  "": 1,
-  b: 1,
-  k: 1024,
-  kb: 1000,
-  kib: 1024,
-  m: 1024 ** 2,
-  mb: 1000 ** 2,
-  mib: 1024 ** 2,
-  g: 1024 ** 3,
-  gb: 1000 ** 3,
-  gib: 1024 ** 3,
-  t: 1024 ** 4,
-  tb: 1000 ** 4,
-  tib: 1024 ** 4,
-};
-
-/** A number within the row's bounds; `bytes` also takes a unit (`512MiB`, `2G`). */
+/**
+ * A number within the row's bounds. A `bytes` string (variable or option) is read by the
+ * addon's size reader, the one `mw` uses too: `536870912`, `512Mi`, `1G`, `0.5Gi` (Kubernetes
+ * units; a fraction of a byte rounds up); its message says what is wrong and what to write.
+ */
 function number(spec: OptionSpec, g: Given): number {
   const must = spec.must ?? "a number";
   let n = typeof g.value === "number" ? g.value : typeof g.value === "string" ? Number(g.value) : NaN;
   if (spec.type === "bytes" && typeof g.value === "string") {
-    const m = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$/.exec(g.value);
-    const unit = m ? BYTE_UNITS[(m[2] ?? "").toLowerCase()] : undefined;
-    n = m && unit !== undefined ? Math.floor(Number(m[1]) * unit) : NaN;
+    const { parseSize } = binding(); // outside the try: a missing addon is not a bad value
+    try {
+      n = parseSize(g.value);
+    } catch (err) {
+      throw new MemWatchdogConfigError(`${g.name} must be ${must}, got ${describe(g.value)}: ${(err as Error).message}`);
+    }
   }
   const ok =
     Number.isFinite(n) &&

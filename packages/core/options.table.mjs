@@ -283,6 +283,27 @@ export const OPTIONS = [
     doc: "`register` does not start the watchdog.",
   },
   {
+    env: "MEMWATCHDOG_PROCESSES",
+    type: "string",
+    default: "main",
+    doc:
+      "Which Node processes `register` watches, package managers and tools never (\"Which processes `register` " +
+      "watches\", above): `main`, a process that no watched process started (not the app's Node children); `all`, " +
+      "every one; or comma-separated script patterns (`worker*.js`, `jobs/*.js`, `main,worker.js`) matched against " +
+      "the main script's file name, or its path when the pattern has a slash. A pattern needs a dot, a slash or a wildcard.",
+  },
+  {
+    env: "MEMWATCHDOG_WATCHED_PID",
+    type: "number",
+    integer: true,
+    min: 1,
+    must: "a process id (set by the watchdog, not by hand)",
+    defaultDoc: "set by the watchdog",
+    doc:
+      "Set by `start()` to this process's pid and inherited by the processes it starts: `register` there sees that " +
+      "it runs below a watched process (with `MEMWATCHDOG_PROCESSES=main`: skips). Not for setting by hand.",
+  },
+  {
     key: "env",
     type: "env",
     defaultDoc: "`process.env`",

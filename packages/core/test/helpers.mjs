@@ -27,8 +27,13 @@ export function childEnv(env = {}) {
  * Spawns `node ...args` (the same Node binary that runs the tests). Collects stdout
  * JSON lines into `events` and stderr into `stderr`.
  */
-export function runNode(args, { env = {}, cwd = PKG } = {}) {
-  const child = spawn(process.execPath, args, { cwd, env: childEnv(env), stdio: ["ignore", "pipe", "pipe"] });
+export function runNode(args, opts = {}) {
+  return runCommand(process.execPath, args, opts);
+}
+
+/** Spawns `command ...args` (npm, a tool) with {@link childEnv}; the rest as {@link runNode}. */
+export function runCommand(command, args, { env = {}, cwd = PKG } = {}) {
+  const child = spawn(command, args, { cwd, env: childEnv(env), stdio: ["ignore", "pipe", "pipe"] });
   const proc = { child, events: [], stdout: "", stderr: "", waiters: [] };
   let buf = "";
   child.stdout.setEncoding("utf8");

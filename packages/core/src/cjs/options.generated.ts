@@ -270,6 +270,8 @@ export const OPTIONS = {
   "trace.maxBytes": {"key":"trace.maxBytes","env":"MEMWATCHDOG_TRACE_MAX_BYTES","type":"bytes","above":0,"must":"a positive number of bytes (e.g. 104857600, 100Mi)","default":104857600},
   "logger": {"key":"logger","env":"MEMWATCHDOG_LOG","type":"logger"},
   "MEMWATCHDOG_DISABLED": {"env":"MEMWATCHDOG_DISABLED","type":"bool","default":false},
+  "MEMWATCHDOG_PROCESSES": {"env":"MEMWATCHDOG_PROCESSES","type":"string","default":"main"},
+  "MEMWATCHDOG_WATCHED_PID": {"env":"MEMWATCHDOG_WATCHED_PID","type":"number","integer":true,"min":1,"must":"a process id (set by the watchdog, not by hand)"},
   "env": {"key":"env","type":"env"},
 } as const satisfies Record<string, OptionSpec>;
 
@@ -303,4 +305,6 @@ export const ENV_VARS = [
   "MEMWATCHDOG_TRACE_MAX_BYTES",
   "MEMWATCHDOG_LOG",
   "MEMWATCHDOG_DISABLED",
+  "MEMWATCHDOG_PROCESSES",
+  "MEMWATCHDOG_WATCHED_PID",
 ] as const;

@@ -15,6 +15,7 @@ import { getHeapStatistics, setHeapSnapshotNearHeapLimit } from "node:v8";
 import { isDeepStrictEqual } from "node:util";
 import { binding, type NativeEvent, type NativeModule, type NativeWatchdog } from "./binding.js";
 import { MemWatchdogConfigError, type MemWatchdogOptions, type ResolvedOptions, resolveLogger, resolveOptions } from "./options.js";
+import { WATCHED_PID } from "./process-role.js";
 import { type AllocationFrame, type AllocationProfileEvent, type AllocationSite, type ProfileKind, ProfileTaker } from "./profiles.js";
 import { type SnapshotEvent, type SnapshotKind, type SnapshotRefusedEvent, SnapshotTaker } from "./snapshots.js";
 
@@ -219,6 +220,9 @@ export class MemWatchdogController extends EventEmitter<MemWatchdogEvents> {
         );
       }
     }
+    // Node processes started from now on inherit the mark: `register` in them sees that they
+    // run below a watched process (and by default skips them: process-role.ts).
+    process.env[WATCHED_PID] = String(process.pid);
     const where = native.metricsAddress ? `, metrics on http://${native.metricsAddress}/metrics` : "";
     log(`watching ${resolved.labels.service} (${resolved.labels.instance})${where}`);
     return this;

@@ -17,13 +17,15 @@
  * - `string`: non-empty (trimmed); `path`: a string made absolute against the working directory;
  *   `url`: an Alertmanager base URL, checked by the addon (the one check, shared with Rust users).
  * - `detector`: detector settings as an object, JSON text or the path of a JSON file.
+ * - `registry`: a prom-client `Registry` (an option only: anything with `registerMetric` and
+ *   `removeSingleMetric`).
  * - `logger`, `env`: options only JS can hold (a function, an object).
  *
  * `default` is the value used when neither option nor variable is set (absent: the resolver
  * decides, and `defaultDoc` says how); `defaultDoc` is also what the docs show.
  */
 
-/** @typedef {"number" | "bytes" | "port" | "bool" | "string" | "path" | "url" | "detector" | "logger" | "env"} OptionType */
+/** @typedef {"number" | "bytes" | "port" | "bool" | "string" | "path" | "url" | "detector" | "registry" | "logger" | "env"} OptionType */
 
 /**
  * The option groups, in the order of `MemWatchdogOptions`. `disable`: the group may be `false`.
@@ -108,6 +110,25 @@ export const OPTIONS = [
     type: "string",
     default: "0.0.0.0",
     doc: "Address `/metrics` listens on: all interfaces, because Prometheus scrapes from another host (below).",
+  },
+  {
+    key: "prometheus.registry",
+    type: "registry",
+    defaultDoc: "none",
+    doc:
+      "A prom-client `Registry` (e.g. `client.register`): the watchdog's metrics join it, so the service's own " +
+      "`/metrics` serves them (docs/prometheus.md, \"With prom-client\"). The watchdog then opens no port of its " +
+      "own unless `prometheus.port`, `MEMWATCHDOG_PROMETHEUS_PORT` or `MEMWATCHDOG_PROMETHEUS_PORT_BASE` asks for one.",
+  },
+  {
+    key: "prometheus.processMetrics",
+    env: "MEMWATCHDOG_PROMETHEUS_PROCESS_METRICS",
+    type: "bool",
+    default: true,
+    doc:
+      "`false`: leave out what prom-client's `collectDefaultMetrics()` already exports — heap used and total, " +
+      "external, RSS, GC counts and pauses (`memwatchdog_heap_used_bytes`, `_heap_total_bytes`, `_external_bytes`, " +
+      "`_rss_bytes`, `_gc_total`, `_gc_duration_seconds`) — so nothing is exported twice.",
   },
   {
     key: "alert.url",

@@ -18,6 +18,7 @@
 #![allow(unsafe_code)]
 
 mod events;
+mod families;
 mod log;
 mod options;
 mod profile;
@@ -25,6 +26,7 @@ mod snapshot;
 mod watchdog;
 
 pub use events::NativeEvent;
+pub use families::{NativeFamily, NativeSample};
 pub use options::{NativeOptions, alert_url_error, detector_settings_error, parse_size};
 pub use profile::{NativeAllocationSite, NativeFrame, ProfileTaken};
 pub use snapshot::{SnapshotCheck, SnapshotVerdict, SnapshotWritten};

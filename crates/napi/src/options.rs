@@ -26,6 +26,8 @@ pub struct NativeOptions {
     pub prometheus_port: Option<u32>,
     /// Address `/metrics` listens on.
     pub prometheus_host: String,
+    /// `false`: leave out what prom-client's default metrics also export (default `true`).
+    pub prometheus_process_metrics: Option<bool>,
     /// Alertmanager base URL; absent: no alerts.
     pub alert_url: Option<String>,
     /// How often a firing alert is re-sent (ms).
@@ -88,6 +90,7 @@ impl NativeOptions {
             service: self.service,
             version: self.version,
             prometheus,
+            process_metrics: self.prometheus_process_metrics.unwrap_or(true),
             alerter,
             trace: self.trace_path.map(|path| {
                 (

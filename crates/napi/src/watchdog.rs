@@ -15,6 +15,7 @@ use napi::{Error, Result, Status};
 use napi_derive::napi;
 
 use crate::events::NativeEvent;
+use crate::families::NativeFamily;
 use crate::log;
 use crate::options::{NativeOptions, bytes, invalid};
 use crate::profile::ProfileTaken;
@@ -146,6 +147,16 @@ impl NativeWatchdog {
     #[napi]
     pub fn render_metrics(&self) -> String {
         self.inner.render_metrics()
+    }
+
+    /// The metrics as families, for prom-client's registry (`prometheus.registry`).
+    #[napi]
+    pub fn metric_families(&self) -> Vec<NativeFamily> {
+        self.inner
+            .metric_families()
+            .into_iter()
+            .map(NativeFamily::from)
+            .collect()
     }
 
     /// Current state of a signal (`heap`, `external`, `rss`).

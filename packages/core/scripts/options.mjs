@@ -26,6 +26,7 @@ const TS_TYPES = {
   path: "string",
   url: "string",
   detector: "Record<string, unknown> | string",
+  registry: "PromClientRegistry",
   logger: "((line: string) => void) | false",
   env: "Record<string, string | undefined> | false",
 };
@@ -77,6 +78,7 @@ function generateTs() {
     "// table, not this file. A test fails when this file is stale.",
     "",
     'import type { OptionSpec } from "./option-spec.js";',
+    'import type { PromClientRegistry } from "./prom-client.js";',
   ];
   for (const section of SECTIONS) {
     parts.push("", jsdoc([section.doc], ""), `export interface ${section.name} {`);

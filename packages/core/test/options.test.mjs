@@ -81,7 +81,7 @@ test("one yes/no vocabulary for every boolean variable, in any case", () => {
   }
   assert.throws(() => registerDisabled({ MEMWATCHDOG_DISABLED: "maybe" }), /^MemWatchdogConfigError: MEMWATCHDOG_DISABLED must be true or false/);
   // The port takes the "no" words; "0" stays a port (any free one).
-  assert.equal(resolveOptions({ env: { MEMWATCHDOG_PROMETHEUS_PORT: "Off" } }).prometheus, null);
+  assert.equal(resolveOptions({ env: { MEMWATCHDOG_PROMETHEUS_PORT: "Off" } }).prometheus?.port, null);
   assert.equal(resolveOptions({ env: { MEMWATCHDOG_PROMETHEUS_PORT: "0" } }).prometheus?.port, 0);
 });
 

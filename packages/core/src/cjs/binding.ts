@@ -9,7 +9,7 @@ import type * as Native from "../../native/index.js";
 
 export type NativeModule = typeof Native;
 export type NativeWatchdog = Native.NativeWatchdog;
-export type { NativeEvent, NativeOptions, SnapshotVerdict } from "../../native/index.js";
+export type { NativeEvent, NativeFamily, NativeOptions, SnapshotVerdict } from "../../native/index.js";
 
 let loaded: NativeModule | null = null;
 

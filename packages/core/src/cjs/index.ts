@@ -28,4 +28,5 @@ export type {
 } from "./options.js";
 export type { SnapshotEvent, SnapshotKind, SnapshotRefusedEvent } from "./snapshots.js";
 export type { AllocationFrame, AllocationProfileEvent, AllocationSite, ProfileKind } from "./profiles.js";
+export type { PromClientMetric, PromClientRegistry } from "./prom-client.js";
 export default MemWatchdog;

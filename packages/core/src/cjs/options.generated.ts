@@ -2,6 +2,7 @@
 // table, not this file. A test fails when this file is stale.
 
 import type { OptionSpec } from "./option-spec.js";
+import type { PromClientRegistry } from "./prom-client.js";
 
 /**
  * Leak detection settings.
@@ -41,6 +42,24 @@ export interface PrometheusOptions {
    * Default: `0.0.0.0`. Variable: `MEMWATCHDOG_PROMETHEUS_HOST`.
    */
   host?: string;
+  /**
+   * A prom-client `Registry` (e.g. `client.register`): the watchdog's metrics join it, so the
+   * service's own `/metrics` serves them (docs/prometheus.md, "With prom-client"). The watchdog
+   * then opens no port of its own unless `prometheus.port`, `MEMWATCHDOG_PROMETHEUS_PORT` or
+   * `MEMWATCHDOG_PROMETHEUS_PORT_BASE` asks for one.
+   *
+   * Default: none.
+   */
+  registry?: PromClientRegistry;
+  /**
+   * `false`: leave out what prom-client's `collectDefaultMetrics()` already exports — heap used and
+   * total, external, RSS, GC counts and pauses (`memwatchdog_heap_used_bytes`, `_heap_total_bytes`,
+   * `_external_bytes`, `_rss_bytes`, `_gc_total`, `_gc_duration_seconds`) — so nothing is exported
+   * twice.
+   *
+   * Default: `true`. Variable: `MEMWATCHDOG_PROMETHEUS_PROCESS_METRICS`.
+   */
+  processMetrics?: boolean;
 }
 
 /**
@@ -250,6 +269,8 @@ export const OPTIONS = {
   "prometheus.port": {"key":"prometheus.port","env":"MEMWATCHDOG_PROMETHEUS_PORT","type":"port","default":9469},
   "MEMWATCHDOG_PROMETHEUS_PORT_BASE": {"env":"MEMWATCHDOG_PROMETHEUS_PORT_BASE","type":"number","integer":true,"min":1,"max":65535,"must":"a port number from 1 to 65535"},
   "prometheus.host": {"key":"prometheus.host","env":"MEMWATCHDOG_PROMETHEUS_HOST","type":"string","default":"0.0.0.0"},
+  "prometheus.registry": {"key":"prometheus.registry","type":"registry"},
+  "prometheus.processMetrics": {"key":"prometheus.processMetrics","env":"MEMWATCHDOG_PROMETHEUS_PROCESS_METRICS","type":"bool","default":true},
   "alert.url": {"key":"alert.url","env":"MEMWATCHDOG_ALERT_URL","type":"url"},
   "alert.resendIntervalMs": {"key":"alert.resendIntervalMs","env":"MEMWATCHDOG_ALERT_RESEND_INTERVAL_MS","type":"number","min":1000,"must":"a number of milliseconds of at least 1000","default":60000},
   "snapshot.dir": {"key":"snapshot.dir","env":"MEMWATCHDOG_SNAPSHOT_DIR","type":"path"},
@@ -285,6 +306,7 @@ export const ENV_VARS = [
   "MEMWATCHDOG_PROMETHEUS_PORT",
   "MEMWATCHDOG_PROMETHEUS_PORT_BASE",
   "MEMWATCHDOG_PROMETHEUS_HOST",
+  "MEMWATCHDOG_PROMETHEUS_PROCESS_METRICS",
   "MEMWATCHDOG_ALERT_URL",
   "MEMWATCHDOG_ALERT_RESEND_INTERVAL_MS",
   "MEMWATCHDOG_SNAPSHOT_DIR",

@@ -14,6 +14,7 @@ import { hostname } from "node:os";
 import { basename, extname, join, resolve } from "node:path";
 import { binding } from "./binding.js";
 import type { OptionSpec } from "./option-spec.js";
+import { isRegistry, type PromClientRegistry } from "./prom-client.js";
 import { ENV_VARS, type MemWatchdogOptions, OPTIONS, SECTIONS } from "./options.generated.js";
 
 export { ENV_VARS };
@@ -33,7 +34,11 @@ export interface ResolvedOptions {
   threshold: number | undefined;
   /** Detector settings as JSON text, checked. */
   detector: string | undefined;
-  prometheus: { port: number; host: string } | null;
+  /**
+   * `null`: `prometheus: false`. `port` `null`: no endpoint of the watchdog's own (the
+   * port is `false`, or a `registry` serves the metrics and no port was asked for).
+   */
+  prometheus: { port: number | null; host: string; registry: PromClientRegistry | null; processMetrics: boolean } | null;
   alert: { url: string; resendIntervalMs: number } | null;
   snapshot: {
     dir: string;
@@ -73,7 +78,9 @@ type ValueOf<T extends OptionSpec["type"]> = T extends "number" | "bytes"
     ? number | false
     : T extends "bool"
       ? boolean
-      : T extends "logger"
+      : T extends "registry"
+        ? PromClientRegistry
+        : T extends "logger"
         ? ((line: string) => void) | boolean
         : T extends "env"
           ? Env | false
@@ -205,6 +212,8 @@ function parse(spec: OptionSpec, g: Given): unknown {
     }
     case "detector":
       return detectorSettings(g);
+    case "registry":
+      return isRegistry(g.value) ? g.value : fail(g, "a prom-client Registry (e.g. require(\"prom-client\").register)");
     case "logger":
       if (typeof g.value === "function" || g.value === false) return g.value;
       if (typeof g.value === "string") return bool(g);
@@ -386,12 +395,20 @@ export function resolveOptions(options: MemWatchdogOptions = {}): ResolvedOption
   const v = new Values(opts, env);
 
   let prometheus: ResolvedOptions["prometheus"] = null;
-  const port = v.get("prometheus.port");
-  if (group(opts, "prometheus") !== false && port !== false) {
+  if (group(opts, "prometheus") !== false) {
+    const port = v.get("prometheus.port");
+    const registry = v.get("prometheus.registry") ?? null;
     // A per-instance port (PM2 cluster mode) wins over MEMWATCHDOG_PROMETHEUS_PORT, not over the option.
     const option = (opts["prometheus"] as Group | undefined)?.["port"];
-    const perInstance = option === undefined ? instancePort(v.get("MEMWATCHDOG_PROMETHEUS_PORT_BASE"), env) : undefined;
-    prometheus = { port: perInstance ?? port ?? OPTIONS["prometheus.port"].default, host: v.or("prometheus.host") };
+    const perInstance = option === undefined && port !== false ? instancePort(v.get("MEMWATCHDOG_PROMETHEUS_PORT_BASE"), env) : undefined;
+    // With a registry, the watchdog's own endpoint is opt-in.
+    const fallback = registry === null ? OPTIONS["prometheus.port"].default : null;
+    prometheus = {
+      port: port === false ? null : (perInstance ?? port ?? fallback),
+      host: v.or("prometheus.host"),
+      registry,
+      processMetrics: v.or("prometheus.processMetrics"),
+    };
   }
 
   const url = v.get("alert.url");

@@ -15,6 +15,7 @@ import { getHeapStatistics, setHeapSnapshotNearHeapLimit } from "node:v8";
 import { isDeepStrictEqual } from "node:util";
 import { binding, type NativeEvent, type NativeModule, type NativeWatchdog } from "./binding.js";
 import { MemWatchdogConfigError, type MemWatchdogOptions, type ResolvedOptions, resolveLogger, resolveOptions } from "./options.js";
+import { isRegistry, type PromClientRegistry, RegisteredFamilies } from "./prom-client.js";
 import { WATCHED_PID } from "./process-role.js";
 import { type AllocationFrame, type AllocationProfileEvent, type AllocationSite, type ProfileKind, ProfileTaker } from "./profiles.js";
 import { type SnapshotEvent, type SnapshotKind, type SnapshotRefusedEvent, SnapshotTaker } from "./snapshots.js";
@@ -107,8 +108,32 @@ interface GcDetail {
   kind: number;
 }
 
+/** A listener of the watchdog event `K`. */
+type Listener<K extends keyof MemWatchdogEvents> = (...args: MemWatchdogEvents[K]) => void;
+
+/**
+ * The event methods, typed by {@link MemWatchdogEvents}. Declared here rather than through
+ * `EventEmitter<MemWatchdogEvents>`, whose type parameter only @types/node 20.11 and later have:
+ * with an older @types/node that is an error, and under `skipLibCheck` every listener's payload
+ * silently becomes `any`.
+ */
+export interface MemWatchdogController {
+  on<K extends keyof MemWatchdogEvents>(event: K, listener: Listener<K>): this;
+  addListener<K extends keyof MemWatchdogEvents>(event: K, listener: Listener<K>): this;
+  prependListener<K extends keyof MemWatchdogEvents>(event: K, listener: Listener<K>): this;
+  once<K extends keyof MemWatchdogEvents>(event: K, listener: Listener<K>): this;
+  prependOnceListener<K extends keyof MemWatchdogEvents>(event: K, listener: Listener<K>): this;
+  off<K extends keyof MemWatchdogEvents>(event: K, listener: Listener<K>): this;
+  removeListener<K extends keyof MemWatchdogEvents>(event: K, listener: Listener<K>): this;
+  removeAllListeners(event?: keyof MemWatchdogEvents): this;
+  emit<K extends keyof MemWatchdogEvents>(event: K, ...args: MemWatchdogEvents[K]): boolean;
+  listeners<K extends keyof MemWatchdogEvents>(event: K): Listener<K>[];
+  rawListeners<K extends keyof MemWatchdogEvents>(event: K): Listener<K>[];
+  listenerCount(event: keyof MemWatchdogEvents): number;
+}
+
 /** The watchdog. Use the exported singleton `MemWatchdog`. */
-export class MemWatchdogController extends EventEmitter<MemWatchdogEvents> {
+export class MemWatchdogController extends EventEmitter {
   private native: NativeWatchdog | null = null;
   private observer: PerformanceObserver | null = null;
   private snapshots: SnapshotTaker | null = null;
@@ -124,6 +149,8 @@ export class MemWatchdogController extends EventEmitter<MemWatchdogEvents> {
   private handlingEvents = false;
   /** A leak snapshot waits until the heap has grown enough past the baseline to diff. */
   private leakSnapshotPending = false;
+  /** prom-client registries the metrics join while the watchdog runs ({@link registerMetrics}). */
+  private readonly registries = new Map<PromClientRegistry, RegisteredFamilies>();
 
   /** Whether the watchdog runs. */
   get running(): boolean {
@@ -143,6 +170,24 @@ export class MemWatchdogController extends EventEmitter<MemWatchdogEvents> {
   /** The current metrics in the Prometheus text format (what `/metrics` serves). */
   metrics(): string {
     return this.native?.renderMetrics() ?? "";
+  }
+
+  /**
+   * Adds the watchdog's metrics to a prom-client registry (e.g. `client.register`), so the
+   * service's own `/metrics` serves them: now if the watchdog runs, and from every later
+   * `start()` until its `stop()`. For a watchdog started by `register` (`node -r
+   * @memwatchdog/core/register`); with `start()`, the `prometheus.registry` option does the
+   * same. Throws when a registry already has a metric of the same name.
+   */
+  registerMetrics(registry: PromClientRegistry): this {
+    if (!isRegistry(registry)) {
+      throw new MemWatchdogConfigError('registerMetrics() takes a prom-client Registry (e.g. require("prom-client").register)');
+    }
+    if (this.registries.has(registry)) return this;
+    const families = new RegisteredFamilies(registry, () => this.native?.metricFamilies() ?? null);
+    if (this.native) families.register(this.native.metricFamilies());
+    this.registries.set(registry, families);
+    return this;
   }
 
   /** The detector's current state for a signal. */
@@ -168,8 +213,9 @@ export class MemWatchdogController extends EventEmitter<MemWatchdogEvents> {
       {
         threshold: resolved.threshold,
         detector: resolved.detector,
-        prometheusPort: resolved.prometheus?.port,
+        prometheusPort: resolved.prometheus?.port ?? undefined,
         prometheusHost: resolved.prometheus?.host ?? "",
+        prometheusProcessMetrics: resolved.prometheus?.processMetrics,
         alertUrl: resolved.alert?.url,
         alertResendIntervalMs: resolved.alert?.resendIntervalMs,
         service: resolved.labels.service,
@@ -184,12 +230,19 @@ export class MemWatchdogController extends EventEmitter<MemWatchdogEvents> {
       (line: string) => log(line),
     );
     let snapshots: SnapshotTaker | null = null;
+    const registry = resolved.prometheus?.registry;
+    const added = registry && !this.registries.has(registry) ? registry : null;
     try {
+      if (added) this.registerMetrics(added);
+      const families = native.metricFamilies();
+      for (const registered of this.registries.values()) registered.register(families);
       if (resolved.snapshot) {
         snapshots = new SnapshotTaker(resolved.snapshot, resolved.labels.service, native, log);
         snapshots.start();
       }
     } catch (err) {
+      for (const registered of this.registries.values()) registered.unregister();
+      if (added) this.registries.delete(added);
       native.stop();
       throw err;
     }
@@ -239,6 +292,7 @@ export class MemWatchdogController extends EventEmitter<MemWatchdogEvents> {
     this.profiles?.stop();
     this.profiles = null;
     this.releaseLeaks();
+    for (const registered of this.registries.values()) registered.unregister();
     this.native?.stop();
     this.native = null;
     this.snapshots = null;

@@ -17,6 +17,9 @@
  * - `string`: non-empty (trimmed); `path`: a string made absolute against the working directory;
  *   `url`: an Alertmanager base URL, checked by the addon (the one check, shared with Rust users).
  * - `detector`: detector settings as an object, JSON text or the path of a JSON file.
+ * - `label`: a Prometheus label name, or a "no" word (`false` as an option) for none.
+ * - `labels`: constant labels: an object of strings, or `name=value,name=value` text; each name is
+ *   checked by the addon (a valid name, not one of the watchdog's own).
  * - `registry`: a prom-client `Registry` (an option only: anything with `registerMetric` and
  *   `removeSingleMetric`).
  * - `logger`, `env`: options only JS can hold (a function, an object).
@@ -25,7 +28,7 @@
  * decides, and `defaultDoc` says how); `defaultDoc` is also what the docs show.
  */
 
-/** @typedef {"number" | "bytes" | "port" | "bool" | "string" | "path" | "url" | "detector" | "registry" | "logger" | "env"} OptionType */
+/** @typedef {"number" | "bytes" | "port" | "bool" | "string" | "path" | "url" | "detector" | "label" | "labels" | "registry" | "logger" | "env"} OptionType */
 
 /**
  * The option groups, in the order of `MemWatchdogOptions`. `disable`: the group may be `false`.
@@ -131,6 +134,25 @@ export const OPTIONS = [
       "`_rss_bytes`, `_gc_total`, `_gc_duration_seconds`) — so nothing is exported twice.",
   },
   {
+    key: "prometheus.serviceLabel",
+    env: "MEMWATCHDOG_PROMETHEUS_SERVICE_LABEL",
+    type: "label",
+    default: "service",
+    doc:
+      "Name of the label that carries `labels.service` on metrics; `false` (a variable: `false`/`off`/`no`): none — " +
+      "behind a Kubernetes ServiceMonitor, whose target already has a `service` label (docs/prometheus.md, " +
+      "\"Kubernetes labels\"). Alerts keep `service`.",
+  },
+  {
+    key: "prometheus.labels",
+    env: "MEMWATCHDOG_PROMETHEUS_LABELS",
+    type: "labels",
+    defaultDoc: "none",
+    doc:
+      "Constant labels on every metric sample, e.g. `{ team: \"payments\" }` (a variable: `team=payments,cluster=eu-1`). " +
+      "Usually the scrape target's labels do this; use it when they cannot.",
+  },
+  {
     key: "alert.url",
     env: "MEMWATCHDOG_ALERT_URL",
     type: "url",
@@ -145,6 +167,16 @@ export const OPTIONS = [
     must: "a number of milliseconds of at least 1000",
     default: 60_000,
     doc: "How often a firing alert is re-sent, in ms (`endsAt` is 3 periods ahead).",
+  },
+  {
+    key: "alert.labels",
+    env: "MEMWATCHDOG_LABELS",
+    type: "labels",
+    defaultDoc: "none",
+    doc:
+      "Constant labels on every alert the watchdog sends, for Alertmanager's routing tree, e.g. " +
+      "`{ team: \"payments\", namespace: \"shop\" }` (a variable: `team=payments,namespace=shop`). " +
+      "Not `alertname`, `severity`, `signal`, `service` or `instance`: the watchdog sets those.",
   },
   {
     key: "snapshot.dir",

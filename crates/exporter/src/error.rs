@@ -80,16 +80,27 @@ pub(crate) fn is_valid_label_name(name: &str) -> bool {
         && !name.starts_with("__")
 }
 
+/// Checks one label name a user gives (a constant label, a renamed `service` label).
+///
+/// # Errors
+/// [`ExporterError::BadLabelName`] when it is not a valid Prometheus label name.
+pub fn check_label_name(name: &str) -> Result<(), ExporterError> {
+    if is_valid_label_name(name) {
+        Ok(())
+    } else {
+        Err(ExporterError::BadLabelName {
+            name: name.to_owned(),
+        })
+    }
+}
+
 /// Checks every name, returning the first bad one as an error.
 pub(crate) fn check_label_names<'a>(
     names: impl IntoIterator<Item = &'a String>,
 ) -> Result<(), ExporterError> {
-    for name in names {
-        if !is_valid_label_name(name) {
-            return Err(ExporterError::BadLabelName { name: name.clone() });
-        }
-    }
-    Ok(())
+    names
+        .into_iter()
+        .try_for_each(|name| check_label_name(name))
 }
 
 #[cfg(test)]

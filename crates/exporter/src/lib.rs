@@ -87,11 +87,11 @@ mod text;
 
 pub use alert::{Alerter, AlerterConfig, STOP_GRACE, check_alertmanager_url};
 pub use backoff::BackoffConfig;
-pub use error::ExporterError;
+pub use error::{ExporterError, check_label_name};
 pub use families::{Family, Sample};
 pub use labels::{DetectorState, GcKind, Signal};
 pub use log::LogFn;
-pub use metrics::{Metrics, MetricsOptions};
+pub use metrics::{Metrics, MetricsOptions, RESERVED_LABELS};
 pub use redact::redact_url;
 pub use rfc3339::format as format_rfc3339;
 pub use server::{MetricsServer, READ_TIMEOUT, ServerLimits};

@@ -38,7 +38,7 @@ use crate::labels::{DetectorState, GcKind, Signal};
 pub(crate) const MAX_REASONS: usize = 16;
 
 /// Label names the exporter's own metrics use, which constant labels must not reuse.
-const RESERVED_LABELS: [&str; 5] = ["kind", "signal", "reason", "le", "version"];
+pub const RESERVED_LABELS: [&str; 5] = ["kind", "signal", "reason", "le", "version"];
 
 /// Sentinel in a detector-state cell: no state reported yet.
 const STATE_UNSET: u8 = u8::MAX;

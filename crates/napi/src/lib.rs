@@ -27,7 +27,9 @@ mod watchdog;
 
 pub use events::NativeEvent;
 pub use families::{NativeFamily, NativeSample};
-pub use options::{NativeOptions, alert_url_error, detector_settings_error, parse_size};
+pub use options::{
+    NativeOptions, alert_url_error, detector_settings_error, label_name_error, parse_size,
+};
 pub use profile::{NativeAllocationSite, NativeFrame, ProfileTaken};
 pub use snapshot::{SnapshotCheck, SnapshotVerdict, SnapshotWritten};
 pub use watchdog::{NativeWatchdog, format_bytes};

@@ -5,11 +5,14 @@
 //! this side only re-checks what the crates themselves reject, and lends JS the crates' own
 //! readers and checks: detector settings, the Alertmanager URL, sizes ([`parse_size`]).
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use memwatchdog_detect::Config;
-use memwatchdog_exporter::{AlerterConfig, check_alertmanager_url};
+use memwatchdog_exporter::{
+    AlerterConfig, RESERVED_LABELS, check_alertmanager_url, check_label_name,
+};
 use memwatchdog_watchdog::Settings;
 use napi::{Error, Result, Status};
 use napi_derive::napi;
@@ -34,6 +37,12 @@ pub struct NativeOptions {
     pub alert_resend_interval_ms: Option<f64>,
     /// `service` label (metrics and alerts).
     pub service: String,
+    /// Name of the service label on metrics; absent: `service`; empty: no service label.
+    pub prometheus_service_label: Option<String>,
+    /// Constant labels on every metric sample.
+    pub prometheus_labels: Option<HashMap<String, String>>,
+    /// Constant labels on every alert the watchdog sends.
+    pub alert_labels: Option<HashMap<String, String>>,
     /// `instance` label (alerts).
     pub instance: String,
     /// Version of `@memwatchdog/core` (`memwatchdog_info{version}`).
@@ -87,6 +96,17 @@ impl NativeOptions {
         let defaults = Settings::default();
         Ok(Settings {
             detector,
+            service_label: match self.prometheus_service_label.as_deref() {
+                None => Some("service".to_owned()),
+                Some("") => None,
+                Some(name) => Some(name.to_owned()),
+            },
+            metric_labels: self
+                .prometheus_labels
+                .clone()
+                .unwrap_or_default()
+                .into_iter()
+                .collect(),
             service: self.service,
             version: self.version,
             prometheus,
@@ -128,6 +148,12 @@ impl NativeOptions {
 
     fn alerter_config(&self, url: &str) -> Result<AlerterConfig> {
         let mut config = AlerterConfig::new(url);
+        for (name, value) in self.alert_labels.iter().flatten() {
+            if let Some(problem) = label_name_error(name.clone(), "alert".to_owned()) {
+                return Err(invalid(format!("alert.labels: {problem}")));
+            }
+            config.labels.insert(name.clone(), value.clone());
+        }
         for (name, value) in [("service", &self.service), ("instance", &self.instance)] {
             config.labels.insert(name.to_owned(), value.clone());
         }
@@ -159,6 +185,33 @@ pub fn detector_settings_error(json: String) -> Option<String> {
 #[allow(clippy::needless_pass_by_value)] // napi hands JS strings over as owned `String`s
 pub fn alert_url_error(url: String) -> Option<String> {
     check_alertmanager_url(&url).err().map(|e| e.to_string())
+}
+
+/// The labels the watchdog's alerts set themselves, which `alert.labels` must not reuse:
+/// `alertname`, `severity` and `signal` (the watchdog crate's alerts), `service` and `instance`.
+const ALERT_LABELS: [&str; 5] = ["alertname", "severity", "signal", "service", "instance"];
+
+/// Why `name` cannot be a label the user adds, or `None` when it can: a valid Prometheus label
+/// name that is not one of the watchdog's own — on alerts (`target` `"alert"`: `alert.labels`)
+/// or on metrics (otherwise: `prometheus.labels`, `prometheus.serviceLabel`).
+#[napi]
+#[must_use]
+#[allow(clippy::needless_pass_by_value)] // napi hands JS strings over as owned `String`s
+pub fn label_name_error(name: String, target: String) -> Option<String> {
+    if let Err(e) = check_label_name(&name) {
+        return Some(e.to_string());
+    }
+    let own: &[&str] = if target == "alert" {
+        &ALERT_LABELS
+    } else {
+        &RESERVED_LABELS
+    };
+    own.contains(&name.as_str()).then(|| {
+        format!(
+            "label name {name:?} is one the watchdog sets itself ({})",
+            own.join(", ")
+        )
+    })
 }
 
 /// The bytes in a size as people write it (`512Mi`, `1G`, `0.5Gi`, `536870912`): the units

@@ -16,6 +16,11 @@ pub struct Settings {
     pub detector: Config,
     /// The `service` label (metrics and alerts); empty: none.
     pub service: String,
+    /// The name the service label has on metrics (`service` by default; `None`: metrics carry
+    /// no service label, e.g. behind a Kubernetes `ServiceMonitor` whose target has its own).
+    pub service_label: Option<String>,
+    /// Constant labels added to every metric sample.
+    pub metric_labels: std::collections::BTreeMap<String, String>,
     /// Version of `@memwatchdog/core` (`memwatchdog_info{version}`).
     pub version: String,
     /// Where `/metrics` listens (`port` 0: any free port); `None`: no server.
@@ -45,6 +50,8 @@ impl Default for Settings {
         Settings {
             detector: Config::default(),
             service: String::new(),
+            service_label: Some("service".to_owned()),
+            metric_labels: std::collections::BTreeMap::new(),
             version: String::new(),
             prometheus: None,
             process_metrics: true,

@@ -73,11 +73,7 @@ impl Watchdog {
         let metrics = Arc::new(
             Metrics::new(MetricsOptions {
                 version: settings.version.clone(),
-                const_labels: if settings.service.is_empty() {
-                    std::collections::BTreeMap::new()
-                } else {
-                    [("service".to_owned(), settings.service.clone())].into()
-                },
+                const_labels: const_labels(&settings),
                 process_metrics: settings.process_metrics,
             })
             .map_err(StartError::Labels)?,
@@ -310,4 +306,15 @@ impl Drop for Watchdog {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// The labels on every metric sample: the user's, and the service under its label name.
+fn const_labels(settings: &Settings) -> std::collections::BTreeMap<String, String> {
+    let mut labels = settings.metric_labels.clone();
+    if let Some(name) = &settings.service_label
+        && !settings.service.is_empty()
+    {
+        labels.insert(name.clone(), settings.service.clone());
+    }
+    labels
 }

@@ -26,6 +26,8 @@ const TS_TYPES = {
   path: "string",
   url: "string",
   detector: "Record<string, unknown> | string",
+  label: "string | false",
+  labels: "Record<string, string> | string",
   registry: "PromClientRegistry",
   logger: "((line: string) => void) | false",
   env: "Record<string, string | undefined> | false",

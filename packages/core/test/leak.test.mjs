@@ -27,6 +27,7 @@ test("a leaking child gets a leak event, a snapshot pair, metrics and an alert",
       MEMWATCHDOG_SERVICE: "leaky",
       MEMWATCHDOG_SNAPSHOT_DIR: dir,
       MEMWATCHDOG_ALERT_URL: am.url,
+      MEMWATCHDOG_LABELS: "team=payments,namespace=shop",
     },
   });
   try {
@@ -91,6 +92,8 @@ test("a leaking child gets a leak event, a snapshot pair, metrics and an alert",
       }
       assert.ok(alert, `no ${severity} alert naming ${snap.path} and the top suspect in Alertmanager: ${JSON.stringify(await am.alerts())}`);
       assert.equal(alert.labels.signal, "heap");
+      assert.equal(alert.labels.team, "payments", "alert.labels reach Alertmanager, for its routing tree");
+      assert.equal(alert.labels.namespace, "shop");
       assert.match(alert.labels.instance, new RegExp(`:${started.pid}$`));
       assert.ok(Number(alert.annotations.slope_bytes_per_ms) > 1000);
       assert.ok(Number(alert.annotations.limit_bytes) > 2 ** 30, JSON.stringify(alert.annotations));

@@ -86,3 +86,22 @@ test("/metrics answers while the event loop is blocked", async () => {
     p.kill();
   }
 });
+
+test("metrics carry prometheus.labels, and the service under prometheus.serviceLabel or not at all", async () => {
+  for (const [serviceLabel, expected] of [
+    ["app", 'memwatchdog_leak_alert_total{app="checkout",cluster="eu-1",team="payments"} 0'],
+    ["false", 'memwatchdog_leak_alert_total{cluster="eu-1",team="payments"} 0'],
+  ]) {
+    const p = runNode([join(FIXTURES, "service.cjs")], {
+      env: { RUN_SECONDS: "3", MEMWATCHDOG_SERVICE: "checkout", MEMWATCHDOG_PROMETHEUS_SERVICE_LABEL: serviceLabel, MEMWATCHDOG_PROMETHEUS_LABELS: "team=payments,cluster=eu-1" },
+    });
+    try {
+      const started = await p.waitFor((e) => e.event === "started", 10_000, "start");
+      const text = (await scrape(started.port)).text;
+      assert.ok(text.split("\n").includes(expected), text);
+      assert.doesNotMatch(text, /service="checkout"/);
+    } finally {
+      p.kill();
+    }
+  }
+});

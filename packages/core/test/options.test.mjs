@@ -142,3 +142,26 @@ test("groups are objects or, where the table allows, false", () => {
   assert.match(error({ env: "x" }), /^env must be an object of environment variables or false, got "x"$/);
   for (const key of ["prometheus", "snapshot", "profile", "trace"]) assert.equal(resolveOptions({ env: false, [key]: false })[key], null, key);
 });
+
+test("constant labels: objects or name=value text, names checked by the addon against the watchdog's own", () => {
+  const env = { MEMWATCHDOG_LABELS: "team=payments, namespace=shop", MEMWATCHDOG_ALERT_URL: "http://am:9093", MEMWATCHDOG_PROMETHEUS_LABELS: "cluster=eu-1" };
+  const r = resolveOptions({ env });
+  assert.deepEqual(r.alert.labels, { team: "payments", namespace: "shop" });
+  assert.deepEqual(r.prometheus.labels, { cluster: "eu-1" });
+  assert.deepEqual(resolveOptions({ env, alert: { labels: { team: "search" } } }).alert.labels, { team: "search" });
+  assert.deepEqual(resolveOptions({ env: false }).prometheus.labels, {});
+
+  assert.match(error({ env: { MEMWATCHDOG_LABELS: "team" } }), /^MEMWATCHDOG_LABELS must be labels as an object of strings or name=value,name=value text \(no "=" in "team"\)/);
+  assert.match(error({ env: false, alert: { labels: { severity: "low" } } }), /^alert\.labels: label name "severity" is one the watchdog sets itself \(alertname, severity, signal, service, instance\)$/);
+  assert.match(error({ env: false, prometheus: { labels: { kind: "x" } } }), /^prometheus\.labels: label name "kind" is one the watchdog sets itself/);
+  assert.match(error({ env: { MEMWATCHDOG_PROMETHEUS_LABELS: "team-name=x" } }), /^MEMWATCHDOG_PROMETHEUS_LABELS: label name "team-name" is invalid/);
+  assert.match(error({ env: false, alert: { labels: { team: 3 } } }), /the value of "team" is 3/);
+});
+
+test("the service label on metrics can be renamed or dropped", () => {
+  assert.equal(resolveOptions({ env: false }).prometheus.serviceLabel, "service");
+  assert.equal(resolveOptions({ env: { MEMWATCHDOG_PROMETHEUS_SERVICE_LABEL: "app" } }).prometheus.serviceLabel, "app");
+  assert.equal(resolveOptions({ env: { MEMWATCHDOG_PROMETHEUS_SERVICE_LABEL: "off" } }).prometheus.serviceLabel, false);
+  assert.equal(resolveOptions({ env: false, prometheus: { serviceLabel: false } }).prometheus.serviceLabel, false);
+  assert.match(error({ env: false, prometheus: { serviceLabel: "le" } }), /^prometheus\.serviceLabel must be a label name or false, but label name "le" is one the watchdog sets itself/);
+});

@@ -62,7 +62,7 @@ test("PM2 cluster workers: settings from pm2_env, one port each from MEMWATCHDOG
     for (const [i, app] of apps.entries()) {
       assert.equal(app.running, true, `worker ${i}: ${workers[i].stderr}`);
       assert.equal(app.port, base + i, `worker ${i}`);
-      assert.deepEqual(app.options.prometheus, { port: base + i, host: "127.0.0.1", registry: null, processMetrics: true });
+      assert.deepEqual(app.options.prometheus, { port: base + i, host: "127.0.0.1", registry: null, processMetrics: true, serviceLabel: "service", labels: {} });
       assert.equal(app.options.threshold, 384);
       assert.equal(app.options.labels.service, "api", "service defaults to the PM2 app name");
     }

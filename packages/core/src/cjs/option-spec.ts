@@ -4,7 +4,7 @@
  */
 
 /** How a value is read and checked (options.table.mjs explains each). */
-export type OptionType = "number" | "bytes" | "port" | "bool" | "string" | "path" | "url" | "detector" | "registry" | "logger" | "env";
+export type OptionType = "number" | "bytes" | "port" | "bool" | "string" | "path" | "url" | "detector" | "label" | "labels" | "registry" | "logger" | "env";
 
 /** One option and/or environment variable. */
 export interface OptionSpec {

@@ -60,6 +60,22 @@ export interface PrometheusOptions {
    * Default: `true`. Variable: `MEMWATCHDOG_PROMETHEUS_PROCESS_METRICS`.
    */
   processMetrics?: boolean;
+  /**
+   * Name of the label that carries `labels.service` on metrics; `false` (a variable:
+   * `false`/`off`/`no`): none — behind a Kubernetes ServiceMonitor, whose target already has a
+   * `service` label (docs/prometheus.md, "Kubernetes labels"). Alerts keep `service`.
+   *
+   * Default: `service`. Variable: `MEMWATCHDOG_PROMETHEUS_SERVICE_LABEL`.
+   */
+  serviceLabel?: string | false;
+  /**
+   * Constant labels on every metric sample, e.g. `{ team: "payments" }` (a variable:
+   * `team=payments,cluster=eu-1`). Usually the scrape target's labels do this; use it when they
+   * cannot.
+   *
+   * Default: none. Variable: `MEMWATCHDOG_PROMETHEUS_LABELS`.
+   */
+  labels?: Record<string, string> | string;
 }
 
 /**
@@ -78,6 +94,14 @@ export interface AlertOptions {
    * Default: `60000`. Variable: `MEMWATCHDOG_ALERT_RESEND_INTERVAL_MS`.
    */
   resendIntervalMs?: number;
+  /**
+   * Constant labels on every alert the watchdog sends, for Alertmanager's routing tree, e.g. `{
+   * team: "payments", namespace: "shop" }` (a variable: `team=payments,namespace=shop`). Not
+   * `alertname`, `severity`, `signal`, `service` or `instance`: the watchdog sets those.
+   *
+   * Default: none. Variable: `MEMWATCHDOG_LABELS`.
+   */
+  labels?: Record<string, string> | string;
 }
 
 /**
@@ -271,8 +295,11 @@ export const OPTIONS = {
   "prometheus.host": {"key":"prometheus.host","env":"MEMWATCHDOG_PROMETHEUS_HOST","type":"string","default":"0.0.0.0"},
   "prometheus.registry": {"key":"prometheus.registry","type":"registry"},
   "prometheus.processMetrics": {"key":"prometheus.processMetrics","env":"MEMWATCHDOG_PROMETHEUS_PROCESS_METRICS","type":"bool","default":true},
+  "prometheus.serviceLabel": {"key":"prometheus.serviceLabel","env":"MEMWATCHDOG_PROMETHEUS_SERVICE_LABEL","type":"label","default":"service"},
+  "prometheus.labels": {"key":"prometheus.labels","env":"MEMWATCHDOG_PROMETHEUS_LABELS","type":"labels"},
   "alert.url": {"key":"alert.url","env":"MEMWATCHDOG_ALERT_URL","type":"url"},
   "alert.resendIntervalMs": {"key":"alert.resendIntervalMs","env":"MEMWATCHDOG_ALERT_RESEND_INTERVAL_MS","type":"number","min":1000,"must":"a number of milliseconds of at least 1000","default":60000},
+  "alert.labels": {"key":"alert.labels","env":"MEMWATCHDOG_LABELS","type":"labels"},
   "snapshot.dir": {"key":"snapshot.dir","env":"MEMWATCHDOG_SNAPSHOT_DIR","type":"path"},
   "snapshot.enabled": {"key":"snapshot.enabled","env":"MEMWATCHDOG_SNAPSHOT_ENABLED","type":"bool"},
   "snapshot.maxFiles": {"key":"snapshot.maxFiles","env":"MEMWATCHDOG_SNAPSHOT_MAX_FILES","type":"number","integer":true,"min":2,"must":"a whole number of at least 2 (a baseline and a leak snapshot)","default":10},
@@ -307,8 +334,11 @@ export const ENV_VARS = [
   "MEMWATCHDOG_PROMETHEUS_PORT_BASE",
   "MEMWATCHDOG_PROMETHEUS_HOST",
   "MEMWATCHDOG_PROMETHEUS_PROCESS_METRICS",
+  "MEMWATCHDOG_PROMETHEUS_SERVICE_LABEL",
+  "MEMWATCHDOG_PROMETHEUS_LABELS",
   "MEMWATCHDOG_ALERT_URL",
   "MEMWATCHDOG_ALERT_RESEND_INTERVAL_MS",
+  "MEMWATCHDOG_LABELS",
   "MEMWATCHDOG_SNAPSHOT_DIR",
   "MEMWATCHDOG_SNAPSHOT_ENABLED",
   "MEMWATCHDOG_SNAPSHOT_MAX_FILES",

@@ -38,8 +38,16 @@ export interface ResolvedOptions {
    * `null`: `prometheus: false`. `port` `null`: no endpoint of the watchdog's own (the
    * port is `false`, or a `registry` serves the metrics and no port was asked for).
    */
-  prometheus: { port: number | null; host: string; registry: PromClientRegistry | null; processMetrics: boolean } | null;
-  alert: { url: string; resendIntervalMs: number } | null;
+  prometheus: {
+    port: number | null;
+    host: string;
+    registry: PromClientRegistry | null;
+    processMetrics: boolean;
+    /** The service label's name on metrics; `false`: none. */
+    serviceLabel: string | false;
+    labels: Record<string, string>;
+  } | null;
+  alert: { url: string; resendIntervalMs: number; labels: Record<string, string> } | null;
   snapshot: {
     dir: string;
     maxFiles: number;
@@ -80,6 +88,10 @@ type ValueOf<T extends OptionSpec["type"]> = T extends "number" | "bytes"
       ? boolean
       : T extends "registry"
         ? PromClientRegistry
+        : T extends "label"
+        ? string | false
+        : T extends "labels"
+        ? Record<string, string>
         : T extends "logger"
         ? ((line: string) => void) | boolean
         : T extends "env"
@@ -212,6 +224,14 @@ function parse(spec: OptionSpec, g: Given): unknown {
     }
     case "detector":
       return detectorSettings(g);
+    case "label": {
+      if (g.value === false || (typeof g.value === "string" && NO.includes(g.value.toLowerCase()))) return false;
+      const name = string(g);
+      const problem = binding().labelNameError(name, "metric");
+      return problem ? fail(g, `a label name or false, but ${problem}`) : name;
+    }
+    case "labels":
+      return labels(spec, g);
     case "registry":
       return isRegistry(g.value) ? g.value : fail(g, "a prom-client Registry (e.g. require(\"prom-client\").register)");
     case "logger":
@@ -222,6 +242,33 @@ function parse(spec: OptionSpec, g: Given): unknown {
       if (g.value === false || (typeof g.value === "object" && g.value !== null && !Array.isArray(g.value))) return g.value;
       return fail(g, "an object of environment variables or false");
   }
+}
+
+/**
+ * Constant labels from an object of strings or `name=value,name=value` text, each name checked
+ * by the addon: on alerts (`alert.labels`) or on metrics.
+ */
+function labels(spec: OptionSpec, g: Given): Record<string, string> {
+  const must = "labels as an object of strings or name=value,name=value text";
+  let pairs: [string, unknown][];
+  if (typeof g.value === "string") {
+    pairs = g.value.split(",").map((item) => {
+      const eq = item.indexOf("=");
+      return eq < 0 ? fail(g, `${must} (no "=" in ${JSON.stringify(item.trim())})`) : [item.slice(0, eq).trim(), item.slice(eq + 1).trim()];
+    });
+  } else if (typeof g.value === "object" && g.value !== null && !Array.isArray(g.value)) {
+    pairs = Object.entries(g.value);
+  } else {
+    return fail(g, must);
+  }
+  const out: Record<string, string> = {};
+  for (const [name, value] of pairs) {
+    if (typeof value !== "string" || value === "") fail(g, `${must} (the value of ${JSON.stringify(name)} is ${describe(value)})`);
+    const problem = binding().labelNameError(name, spec.key === "alert.labels" ? "alert" : "metric");
+    if (problem) throw new MemWatchdogConfigError(`${g.name}: ${problem}`);
+    out[name] = value;
+  }
+  return out;
 }
 
 /** Levenshtein distance, ignoring case. */
@@ -408,11 +455,13 @@ export function resolveOptions(options: MemWatchdogOptions = {}): ResolvedOption
       host: v.or("prometheus.host"),
       registry,
       processMetrics: v.or("prometheus.processMetrics"),
+      serviceLabel: v.or("prometheus.serviceLabel"),
+      labels: v.get("prometheus.labels") ?? {},
     };
   }
 
   const url = v.get("alert.url");
-  const alert = url === undefined ? null : { url, resendIntervalMs: v.or("alert.resendIntervalMs") };
+  const alert = url === undefined ? null : { url, resendIntervalMs: v.or("alert.resendIntervalMs"), labels: v.get("alert.labels") ?? {} };
 
   let snapshot: ResolvedOptions["snapshot"] = null;
   const snapOff = group(opts, "snapshot") === false;

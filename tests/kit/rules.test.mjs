@@ -5,8 +5,11 @@
 // says it goes.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { dirname } from "node:path";
-import { AM_CONFIG, PROM_CONFIG, RULES, RULES_TEST, needTool, run } from "./helpers.mjs";
+import { readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { AM_CONFIG, KIT, PROM_CONFIG, RULES, RULES_TEST, needTool, run, tempDir } from "./helpers.mjs";
+
+const AM_EXISTING = join(KIT, "fixtures", "alertmanager-existing.yml");
 
 const PROMTOOL_HINT = "Debian: apt-get install prometheus";
 const AMTOOL_HINT = "Debian: apt-get install prometheus-alertmanager";
@@ -29,7 +32,6 @@ test("promtool test rules: the rule unit tests pass", () => {
 test("the rule unit tests cover every alert, firing and not firing", async () => {
   // Plain text checks on the test file: each alert of the rules file appears in an
   // alert_rule_test with expected alerts, and in one with `exp_alerts: []`.
-  const { readFileSync } = await import("node:fs");
   const rules = readFileSync(RULES, "utf8");
   const tests = readFileSync(RULES_TEST, "utf8");
   const alerts = [...rules.matchAll(/^\s*- alert: (\w+)$/gm)].map((m) => m[1]);
@@ -56,7 +58,62 @@ test("amtool check-config accepts the example alertmanager.yml", () => {
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /SUCCESS/);
   assert.match(r.stdout, /4 inhibit rules/);
-  assert.match(r.stdout, /3 receivers/);
+  assert.match(r.stdout, /4 receivers/);
+});
+
+/**
+ * `existing` with the MemWatchdog blocks of `example` pasted at its `# <MemWatchdog ...>` lines,
+ * each block re-indented to its line: what the example's header tells users to do.
+ */
+function mergeMemWatchdog(example, existing) {
+  const lines = example.split("\n");
+  const block = (name) => {
+    const begin = lines.findIndex((l) => l.trim() === `# --- MemWatchdog ${name}: begin ---`);
+    const end = lines.findIndex((l) => l.trim() === `# --- MemWatchdog ${name}: end ---`);
+    assert.ok(begin >= 0 && end > begin, `no "${name}" block in the example`);
+    const indent = lines[begin].length - lines[begin].trimStart().length;
+    return { body: lines.slice(begin, end + 1), indent };
+  };
+  return existing
+    .split("\n")
+    .flatMap((line) => {
+      const m = /^(\s*)# <MemWatchdog (.+)>$/.exec(line);
+      if (!m) return [line];
+      const { body, indent } = block(m[2]);
+      const shift = m[1].length - indent;
+      return body.map((l) => (l.trim() === "" ? l : shift >= 0 ? " ".repeat(shift) + l : l.slice(-shift)));
+    })
+    .join("\n");
+}
+
+/** Which receiver `amtool config routes test` picks in `config` for `labels`. */
+function receiverOf(amtool, config, labels) {
+  const r = run(amtool, ["config", "routes", "test", `--config.file=${config}`, ...Object.entries(labels).map(([k, v]) => `${k}=${v}`)]);
+  assert.equal(r.code, 0, `${JSON.stringify(labels)}: ${r.stdout}${r.stderr}`);
+  return r.stdout.trim();
+}
+
+test("the MemWatchdog blocks merge into an existing Alertmanager tree: amtool accepts it, both trees route as before", () => {
+  const amtool = needTool("amtool", AMTOOL_HINT);
+  const merged = join(tempDir(), "alertmanager.yml");
+  writeFileSync(merged, mergeMemWatchdog(readFileSync(AM_CONFIG, "utf8"), readFileSync(AM_EXISTING, "utf8")));
+  const r = run(amtool, ["check-config", merged]);
+  assert.equal(r.code, 0, r.stdout + r.stderr + readFileSync(merged, "utf8"));
+  assert.match(r.stdout, /5 inhibit rules/);
+  assert.match(r.stdout, /6 receivers/);
+  const watchdog = { service: "checkout", instance: "checkout-1:9469", team: "web" };
+  for (const [alertname, severity, receiver] of [
+    ["MemoryLeak", "critical", "memwatchdog-page"],
+    ["MemoryLeak", "warning", "memwatchdog-team"],
+    ["MemWatchdogDown", "critical", "memwatchdog-page"],
+    ["MemWatchdogSnapshotRefused", "info", "memwatchdog-tickets"],
+  ]) {
+    assert.equal(receiverOf(amtool, merged, { alertname, severity, ...watchdog }), receiver, alertname);
+  }
+  // The team's own alerts are not caught by the MemWatchdog subtree.
+  assert.equal(receiverOf(amtool, merged, { alertname: "HighLatency", team: "web" }), "web-team");
+  assert.equal(receiverOf(amtool, merged, { alertname: "NodeDown", severity: "critical" }), "ops-pager");
+  assert.equal(receiverOf(amtool, merged, { alertname: "DiskFull" }), "ops-default");
 });
 
 test("the example Alertmanager route sends each alert to the documented receiver", () => {

@@ -29,6 +29,8 @@ import {
 const dashboard = JSON.parse(readFileSync(DASHBOARD, "utf8"));
 const APP = join(KIT, "fixtures", "watched-app.cjs");
 const JOB = "memwatchdog";
+/** The target labels a ServiceMonitor gives a pod (`job`: the Service's name). */
+const POD = { job: "checkout", namespace: "shop", service: "checkout", pod: "checkout-7d9f4-x2k8q" };
 const PROMETHEUS = which("prometheus");
 
 /** Every PromQL expression of the dashboard, with where it comes from. */
@@ -123,6 +125,8 @@ describe("dashboard and rules on a real Prometheus scraping real watched process
   let prom = null;
   let healthy = null;
   let leaky = null;
+  /** Leaks like `leaky`, scraped the way a Kubernetes ServiceMonitor scrapes a pod. */
+  let podLeaky = null;
 
   before(async () => {
     if (!PROMETHEUS) throw new Error("prometheus is not installed: this test runs a real Prometheus (Debian: apt-get install prometheus)");
@@ -137,17 +141,42 @@ describe("dashboard and rules on a real Prometheus scraping real watched process
     leaky = startProcess(process.execPath, ["--expose-gc", APP], {
       env: childEnv({ ...common, MEMWATCHDOG_SERVICE: "kit-leaky", MEMWATCHDOG_SNAPSHOT_ENABLED: "false", LEAK_BYTES_PER_SEC: "3000000", FORCE_GC_MS: "500" }),
     });
-    const [h, l] = await Promise.all([
+    // Set up as docs/prometheus.md, "Kubernetes labels", says: no service label of its own on
+    // the metrics (the target has one), the same service name on its own alerts.
+    podLeaky = startProcess(process.execPath, ["--expose-gc", APP], {
+      env: childEnv({
+        ...common,
+        MEMWATCHDOG_SERVICE: POD.service,
+        MEMWATCHDOG_PROMETHEUS_SERVICE_LABEL: "false",
+        MEMWATCHDOG_SNAPSHOT_ENABLED: "false",
+        LEAK_BYTES_PER_SEC: "3000000",
+        FORCE_GC_MS: "500",
+      }),
+    });
+    const [h, l, k] = await Promise.all([
       healthy.waitEvent("the healthy app to start", 20_000, (e) => e.event === "started"),
       leaky.waitEvent("the leaky app to start", 20_000, (e) => e.event === "started"),
+      podLeaky.waitEvent("the pod's leaky app to start", 20_000, (e) => e.event === "started"),
     ]);
     healthy.target = `127.0.0.1:${h.port}`;
     leaky.target = `127.0.0.1:${l.port}`;
-    prom = await startPrometheus(PROMETHEUS, { targets: [healthy.target, leaky.target], ruleFiles: [RULES] });
+    podLeaky.target = `127.0.0.1:${k.port}`;
+    // What the Prometheus Operator generates for a ServiceMonitor: target labels from the
+    // pod and its Service, the job named after the Service.
+    const serviceMonitor = [
+      `  - job_name: serviceMonitor/${POD.namespace}/${POD.service}/0`,
+      "    scrape_interval: 1s",
+      "    scrape_timeout: 1s",
+      "    static_configs:",
+      `      - targets: ${JSON.stringify([podLeaky.target])}`,
+      "    relabel_configs:",
+      ...Object.entries(POD).flatMap(([label, value]) => [`      - target_label: ${label}`, `        replacement: ${JSON.stringify(value)}`]),
+    ];
+    prom = await startPrometheus(PROMETHEUS, { targets: [healthy.target, leaky.target], ruleFiles: [RULES], scrapeConfigs: serviceMonitor });
   });
 
   after(async () => {
-    await Promise.all([prom?.stop(), healthy?.stop(), leaky?.stop()]);
+    await Promise.all([prom?.stop(), healthy?.stop(), leaky?.stop(), podLeaky?.stop()]);
     cleanupAll();
   });
 
@@ -306,5 +335,40 @@ describe("dashboard and rules on a real Prometheus scraping real watched process
     // The healthy neighbour raised no alert at all.
     const r = await prom.api("/api/v1/alerts");
     assert.deepEqual(r.data.alerts.filter((a) => a.labels.instance === healthy.target), []);
+  });
+
+  test("behind a ServiceMonitor's target labels (no service label of the watchdog's own): the panels and the rules work", async () => {
+    const sel = `job="${POD.job}", instance="${podLeaky.target}"`;
+    await podLeaky.waitEvent("the pod's heap leak", 150_000, (e) => e.event === "state" && e.signal === "heap" && e.state === "oom_risk");
+    const [series] = await waitFor("the pod's leak in Prometheus", 30_000, async () => {
+      const v = await vector(`memwatchdog_detector_state{${sel}, signal="heap"} == 4`);
+      return v.length ? v : null;
+    });
+    assert.deepEqual(
+      { ...series.metric },
+      { __name__: "memwatchdog_detector_state", ...POD, instance: podLeaky.target, signal: "heap" },
+      "the target's labels, no exported_service",
+    );
+
+    const services = await prom.api("/api/v1/label/service/values", { "match[]": "memwatchdog_info" });
+    assert.ok(services.data.includes(POD.service), `the dashboard's service variable lists the Service: ${JSON.stringify(services.data)}`);
+    const vars = { job: POD.job, service: POD.service, instance: podLeaky.target };
+    const panel = (title) => allPanels(dashboard).find((p) => p.title === title);
+    for (const title of ["Detector state", "Time to heap exhaustion", "Heap growth rate", "JS heap used / total", "Resident set size (RSS)"]) {
+      assert.ok(panel(title), `no panel "${title}"`);
+      const v = await vector(substitute(panel(title).targets[0].expr, vars), title);
+      assert.ok(v.length > 0 && Number.isFinite(Number(v[0].value[1])), `${title}: ${JSON.stringify(v)}`);
+    }
+
+    const alertOf = async (name) => {
+      const a = (await prom.api("/api/v1/alerts")).data.alerts;
+      return a.find((x) => x.labels.alertname === name && x.labels.instance === podLeaky.target && x.state === "firing") ?? null;
+    };
+    const page = await waitFor("MemWatchdogOomRisk firing for the pod", 60_000, () => alertOf("MemWatchdogOomRisk"), 1000);
+    assert.deepEqual({ ...page.labels }, { ...POD, alertname: "MemWatchdogOomRisk", instance: podLeaky.target, signal: "heap", severity: "critical" });
+    assert.match(page.annotations.summary, new RegExp(`^${POD.service} on ${podLeaky.target} runs out of memory in ~\\d+m \\d+s \\(heap leak\\)$`));
+    const ticket = await waitFor("MemWatchdogLeaking firing for the pod", 100_000, () => alertOf("MemWatchdogLeaking"), 1000);
+    assert.equal(ticket.labels.service, POD.service, "the inhibit rules match the watchdog's own alerts on this service label");
+    assert.match(ticket.annotations.description, /Heap floor now \d+(\.\d+)?[kMG]iB, growing \d+(\.\d+)?[kMG]iB\/s\./);
   });
 });

@@ -233,10 +233,10 @@ export function childEnv(env = {}) {
 
 /**
  * Starts a real Prometheus on a free loopback port with a temporary TSDB, scraping
- * `targets` (host:port strings) every second as job `memwatchdog` and loading
- * `ruleFiles`. Resolves when it is ready.
+ * `targets` (host:port strings) every second as job `memwatchdog`, plus `scrapeConfigs` (more
+ * `scrape_configs` entries, as YAML lines), and loading `ruleFiles`. Resolves when it is ready.
  */
-export async function startPrometheus(binary, { targets, ruleFiles = [], interval = "1s" }) {
+export async function startPrometheus(binary, { targets, ruleFiles = [], interval = "1s", scrapeConfigs = [] }) {
   const dir = tempDir("mw-kit-prom-");
   const port = await freePort();
   const config = [
@@ -251,6 +251,7 @@ export async function startPrometheus(binary, { targets, ruleFiles = [], interva
     `    scrape_timeout: ${interval}`,
     "    static_configs:",
     `      - targets: ${JSON.stringify(targets)}`,
+    ...scrapeConfigs,
     "",
   ].join("\n");
   const configFile = join(dir, "prometheus.yml");

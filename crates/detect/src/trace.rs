@@ -6,7 +6,9 @@
 //! may be missing (as columns, or as empty cells): a missing byte count reads as 0, a missing
 //! `rss` as "not read for this event", a missing limit as "unknown or unlimited".
 //! Cells are plain numbers separated by commas, with no quoting; surrounding spaces and blank lines
-//! are ignored.
+//! are ignored. A line longer than [`MAX_LINE`] bytes is an error (a row is about 80 bytes; this
+//! bounds what a corrupt file or `/dev/zero` can make the reader hold), and so is the text an
+//! error message quotes (at most [`QUOTED`] characters of a cell or header).
 //!
 //! | column          | meaning                                                        |
 //! |-----------------|----------------------------------------------------------------|
@@ -39,12 +41,18 @@
 
 use crate::sample::{GcKind, Sample};
 use std::fmt::Write as _;
-use std::io::{self, BufRead, Write};
+use std::io::{self, BufRead, Read, Write};
 use thiserror::Error;
 
 /// The header line written by [`TraceWriter`] (without the newline).
 pub const HEADER: &str =
     "t_ms,gc_kind,heap_used,heap_total,external,array_buffers,rss,heap_limit,memory_limit";
+
+/// The longest line [`TraceReader`] reads, newline included.
+pub const MAX_LINE: usize = 64 << 10;
+
+/// The most characters of a cell or header an error message quotes.
+pub const QUOTED: usize = 60;
 
 /// A problem reading a trace.
 #[derive(Debug, Error)]
@@ -57,6 +65,15 @@ pub enum TraceError {
         /// The IO error.
         #[source]
         source: io::Error,
+    },
+    /// A line is longer than [`MAX_LINE`]: not a trace of samples.
+    #[error(
+        "line {line}: longer than {} KiB without a line break: not a CSV trace of GC samples (a row is about 80 bytes)",
+        MAX_LINE >> 10
+    )]
+    LineTooLong {
+        /// 1-based line number.
+        line: u64,
     },
     /// There was no header line.
     #[error(
@@ -125,14 +142,8 @@ impl<R: BufRead> TraceReader<R> {
         let mut line = String::new();
         let mut line_no = 0;
         loop {
-            line.clear();
             line_no += 1;
-            let n = reader
-                .read_line(&mut line)
-                .map_err(|source| TraceError::Io {
-                    line: line_no,
-                    source,
-                })?;
+            let n = read_line(&mut reader, &mut line, line_no)?;
             if n == 0 {
                 return Err(TraceError::Empty);
             }
@@ -159,7 +170,7 @@ impl<R: BufRead> TraceReader<R> {
                 return Err(TraceError::MissingColumn {
                     line: line_no,
                     column,
-                    found: header.to_owned(),
+                    found: quoted(header),
                 });
             }
         }
@@ -202,7 +213,10 @@ impl<R: BufRead> TraceReader<R> {
             c.parse::<u64>().map_err(|_| {
                 cell_err(
                     k,
-                    format!("expected an integer number of bytes, found \"{c}\""),
+                    format!(
+                        "expected an integer number of bytes, found \"{}\"",
+                        quoted(c)
+                    ),
                 )
             })
         };
@@ -221,14 +235,18 @@ impl<R: BufRead> TraceReader<R> {
             .ok()
             .filter(|v| v.is_finite())
             .ok_or_else(|| {
-                cell_err(0, format!("expected a time in milliseconds, found \"{t}\""))
+                cell_err(
+                    0,
+                    format!("expected a time in milliseconds, found \"{}\"", quoted(t)),
+                )
             })?;
         let k = required(1)?;
         let gc_kind = k.parse::<u32>().map(GcKind::from).map_err(|_| {
             cell_err(
                 1,
                 format!(
-                    "expected a GC kind (1 minor, 4 major, 8 incremental, 16 weak callbacks), found \"{k}\""
+                    "expected a GC kind (1 minor, 4 major, 8 incremental, 16 weak callbacks), found \"{}\"",
+                    quoted(k)
                 ),
             )
         })?;
@@ -255,20 +273,16 @@ impl<R: BufRead> Iterator for TraceReader<R> {
             return None;
         }
         loop {
-            self.line.clear();
             self.line_no += 1;
-            match self.reader.read_line(&mut self.line) {
+            match read_line(&mut self.reader, &mut self.line, self.line_no) {
                 Ok(0) => {
                     self.done = true;
                     return None;
                 }
                 Ok(_) => {}
-                Err(source) => {
+                Err(err) => {
                     self.done = true;
-                    return Some(Err(TraceError::Io {
-                        line: self.line_no,
-                        source,
-                    }));
+                    return Some(Err(err));
                 }
             }
             if self.line.trim().is_empty() {
@@ -276,6 +290,34 @@ impl<R: BufRead> Iterator for TraceReader<R> {
             }
             return Some(self.parse_row());
         }
+    }
+}
+
+/// Reads line `line_no` into `line` (cleared first), at most [`MAX_LINE`] bytes of it.
+fn read_line(
+    reader: &mut impl BufRead,
+    line: &mut String,
+    line_no: u64,
+) -> Result<usize, TraceError> {
+    line.clear();
+    let n = Read::take(reader, MAX_LINE as u64 + 1)
+        .read_line(line)
+        .map_err(|source| TraceError::Io {
+            line: line_no,
+            source,
+        })?;
+    if n > MAX_LINE {
+        line.clear();
+        return Err(TraceError::LineTooLong { line: line_no });
+    }
+    Ok(n)
+}
+
+/// `text` for an error message: at most [`QUOTED`] characters, `…` where it was cut.
+fn quoted(text: &str) -> String {
+    match text.char_indices().nth(QUOTED) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
     }
 }
 
@@ -404,6 +446,31 @@ mod tests {
         assert!(err.to_string().starts_with("line 2: column t_ms:"));
         let err = read_trace("t_ms,gc_kind,heap_used\n1,4,-5\n".as_bytes()).unwrap_err();
         assert!(err.to_string().contains("found \"-5\""));
+    }
+
+    #[test]
+    fn a_line_without_end_is_refused_after_max_line_bytes_and_quotes_are_short() {
+        // Like `/dev/zero`: endless bytes without a line break, read only this far.
+        let endless = std::io::repeat(0);
+        let err = TraceReader::new(std::io::BufReader::new(endless)).unwrap_err();
+        assert!(matches!(err, TraceError::LineTooLong { line: 1 }), "{err}");
+        let mut text = String::from("t_ms,gc_kind,heap_used\n1,4,5\n2,4,");
+        text.push_str(&"9".repeat(MAX_LINE));
+        let err = read_trace(std::io::BufReader::new(text.as_bytes())).unwrap_err();
+        assert!(matches!(err, TraceError::LineTooLong { line: 3 }), "{err}");
+        let long = "x".repeat(MAX_LINE / 2);
+        let err = read_trace(format!("t_ms,gc_kind,heap_used\n1,4,{long}\n").as_bytes())
+            .unwrap_err()
+            .to_string();
+        assert!(err.len() < 200, "{} bytes: {err:.200}", err.len());
+        assert!(
+            err.ends_with(&format!("found \"{}…\"", "x".repeat(QUOTED))),
+            "{err}"
+        );
+        let err = read_trace(format!("{long}\n").as_bytes())
+            .unwrap_err()
+            .to_string();
+        assert!(err.len() < 300, "{} bytes", err.len());
     }
 
     #[test]

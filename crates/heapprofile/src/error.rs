@@ -20,6 +20,15 @@ pub enum ProfileError {
     /// The input is gzip-compressed.
     #[error("file is gzip-compressed: decompress it first (gunzip)")]
     Gzip,
+    /// The input is longer than any sampling heap profile ([`crate::MAX_BYTES`]).
+    #[error(
+        "file is larger than {} MiB, far more than a sampling heap profile (kilobytes to a few megabytes): not a profile",
+        limit >> 20
+    )]
+    TooLarge {
+        /// [`crate::MAX_BYTES`].
+        limit: u64,
+    },
     /// The input does not start with a JSON object.
     #[error(
         "not a sampling heap profile: expected a JSON object at byte {offset}, found {found:?}"

@@ -1,10 +1,14 @@
 //! [`parse`]: `.heapprofile` JSON → [`HeapProfile`].
 //!
 //! Profiles are small (a call tree of at most a few thousand nodes), so the input is read
-//! whole and decoded with serde. V8 records at most 128 frames per stack, and each frame
-//! nests two JSON levels, which is past `serde_json`'s default recursion limit: the nesting
-//! depth is checked by a plain scan first ([`MAX_DEPTH`]), then serde runs without its limit
-//! and so can never overflow the stack.
+//! whole and decoded with serde — but never more than [`MAX_BYTES`] of it, and only once its
+//! first significant bytes say it can be a profile: `/dev/zero`, a snapshot or a huge file
+//! of something else is refused after a few kilobytes, not read to its end.
+//!
+//! V8 records at most 128 frames per stack, and each frame nests two JSON levels, which is
+//! past `serde_json`'s default recursion limit: the nesting depth is checked by a plain scan
+//! first ([`MAX_DEPTH`]), then serde runs without its limit and so can never overflow the
+//! stack.
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -18,6 +22,13 @@ use crate::sniff::{FileKind, sniff};
 
 /// The deepest JSON nesting [`parse`] accepts: more than twice what V8's 128-frame limit produces.
 pub const MAX_DEPTH: usize = 600;
+
+/// The largest profile [`parse`] reads: V8's profiles are kilobytes to a few megabytes (one
+/// node per distinct call stack that allocated), so more is not a profile.
+pub const MAX_BYTES: u64 = 256 << 20;
+
+/// Bytes read at a time until the first significant byte is known.
+const PREFIX: u64 = 4096;
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -56,14 +67,32 @@ struct RawSample {
 ///
 /// Errors say what the input is instead when it is not a profile: empty, gzip, a heap
 /// snapshot, not JSON (with the byte offset), truncated (with the length), a JSON document
-/// without `head`, or fields of the wrong type.
-pub fn parse<R: Read>(mut reader: R) -> Result<HeapProfile, ProfileError> {
+/// without `head`, or fields of the wrong type. At most [`MAX_BYTES`] (and a byte) are read:
+/// a longer input is [`ProfileError::TooLarge`]. What is not a profile is told from its first
+/// bytes, before the rest is read.
+pub fn parse<R: Read>(reader: R) -> Result<HeapProfile, ProfileError> {
+    let mut reader = reader.take(MAX_BYTES + 1);
     let mut bytes = Vec::new();
-    reader.read_to_end(&mut bytes)?;
+    loop {
+        let got = (&mut reader).take(PREFIX).read_to_end(&mut bytes)?;
+        if got == 0 || !matches!(start_of(&bytes), Err(ProfileError::Empty)) {
+            break;
+        }
+    }
+    if bytes.len() as u64 <= MAX_BYTES {
+        start_of(&bytes)?;
+        reader.read_to_end(&mut bytes)?;
+    }
+    if bytes.len() as u64 > MAX_BYTES {
+        return Err(ProfileError::TooLarge { limit: MAX_BYTES });
+    }
     from_bytes(&bytes)
 }
 
-fn from_bytes(bytes: &[u8]) -> Result<HeapProfile, ProfileError> {
+/// The length of a leading BOM and the offset after it of the first significant byte,
+/// when that byte can start a profile; or why `bytes` (all of the input, or its first
+/// bytes) is not one.
+fn start_of(bytes: &[u8]) -> Result<(usize, usize), ProfileError> {
     let skipped = if bytes.starts_with(BOM) { BOM.len() } else { 0 };
     let body = &bytes[skipped..];
     let Some(start) = body.iter().position(|b| !b.is_ascii_whitespace()) else {
@@ -85,6 +114,12 @@ fn from_bytes(bytes: &[u8]) -> Result<HeapProfile, ProfileError> {
             found,
         });
     }
+    Ok((skipped, start))
+}
+
+fn from_bytes(bytes: &[u8]) -> Result<HeapProfile, ProfileError> {
+    let (skipped, _) = start_of(bytes)?;
+    let body = &bytes[skipped..];
     check_depth(body).map_err(|(depth, at)| ProfileError::TooDeep {
         depth,
         offset: (skipped + at) as u64,
@@ -310,6 +345,76 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    /// Counts what is read from `inner`.
+    struct Counted<R> {
+        inner: R,
+        read: u64,
+    }
+
+    impl<R: Read> Read for Counted<R> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.inner.read(buf)?;
+            self.read += n as u64;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn what_is_not_a_profile_is_refused_from_its_first_bytes() {
+        // `/dev/zero`: endless, refused at byte 0 after one prefix (it ends after 1 GiB
+        // here, so a parser that reads it all fails instead of hanging).
+        let mut zero = Counted {
+            inner: std::io::repeat(0).take(1 << 30),
+            read: 0,
+        };
+        assert!(matches!(
+            parse(&mut zero),
+            Err(ProfileError::NotProfile { offset: 0, .. })
+        ));
+        assert!(zero.read <= PREFIX, "read {} bytes", zero.read);
+        // Whitespace first: read on until a significant byte.
+        let mut spaced = Counted {
+            inner: std::io::repeat(b' ').take(10_000).chain(&b"nope"[..]),
+            read: 0,
+        };
+        assert!(matches!(
+            parse(&mut spaced),
+            Err(ProfileError::NotProfile {
+                offset: 10_000,
+                found: 'n'
+            })
+        ));
+        // A snapshot is told by its first bytes too, however long it is.
+        let mut snapshot = Counted {
+            inner: br#"{"snapshot":{"meta":{"node_fields":[]}},"nodes":["#
+                .chain(std::io::repeat(b'0').take(1 << 30)),
+            read: 0,
+        };
+        assert!(matches!(
+            parse(&mut snapshot),
+            Err(ProfileError::HeapSnapshot)
+        ));
+        assert!(snapshot.read <= PREFIX, "read {} bytes", snapshot.read);
+    }
+
+    #[test]
+    fn a_profile_longer_than_max_bytes_is_too_large_after_max_bytes() {
+        let mut endless = Counted {
+            inner: b"{\"head\":".chain(std::io::repeat(b' ').take(2 * MAX_BYTES)),
+            read: 0,
+        };
+        let e = parse(&mut endless).unwrap_err();
+        assert!(
+            matches!(e, ProfileError::TooLarge { limit: MAX_BYTES }),
+            "{e:?}"
+        );
+        assert_eq!(endless.read, MAX_BYTES + 1);
+        assert_eq!(
+            e.to_string(),
+            "file is larger than 256 MiB, far more than a sampling heap profile (kilobytes to a few megabytes): not a profile"
+        );
     }
 
     #[test]

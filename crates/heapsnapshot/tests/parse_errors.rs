@@ -495,3 +495,82 @@ fn a_huge_claimed_count_fails_cleanly_without_reserving_it() {
     let e = err(&p.to_json());
     assert!(matches!(e, ParseError::CountMismatch { .. }), "{e:?}");
 }
+
+/// `prefix`, then `fill` for ever: a FIFO whose writer never stops, or `/dev/zero` (for
+/// 256 MiB: then it ends, so a parser without bounds fails the test instead of hanging).
+struct Endless {
+    prefix: Vec<u8>,
+    at: usize,
+    fill: u8,
+    /// Bytes handed out so far.
+    read: u64,
+}
+
+impl Read for Endless {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let rest = &self.prefix[self.at.min(self.prefix.len())..];
+        let n = if self.read >= 256 << 20 {
+            0
+        } else if rest.is_empty() {
+            buf.fill(self.fill);
+            buf.len()
+        } else {
+            let n = rest.len().min(buf.len());
+            buf[..n].copy_from_slice(&rest[..n]);
+            self.at += n;
+            n
+        };
+        self.read += n as u64;
+        Ok(n)
+    }
+}
+
+/// Reads from `endless` until the parser gives up; returns the error and how much it read.
+fn give_up_on(mut endless: Endless) -> (ParseError, u64) {
+    let e = parse(&mut endless, &ParseOptions::default(), &mut |_| {}).unwrap_err();
+    (e, endless.read)
+}
+
+#[test]
+fn an_endless_key_or_string_is_too_large_after_a_bounded_read() {
+    let (e, read) = give_up_on(Endless {
+        prefix: b"{\"".to_vec(),
+        at: 0,
+        fill: b'a',
+        read: 0,
+    });
+    assert!(matches!(e, ParseError::TooLarge { .. }), "{e:?}");
+    assert_eq!(e.kind(), ParseErrorKind::TooLarge);
+    assert!(read < 4 << 20, "read {read} bytes of an endless key");
+    assert!(e.to_string().contains("longer than 1024 bytes"), "{e}");
+
+    let text = sample().to_json();
+    let strings = text.find("\"strings\":[").unwrap();
+    let cut = strings + text[strings..].find("[\n\"").unwrap() + 3;
+    let (e, read) = give_up_on(Endless {
+        prefix: text.as_bytes()[..cut].to_vec(),
+        at: 0,
+        fill: b'a',
+        read: 0,
+    });
+    assert!(matches!(e, ParseError::TooLarge { .. }), "{e:?}");
+    assert!(read < 80 << 20, "read {read} bytes of an endless string");
+    assert!(
+        e.to_string().contains(&format!(
+            "a string of the strings array starting at byte {cut} is longer than"
+        )),
+        "{e}"
+    );
+}
+
+#[test]
+fn dev_zero_is_refused_at_byte_zero() {
+    let (e, read) = give_up_on(Endless {
+        prefix: Vec::new(),
+        at: 0,
+        fill: 0,
+        read: 0,
+    });
+    assert!(matches!(e, ParseError::NotHeapSnapshot { .. }), "{e:?}");
+    assert!(read <= 1 << 20, "read {read} bytes");
+}

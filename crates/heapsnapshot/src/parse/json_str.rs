@@ -13,18 +13,30 @@ use super::refill::Refill;
 use crate::error::{ParseError, Section};
 use crate::strings::StringTable;
 
+/// The longest object key read: V8's keys are short names; this bounds what a corrupt or
+/// hostile file can make the parser hold before it knows what the key is.
+pub(crate) const KEY_LIMIT: usize = 1 << 10;
+
+/// The longest string of the `strings` array, in decoded bytes: V8 writes at most 1,024
+/// characters of a string's value and names are shorter still;
+/// a string longer than this is not from a heap snapshot.
+pub(crate) const STRING_LIMIT: usize = 64 << 20;
+
 impl<S: Refill> Input<'_, S> {
     /// Reads the rest of a string whose opening `"` was just consumed and hands its decoded
     /// bytes (UTF-8 unless the raw input was not) to `f`. `scratch` is reused between calls.
+    /// A string longer than `limit` bytes is [`ParseError::TooLarge`].
     pub(crate) fn read_string_body<T>(
         &mut self,
         section: Section,
+        limit: usize,
         scratch: &mut Vec<u8>,
         f: impl FnOnce(&[u8]) -> T,
     ) -> Result<T, ParseError> {
+        let start = self.offset();
         let avail = &self.src.bytes()[self.pos..self.end];
         if let Some(k) = memchr2(b'"', b'\\', avail) {
-            if avail[k] == b'"' {
+            if avail[k] == b'"' && k <= limit {
                 let out = f(&avail[..k]);
                 self.pos += k + 1;
                 return Ok(out);
@@ -32,6 +44,13 @@ impl<S: Refill> Input<'_, S> {
         }
         scratch.clear();
         loop {
+            if scratch.len() > limit {
+                return Err(ParseError::TooLarge {
+                    detail: format!(
+                        "a string of {section} starting at byte {start} is longer than {limit} bytes: not a V8 heap snapshot"
+                    ),
+                });
+            }
             if self.pos == self.end && !self.fill()? {
                 return Err(self.truncated(section));
             }
@@ -44,11 +63,12 @@ impl<S: Refill> Input<'_, S> {
                 Some(k) => {
                     scratch.extend_from_slice(&avail[..k]);
                     self.pos += k;
-                    if avail[k] == b'"' {
+                    if avail[k] == b'\\' {
+                        self.decode_escape(section, scratch)?;
+                    } else if scratch.len() <= limit {
                         self.pos += 1;
                         return Ok(f(scratch));
                     }
-                    self.decode_escape(section, scratch)?;
                 }
             }
         }
@@ -62,7 +82,7 @@ impl<S: Refill> Input<'_, S> {
             return Err(self.syntax(Section::TopLevel, "a key string or '}'", b));
         }
         self.pos += 1;
-        self.read_string_body(Section::TopLevel, scratch, |s| {
+        self.read_string_body(Section::TopLevel, KEY_LIMIT, scratch, |s| {
             String::from_utf8_lossy(s).into_owned()
         })
     }
@@ -90,7 +110,7 @@ impl<S: Refill> Input<'_, S> {
                 });
             }
             self.pos += 1;
-            self.read_string_body(S, scratch, |s| {
+            self.read_string_body(S, STRING_LIMIT, scratch, |s| {
                 table.push(&String::from_utf8_lossy(s));
             })?;
             match self.peek_required(S)? {

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use memwatchdog_heapsnapshot::{AnalyzeOptions, analyze};
+use memwatchdog_sourcemap::Resolver;
 use serde::Serialize;
 
 use crate::chronology::{InOrder, load_in_order, reorder_note};
@@ -47,6 +48,8 @@ pub fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
     let opts = AnalyzeOptions { top: args.top };
     let mut report = while_computing(progress, || analyze(base, target, last, &opts))?;
     report.given_as(&given);
+    let mut maps = Resolver::new();
+    report.map_sources(|url, line, column| maps.resolve(url, line, column));
     if let Some(note) = reorder_note(&paths, &given) {
         anstream::eprintln!("mw: note: {note}");
     }

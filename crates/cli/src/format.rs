@@ -30,13 +30,18 @@ pub fn signed_count(n: i64) -> String {
     format!("{sign}{}", count(n.unsigned_abs()))
 }
 
-/// A function and its definition site: `onData at /srv/app.js:12:5` (or `in FILE` when the
-/// snapshot recorded no position).
+/// A function and its definition site: `onData at /srv/app.js:12:5`, in the original source
+/// when it was mapped (`onData at /srv/src/app.ts:30:5`), or `in FILE` when the snapshot
+/// recorded no position.
 pub fn function_site(f: &FunctionInfo) -> String {
-    let at = match (&f.file, f.line, f.column) {
-        (Some(file), Some(line), Some(column)) => format!(" at {file}:{line}:{column}"),
-        (Some(file), ..) => format!(" in {file}"),
-        _ => String::new(),
+    let at = if let Some(o) = &f.original {
+        format!(" at {}:{}:{}", o.url, o.line, o.column)
+    } else {
+        match (&f.file, f.line, f.column) {
+            (Some(file), Some(line), Some(column)) => format!(" at {file}:{line}:{column}"),
+            (Some(file), ..) => format!(" in {file}"),
+            _ => String::new(),
+        }
     };
     format!("{}{at}", f.name)
 }
@@ -68,6 +73,7 @@ pub fn truncate(s: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use memwatchdog_sourcemap::Original;
 
     #[test]
     fn formats_sizes_and_counts() {
@@ -88,9 +94,21 @@ mod tests {
             file: Some("/srv/app.js".into()),
             line: Some(12),
             column: Some(5),
+            original: None,
         };
         assert_eq!(function_site(&f), "onData at /srv/app.js:12:5");
+        // Mapped through the script's source map: the original source, only where known.
+        f.map_source(&mut |file, line, column| {
+            (file == "/srv/app.js" && (line, column) == (12, 5)).then(|| Original {
+                url: "/srv/src/app.ts".into(),
+                line: 30,
+                column: 5,
+            })
+        });
+        assert_eq!(function_site(&f), "onData at /srv/src/app.ts:30:5");
+        f.original = None;
         f.line = None;
+        f.map_source(&mut |_, _, _| panic!("no position to map"));
         assert_eq!(function_site(&f), "onData in /srv/app.js");
         f.file = None;
         assert_eq!(function_site(&f), "onData");

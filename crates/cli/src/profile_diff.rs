@@ -1,10 +1,12 @@
-//! `mw analyze` on sampling heap profiles: parse each file, diff, print the report.
+//! `mw analyze` on sampling heap profiles: parse each file, diff, map the frames of scripts
+//! that have source maps to their original source, print the report.
 
 use std::io::BufReader;
 use std::path::Path;
 use std::process::ExitCode;
 
 use memwatchdog_heapprofile::{DiffOptions, HeapProfile, diff, parse};
+use memwatchdog_sourcemap::Resolver;
 
 use crate::analyze::emit;
 use crate::cli::AnalyzeArgs;
@@ -19,12 +21,14 @@ pub fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
         .into_iter()
         .map(load)
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let report = diff(
+    let mut report = diff(
         &profiles[0],
         &profiles[1],
         profiles.get(2),
         &DiffOptions { top: args.top },
     );
+    let mut maps = Resolver::new();
+    report.map_sources(|url, line, column| maps.resolve(url, line, column));
     emit(args, &report, render)
 }
 

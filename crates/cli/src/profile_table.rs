@@ -78,9 +78,17 @@ fn render_sites(out: &mut String, sites: &[AllocationSite], s: &Styles) {
             site.stack_line(STACK_CHARS).style(s.path),
         );
         if let Some(frame) = site.user_frame.map(|k| &site.frames[k]) {
-            let at = match (frame.line, frame.column) {
-                (Some(line), Some(column)) => format!("at {}:{line}:{column}", frame.url),
-                _ => format!("in {}", frame.url),
+            let generated = match (frame.line, frame.column) {
+                (Some(line), Some(column)) => format!("{}:{line}:{column}", frame.url),
+                _ => frame.url.clone(),
+            };
+            let at = match (&frame.original, frame.line) {
+                (Some(o), _) => format!(
+                    "at {}:{}:{} (compiled: {generated})",
+                    o.url, o.line, o.column
+                ),
+                (None, Some(_)) => format!("at {generated}"),
+                (None, None) => format!("in {generated}"),
             };
             let _ = writeln!(out, "  {:>25}  {}", "", at.style(s.dim));
         }

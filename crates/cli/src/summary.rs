@@ -1,9 +1,11 @@
 //! `mw analyze FILE`: one snapshot alone. Reads it with its edges, computes what holds its
-//! memory ([`memwatchdog_heapsnapshot::summarize`]), prints the report.
+//! memory ([`memwatchdog_heapsnapshot::summarize`]), maps closures of scripts that have source
+//! maps to their original source, prints the report.
 
 use std::process::ExitCode;
 
 use memwatchdog_heapsnapshot::{Retention, SummaryOptions, summarize};
+use memwatchdog_sourcemap::Resolver;
 
 use crate::analyze::{emit, progress_wanted, while_computing};
 use crate::cli::AnalyzeArgs;
@@ -22,8 +24,10 @@ pub fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
         top: args.top,
         show_strings: args.show_strings,
     };
-    let report = while_computing(progress, || {
+    let mut report = while_computing(progress, || {
         summarize(&graph, &Retention::compute(&graph), &opts)
     });
+    let mut maps = Resolver::new();
+    report.map_sources(|url, line, column| maps.resolve(url, line, column));
     emit(args, &report, render)
 }

@@ -229,3 +229,59 @@ fn truncated_and_garbage_profiles_are_exit_3() {
         assert_bad_input(&out, &[name, says]);
     }
 }
+
+/// Compiled TypeScript with a source map (fixtures/profiles/leaky-ts.cts, compiled to
+/// leaky-ts.cjs + leaky-ts.cjs.map): the leak is named where it is in the TypeScript source;
+/// the JSON keeps the compiled position and adds `original`.
+#[test]
+fn compiled_typescript_is_named_in_its_original_source() {
+    common::require_node();
+    let dir = common::generate_profiles_with("node", "leaky-ts");
+    let compiled = &expect(dir.path(), "leaky-ts")["leaks"][0];
+    let source = common::repo_root().join("fixtures/profiles/leaky-ts.cts");
+    let text = std::fs::read_to_string(&source).unwrap();
+    let needle = "function recordAudit(";
+    let (line, column) = text
+        .lines()
+        .enumerate()
+        .find_map(|(i, l)| l.find(needle).map(|c| (i + 1, c + needle.len())))
+        .expect("recordAudit in leaky-ts.cts");
+
+    let [base, leak, last] = common::profiles(dir.path(), "leaky-ts");
+    let report = analyze_json(&[&base, &leak, &last]);
+    for row in [&report["sites"][0], &report["functions"][0]] {
+        let frame = named_frame(row);
+        assert!(
+            is_planted(frame, compiled),
+            "the compiled position stays: {frame:#}"
+        );
+        let original = &frame["original"];
+        assert_eq!(
+            original["url"].as_str(),
+            Some(source.to_str().unwrap()),
+            "{frame:#}"
+        );
+        assert_eq!(
+            (original["line"].as_u64(), original["column"].as_u64()),
+            (Some(line as u64), Some(column as u64)),
+            "{frame:#}"
+        );
+    }
+
+    let out = analyze(&[&base, &leak, &last], &["--top", "3"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let table = String::from_utf8(out.stdout).unwrap();
+    let first_row = table
+        .lines()
+        .find(|l| l.trim_start().starts_with("1 "))
+        .unwrap();
+    let at = format!("recordAudit (leaky-ts.cts:{line}:{column})");
+    assert!(first_row.contains(&at), "{at} not in {first_row}\n{table}");
+    assert!(
+        table.contains(&format!(
+            "at {}:{line}:{column} (compiled: ",
+            source.display()
+        )),
+        "{table}"
+    );
+}

@@ -94,9 +94,7 @@ fn site(stacks: &Stacks, rank: usize, row: &Row<StackId>, with_samples: bool) ->
         .map(|id| Frame::from_call_frame(stacks.frame(id)))
         .collect();
     let user_frame = frames.iter().position(Frame::is_user);
-    let site = frames
-        .get(user_frame.unwrap_or(0))
-        .map_or_else(|| Frame::root().to_string(), ToString::to_string);
+    let site = AllocationSite::site_text(&frames, user_frame);
     AllocationSite {
         rank,
         delta_bytes: row.delta,

@@ -11,6 +11,7 @@
 
 use std::fmt;
 
+use memwatchdog_sourcemap::Original;
 use serde::Serialize;
 
 use crate::profile::CallFrame;
@@ -61,6 +62,11 @@ pub struct Frame {
     pub column: Option<u32>,
     /// Where the code comes from.
     pub kind: FrameKind,
+    /// The position in the original source when the script has a source map and the report
+    /// was mapped ([`crate::ProfileReport::map_sources`]); `url`, `line` and `column` stay
+    /// the generated position. Absent from the JSON when there is none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub original: Option<Original>,
 }
 
 impl Frame {
@@ -79,6 +85,7 @@ impl Frame {
             line: one_based(frame.line),
             column: one_based(frame.column),
             kind: FrameKind::of(frame),
+            original: None,
         }
     }
 
@@ -91,6 +98,7 @@ impl Frame {
             line: None,
             column: None,
             kind: FrameKind::Vm,
+            original: None,
         }
     }
 
@@ -105,20 +113,35 @@ impl Frame {
     #[must_use]
     pub fn file_name(&self) -> &str {
         match self.kind {
-            FrameKind::User => self
-                .url
-                .rsplit(['/', '\\'])
-                .find(|s| !s.is_empty())
-                .unwrap_or(&self.url),
+            FrameKind::User => last_segment(&self.url),
             _ => &self.url,
+        }
+    }
+
+    /// Sets [`original`](Self::original) from `map` (script url, 1-based line and column of
+    /// the generated code), for a user frame with a known position.
+    pub fn map_source(&mut self, map: &mut impl FnMut(&str, u32, u32) -> Option<Original>) {
+        if let (FrameKind::User, Some(line), Some(column)) = (self.kind, self.line, self.column) {
+            self.original = map(&self.url, line, column);
         }
     }
 }
 
-/// `pushEntry (server.js:41:18)`, `emit (node:events:517:28)`, `repeat`.
+/// The last non-empty segment of a path or URL.
+fn last_segment(url: &str) -> &str {
+    url.rsplit(['/', '\\'])
+        .find(|s| !s.is_empty())
+        .unwrap_or(url)
+}
+
+/// `pushEntry (server.js:41:18)`, `emit (node:events:517:28)`, `repeat`; the original
+/// position when the frame was mapped: `pushEntry (server.ts:30:5)`.
 impl fmt::Display for Frame {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.function)?;
+        if let Some(o) = &self.original {
+            return write!(f, " ({}:{}:{})", last_segment(&o.url), o.line, o.column);
+        }
         if self.url.is_empty() {
             return Ok(());
         }

@@ -39,6 +39,7 @@ mod stacks;
 pub use diff::{DiffOptions, diff};
 pub use error::ProfileError;
 pub use frame::{Frame, FrameKind};
+pub use memwatchdog_sourcemap::Original;
 pub use parse::{MAX_BYTES, MAX_DEPTH, parse};
 pub use profile::{CallFrame, FrameIdx, HeapProfile, Node, NodeIdx};
 pub use report::{AllocationSite, FunctionGrowth, ProfileReport, ProfileStats};

@@ -7,6 +7,8 @@
 use memwatchdog_units::HumanBytes;
 use serde::Serialize;
 
+use memwatchdog_sourcemap::Original;
+
 use crate::frame::Frame;
 
 /// Version of the JSON schema of [`ProfileReport`].
@@ -89,7 +91,33 @@ pub struct FunctionGrowth {
     pub stacks: usize,
 }
 
+impl ProfileReport {
+    /// Maps every user frame through `map` (script url, 1-based generated line and column →
+    /// the original position, from a source map) and rewrites the sites' one-line texts, so
+    /// they name the original source (`pushEntry (server.ts:30:5)`); the JSON keeps the
+    /// generated positions and adds `original`. Pass
+    /// [`memwatchdog_sourcemap::Resolver::resolve`] to map through the scripts' source maps.
+    pub fn map_sources(&mut self, mut map: impl FnMut(&str, u32, u32) -> Option<Original>) {
+        for site in &mut self.sites {
+            for frame in &mut site.frames {
+                frame.map_source(&mut map);
+            }
+            site.site = AllocationSite::site_text(&site.frames, site.user_frame);
+        }
+        for function in &mut self.functions {
+            function.function.map_source(&mut map);
+        }
+    }
+}
+
 impl AllocationSite {
+    /// The text of [`site`](Self::site): the user frame (or the innermost one) as one line.
+    pub(crate) fn site_text(frames: &[Frame], user_frame: Option<usize>) -> String {
+        frames
+            .get(user_frame.unwrap_or(0))
+            .map_or_else(|| Frame::root().to_string(), ToString::to_string)
+    }
+
     /// One line for an alert annotation or a log, at most [`SUMMARY_MAX_CHARS`] characters:
     /// `+12 MB in pushEntry (server.js:41:18) < handle (server.js:80:3) < …`.
     #[must_use]
@@ -180,6 +208,50 @@ mod tests {
             frames,
             user_frame,
         }
+    }
+
+    #[test]
+    fn mapped_frames_name_the_original_source_and_keep_the_generated_position() {
+        let frames = vec![
+            frame("repeat", "", -1),
+            frame("pushEntry", "/srv/dist/cache.js", 40),
+        ];
+        let mut report = ProfileReport {
+            schema_version: SCHEMA_VERSION,
+            kind: KIND,
+            profiles: vec![],
+            growth_bytes: 0,
+            sites: vec![site(frames.clone())],
+            functions: vec![],
+        };
+        report.map_sources(|url, line, column| {
+            (url == "/srv/dist/cache.js" && (line, column) == (41, 3)).then(|| Original {
+                url: "/srv/src/cache.ts".into(),
+                line: 30,
+                column: 5,
+            })
+        });
+        let site = &report.sites[0];
+        assert_eq!(site.site, "pushEntry (cache.ts:30:5)");
+        assert!(
+            site.summary()
+                .ends_with("in pushEntry (cache.ts:30:5) via repeat"),
+            "{}",
+            site.summary()
+        );
+        let json = serde_json::to_value(&site.frames[1]).unwrap();
+        assert_eq!(json["url"], "/srv/dist/cache.js");
+        assert_eq!(
+            (json["line"].as_u64(), json["column"].as_u64()),
+            (Some(41), Some(3))
+        );
+        assert_eq!(json["original"]["url"], "/srv/src/cache.ts");
+        assert!(
+            serde_json::to_value(&site.frames[0])
+                .unwrap()
+                .get("original")
+                .is_none()
+        );
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub fn function_info(g: &HeapGraph, n: NodeIdx) -> Option<FunctionInfo> {
         file: script_name(g, n),
         line: loc.map(|l| l.line + 1),
         column: loc.map(|l| l.column + 1),
+        original: None,
     })
 }
 

@@ -30,6 +30,6 @@ pub use families::{NativeFamily, NativeSample};
 pub use options::{
     NativeOptions, alert_url_error, detector_settings_error, label_name_error, parse_size,
 };
-pub use profile::{NativeAllocationSite, NativeFrame, ProfileTaken};
+pub use profile::{NativeAllocationSite, NativeFrame, NativeOriginal, ProfileTaken};
 pub use snapshot::{SnapshotCheck, SnapshotVerdict, SnapshotWritten};
 pub use watchdog::{NativeWatchdog, format_bytes};

@@ -38,6 +38,20 @@ pub struct NativeFrame {
     pub column: Option<u32>,
     /// `user` (the application and its dependencies), `node`, `builtin` or `vm`.
     pub kind: String,
+    /// Where the function is in the original source, when its script has a source map.
+    pub original: Option<NativeOriginal>,
+}
+
+/// A position in original source (1-based), from the script's source map.
+#[napi(object)]
+#[derive(Debug, Clone)]
+pub struct NativeOriginal {
+    /// The original file.
+    pub url: String,
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column.
+    pub column: u32,
 }
 
 /// An allocation site whose live sampled bytes grew since the baseline.
@@ -108,6 +122,11 @@ impl From<&Frame> for NativeFrame {
                 FrameKind::Vm => "vm",
             }
             .to_owned(),
+            original: f.original.as_ref().map(|o| NativeOriginal {
+                url: o.url.clone(),
+                line: o.line,
+                column: o.column,
+            }),
         }
     }
 }

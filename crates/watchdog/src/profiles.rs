@@ -18,6 +18,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use memwatchdog_heapprofile::{AllocationSite, DiffOptions, HeapProfile, diff, parse};
 use memwatchdog_profstore::{ProfileFile, ReportFile, StoreError, rotate, write_private};
+use memwatchdog_sourcemap::Resolver;
 
 use crate::chain::error_chain;
 
@@ -233,7 +234,11 @@ fn run(job: &ProfileTaken, baseline: &mut Option<(HeapProfile, Option<String>)>)
         out.error = Some(("diff", "no baseline profile to compare with".to_owned()));
         return out;
     };
-    let report = diff(base, &profile, None, &DiffOptions { top: TOP_SITES });
+    let mut report = diff(base, &profile, None, &DiffOptions { top: TOP_SITES });
+    // Sites in compiled code (TypeScript, bundles) name their original source when the
+    // script has a source map; read here, on this thread, never on the JS thread.
+    let mut maps = Resolver::new();
+    report.map_sources(|url, line, column| maps.resolve(url, line, column));
     out.sites.clone_from(&report.sites);
     if let Some(path) = &job.path {
         let report_path = report_path(path);

@@ -153,6 +153,11 @@ fn metrics_are_served_from_their_own_thread_until_stop() {
 
 /// A sampling heap profile whose one application function holds `bytes`.
 fn profile(bytes: u64) -> String {
+    profile_of(bytes, "file:///srv/app/cache.js")
+}
+
+/// A profile whose one allocating frame, `pushEntry`, is at line 41 column 18 of `script`.
+fn profile_of(bytes: u64, script: &str) -> String {
     let frame = |name: &str, url: &str| {
         format!(
             r#"{{"functionName":"{name}","scriptId":"3","url":"{url}","lineNumber":40,"columnNumber":17}}"#
@@ -161,7 +166,7 @@ fn profile(bytes: u64) -> String {
     format!(
         r#"{{"head":{{"callFrame":{},"selfSize":0,"id":1,"children":[{{"callFrame":{},"selfSize":{bytes},"id":2,"children":[]}}]}},"samples":[]}}"#,
         frame("(root)", ""),
-        frame("pushEntry", "file:///srv/app/cache.js"),
+        frame("pushEntry", script),
     )
 }
 
@@ -169,6 +174,14 @@ fn taken(kind: ProfileKind, path: &Path, bytes: u64) -> ProfileTaken {
     ProfileTaken {
         kind,
         json: profile(bytes),
+        ..taken_of(kind, path, String::new())
+    }
+}
+
+fn taken_of(kind: ProfileKind, path: &Path, json: String) -> ProfileTaken {
+    ProfileTaken {
+        kind,
+        json,
         path: Some(path.to_owned()),
         max_files: 5,
         sampling_interval: 32_768,
@@ -215,6 +228,68 @@ fn profiles_are_written_and_diffed_on_their_thread() {
             .any(|l| l.starts_with("allocation profile (leak): top allocation site")),
         "{lines:?}"
     );
+}
+
+/// Compiled code with a source map: the site the alert and the event carry names the original
+/// source; the report keeps the compiled position and adds `original`.
+#[test]
+fn allocation_sites_in_compiled_code_name_the_original_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let dist = dir.path().join("dist");
+    std::fs::create_dir(&dist).unwrap();
+    let script = dist.join("cache.js");
+    let mut js = "\n".repeat(45);
+    js.push_str("//# sourceMappingURL=cache.js.map\n");
+    std::fs::write(&script, js).unwrap();
+    // Generated line 41 column 18 (0-based 40:17) comes from ../src/cache.ts line 30 column 5.
+    let mappings = format!("{}iBA6BI", ";".repeat(40));
+    std::fs::write(
+        dist.join("cache.js.map"),
+        format!(
+            r#"{{"version":3,"sources":["../src/cache.ts"],"names":[],"mappings":"{mappings}"}}"#
+        ),
+    )
+    .unwrap();
+    let url = format!("file://{}", script.display());
+
+    let (log, _) = logger();
+    let mut w = Watchdog::start(Settings::default(), log).unwrap();
+    let mut t = 0.0;
+    let path = |name: &str| dir.path().join(name);
+    w.profile_taken(taken_of(
+        ProfileKind::Baseline,
+        &path("base.heapprofile"),
+        profile_of(1_000_000, &url),
+    ));
+    w.profile_taken(taken_of(
+        ProfileKind::Leak,
+        &path("leak.heapprofile"),
+        profile_of(40_000_000, &url),
+    ));
+    let done = wait_for(&mut w, &mut t, |e| match e {
+        Event::Profile { done, .. } if done.kind == ProfileKind::Leak => Some(done),
+        _ => None,
+    });
+    assert_eq!(done.error, None);
+    let site = &done.sites[0];
+    assert_eq!(site.site, "pushEntry (cache.ts:30:5)");
+    assert!(
+        site.summary().ends_with("in pushEntry (cache.ts:30:5)"),
+        "{}",
+        site.summary()
+    );
+    let original = site.frames[0].original.as_ref().expect("mapped");
+    assert_eq!(
+        original.url,
+        dir.path().join("src/cache.ts").display().to_string()
+    );
+    assert_eq!(
+        (site.frames[0].line, site.frames[0].column),
+        (Some(41), Some(18))
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(done.report_path.unwrap()).unwrap()).unwrap();
+    assert!(report.to_string().contains("cache.ts"), "{report:#}");
 }
 
 #[test]

@@ -3,6 +3,7 @@
 //! `mw analyze --json` prints exactly this structure; docs/cli.md documents it field by
 //! field, and `SCHEMA_VERSION` changes whenever a field is removed or changes meaning.
 
+use memwatchdog_sourcemap::Original;
 use serde::Serialize;
 
 /// Version of the JSON schema of [`LeakReport`].
@@ -32,6 +33,18 @@ pub struct LeakReport {
 }
 
 impl LeakReport {
+    /// Maps the closures' definition sites through `map` (for example
+    /// `memwatchdog_sourcemap::Resolver::resolve`): see [`FunctionInfo::map_source`].
+    pub fn map_sources(&mut self, mut map: impl FnMut(&str, u32, u32) -> Option<Original>) {
+        for f in self
+            .suspects
+            .iter_mut()
+            .filter_map(|s| s.example.function.as_mut())
+        {
+            f.map_source(&mut map);
+        }
+    }
+
     /// Records where each snapshot (oldest first) was among the inputs as given:
     /// `positions[i]` is the 0-based input position of `snapshots[i]`.
     pub fn given_as(&mut self, positions: &[usize]) {
@@ -121,6 +134,21 @@ pub struct FunctionInfo {
     pub line: Option<u32>,
     /// 1-based column of the definition, when the snapshot recorded it.
     pub column: Option<u32>,
+    /// The definition's position in the original source, when the script has a source map
+    /// and the report was mapped (`map_sources`); `file`, `line` and `column` stay the
+    /// generated position. Absent from the JSON when there is none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub original: Option<Original>,
+}
+
+impl FunctionInfo {
+    /// Sets [`original`](Self::original) from `map` (script, 1-based generated line and
+    /// column), when the definition site is known.
+    pub fn map_source(&mut self, map: &mut impl FnMut(&str, u32, u32) -> Option<Original>) {
+        if let (Some(file), Some(line), Some(column)) = (&self.file, self.line, self.column) {
+            self.original = map(file, line, column);
+        }
+    }
 }
 
 /// Count and bytes of one class.

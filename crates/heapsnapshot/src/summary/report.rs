@@ -3,6 +3,7 @@
 //! `mw analyze FILE --json` prints exactly this structure; docs/cli.md documents it field
 //! by field, and [`SCHEMA_VERSION`] changes whenever a field is removed or changes meaning.
 
+use memwatchdog_sourcemap::Original;
 use serde::Serialize;
 
 use crate::leak::report::{ClassBytes, Example, FunctionInfo};
@@ -31,6 +32,20 @@ pub struct HeapSummary {
     pub native: NativeMemory,
     /// Objects V8 marked detached; `None` when the snapshot does not record detachedness.
     pub detached: Option<Detached>,
+}
+
+impl HeapSummary {
+    /// Maps the closures' definition sites (the closure groups' and the holders' examples)
+    /// through `map` (for example `memwatchdog_sourcemap::Resolver::resolve`).
+    pub fn map_sources(&mut self, mut map: impl FnMut(&str, u32, u32) -> Option<Original>) {
+        let holders = self
+            .holders
+            .iter_mut()
+            .filter_map(|h| h.example.function.as_mut());
+        for f in holders.chain(self.closures.iter_mut().map(|c| &mut c.function)) {
+            f.map_source(&mut map);
+        }
+    }
 }
 
 /// Size figures of one snapshot.

@@ -34,6 +34,12 @@ export interface AllocationFrame {
   column: number | undefined;
   /** `user` (the application and its dependencies), `node` (Node's own JS), `builtin` (V8) or `vm`. */
   kind: "user" | "node" | "builtin" | "vm";
+  /**
+   * Where the function is in the original source (`src/app.ts`, 1-based line and column), when
+   * the script has a source map (`//# sourceMappingURL`, inline or a file); `url`, `line` and
+   * `column` stay the position in the generated JavaScript.
+   */
+  original?: { url: string; line: number; column: number };
 }
 
 /**

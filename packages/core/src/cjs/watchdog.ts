@@ -449,6 +449,7 @@ export class MemWatchdogController extends EventEmitter {
         line: f.line,
         column: f.column,
         kind: f.kind as AllocationFrame["kind"],
+        ...(f.original ? { original: { url: f.original.url, line: f.original.line, column: f.original.column } } : {}),
       })),
       userFrame: s.userFrame,
     }));

@@ -233,3 +233,62 @@ fn limits_take_kubernetes_sizes_and_a_bad_one_is_exit_2() {
             .contains("cannot be negative")
     );
 }
+
+/// Issue #17, item 5: a real leak trace whose rows are reversed or shuffled, or that has one
+/// absurd time in the middle, was replayed as given and passed (exit 0); a header alone too.
+/// Time going backwards is now exit 3 naming the line, and so is a trace without samples.
+#[test]
+fn time_going_backwards_or_no_samples_is_exit_3_with_the_line() {
+    let real = common::repo_root().join("fixtures/traces/fast_leak_http.csv");
+    let text = std::fs::read_to_string(&real).unwrap();
+    let (header, rows) = text.split_once('\n').unwrap();
+    let rows: Vec<&str> = rows.lines().filter(|l| !l.trim().is_empty()).collect();
+    let out = detect(&[real.as_os_str()]);
+    assert_eq!(out.status.code(), Some(7), "the real trace is an oom_risk");
+
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, rows: &[&str]| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, format!("{header}\n{}\n", rows.join("\n"))).unwrap();
+        path
+    };
+    let reversed: Vec<&str> = rows.iter().rev().copied().collect();
+    let mut shuffled = rows.clone();
+    let mut state = 17u64;
+    for i in (1..shuffled.len()).rev() {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1);
+        shuffled.swap(i, (state >> 33) as usize % (i + 1));
+    }
+    let absurd_row = rows[10].replacen(rows[10].split(',').next().unwrap(), "1e15", 1);
+    let mut absurd = rows.clone();
+    absurd[10] = &absurd_row;
+    for (name, rows, line) in [
+        ("reversed.csv", &reversed, Some(3)),
+        ("shuffled.csv", &shuffled, None),
+        ("absurd.csv", &absurd, Some(13)),
+    ] {
+        let path = write(name, rows);
+        let out = detect(&[path.as_os_str()]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{name}: {stderr}");
+        assert!(
+            stderr.contains("column t_ms: time goes backwards"),
+            "{stderr}"
+        );
+        if let Some(line) = line {
+            assert!(stderr.contains(&format!(": line {line}: ")), "{stderr}");
+        }
+        assert!(out.stdout.is_empty(), "no verdict for a broken trace");
+    }
+
+    let empty = write("header-only.csv", &[]);
+    let out = detect(&[empty.as_os_str()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("the trace has a header but no samples"),
+        "{stderr}"
+    );
+}

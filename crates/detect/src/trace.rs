@@ -6,13 +6,15 @@
 //! may be missing (as columns, or as empty cells): a missing byte count reads as 0, a missing
 //! `rss` as "not read for this event", a missing limit as "unknown or unlimited".
 //! Cells are plain numbers separated by commas, with no quoting; surrounding spaces and blank lines
-//! are ignored. A line longer than [`MAX_LINE`] bytes is an error (a row is about 80 bytes; this
+//! are ignored. Time never goes backwards: a row whose `t_ms` is below the row before it is an
+//! error naming both lines (a shuffled, reversed or corrupt trace would otherwise change the
+//! verdict), and so is a trace without rows. A line longer than [`MAX_LINE`] bytes is an error (a row is about 80 bytes; this
 //! bounds what a corrupt file or `/dev/zero` can make the reader hold), and so is the text an
 //! error message quotes (at most [`QUOTED`] characters of a cell or header).
 //!
 //! | column          | meaning                                                        |
 //! |-----------------|----------------------------------------------------------------|
-//! | `t_ms`          | monotonic time in milliseconds (decimal)                       |
+//! | `t_ms`          | monotonic time in milliseconds (decimal): never decreasing     |
 //! | `gc_kind`       | 1 minor, 4 major, 8 incremental, 16 weak callbacks (others kept) |
 //! | `heap_used`     | bytes                                                          |
 //! | `heap_total`    | bytes                                                          |
@@ -80,6 +82,29 @@ pub enum TraceError {
         "the trace is empty: expected a header line such as \"{HEADER}\" followed by one row per GC event"
     )]
     Empty,
+    /// The header is not followed by any row.
+    #[error(
+        "the trace has a header but no samples: nothing to replay (one row per GC event is expected after line {header_line})"
+    )]
+    NoSamples {
+        /// The header's line number.
+        header_line: u64,
+    },
+    /// A row's time is earlier than the row before it.
+    #[error(
+        "line {line}: column t_ms: time goes backwards, from {previous} ms (line {previous_line}) to {t_ms} ms: \
+         a trace's rows are in the order the GC events happened, on a monotonic clock"
+    )]
+    TimeBackwards {
+        /// 1-based line number of the row.
+        line: u64,
+        /// Its time.
+        t_ms: f64,
+        /// The time of the row before it.
+        previous: f64,
+        /// That row's line number.
+        previous_line: u64,
+    },
     /// A required column is not in the header.
     #[error(
         "line {line}: the header has no column \"{column}\" (required: t_ms, gc_kind, heap_used; found: {found})"
@@ -134,6 +159,10 @@ pub struct TraceReader<R> {
     line_no: u64,
     line: String,
     done: bool,
+    /// The header's line number.
+    header_line: u64,
+    /// Time and line number of the last row read.
+    last: Option<(f64, u64)>,
 }
 
 impl<R: BufRead> TraceReader<R> {
@@ -180,6 +209,8 @@ impl<R: BufRead> TraceReader<R> {
             line_no,
             line,
             done: false,
+            header_line: line_no,
+            last: None,
         })
     }
 
@@ -265,6 +296,24 @@ impl<R: BufRead> TraceReader<R> {
     }
 }
 
+impl<R> TraceReader<R> {
+    /// `sample` when its time is not before the last row's; remembers it.
+    fn in_order(&mut self, sample: Sample) -> Result<Sample, TraceError> {
+        if let Some((previous, previous_line)) = self.last
+            && sample.t_ms < previous
+        {
+            return Err(TraceError::TimeBackwards {
+                line: self.line_no,
+                t_ms: sample.t_ms,
+                previous,
+                previous_line,
+            });
+        }
+        self.last = Some((sample.t_ms, self.line_no));
+        Ok(sample)
+    }
+}
+
 impl<R: BufRead> Iterator for TraceReader<R> {
     type Item = Result<Sample, TraceError>;
 
@@ -277,7 +326,9 @@ impl<R: BufRead> Iterator for TraceReader<R> {
             match read_line(&mut self.reader, &mut self.line, self.line_no) {
                 Ok(0) => {
                     self.done = true;
-                    return None;
+                    return self.last.is_none().then_some(Err(TraceError::NoSamples {
+                        header_line: self.header_line,
+                    }));
                 }
                 Ok(_) => {}
                 Err(err) => {
@@ -288,7 +339,9 @@ impl<R: BufRead> Iterator for TraceReader<R> {
             if self.line.trim().is_empty() {
                 continue;
             }
-            return Some(self.parse_row());
+            let row = self.parse_row().and_then(|sample| self.in_order(sample));
+            self.done = row.is_err();
+            return Some(row);
         }
     }
 }
@@ -471,6 +524,48 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.len() < 300, "{} bytes", err.len());
+    }
+
+    #[test]
+    fn time_going_backwards_names_both_lines_and_equal_times_are_fine() {
+        let text = "t_ms,gc_kind,heap_used\n1,4,5\n2,4,5\n2,1,5\n\n1.5,4,5\n9,4,5\n";
+        let mut reader = TraceReader::new(text.as_bytes()).unwrap();
+        assert_eq!(reader.by_ref().take(3).filter(Result::is_ok).count(), 3);
+        let err = reader.next().unwrap().unwrap_err();
+        assert!(
+            matches!(
+                err,
+                TraceError::TimeBackwards {
+                    line: 6,
+                    previous_line: 4,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            "line 6: column t_ms: time goes backwards, from 2 ms (line 4) to 1.5 ms: a trace's rows \
+             are in the order the GC events happened, on a monotonic clock"
+        );
+        assert!(reader.next().is_none(), "nothing after the error");
+        // One absurd time in the middle: the row after it goes backwards.
+        let err = read_trace("t_ms,gc_kind,heap_used\n1,4,5\n1e15,4,5\n3,4,5\n".as_bytes());
+        assert!(
+            matches!(err, Err(TraceError::TimeBackwards { line: 4, .. })),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn a_header_without_rows_is_an_error() {
+        for text in ["t_ms,gc_kind,heap_used\n", "t_ms,gc_kind,heap_used\n\n  \n"] {
+            let err = read_trace(text.as_bytes()).unwrap_err();
+            assert!(
+                matches!(err, TraceError::NoSamples { header_line: 1 }),
+                "{err:?}"
+            );
+        }
     }
 
     #[test]

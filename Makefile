@@ -4,7 +4,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 MW := target/release/mw
 
-.PHONY: build build-rust build-node test test-rust test-node test-kit test-replay check fmt clippy machete demo bench bench-analyzer bench-overhead bench-detect bench-metrics bench-huge fixtures clean
+.PHONY: build build-rust build-node test test-rust test-node test-kit test-replay check fmt clippy machete demo bench bench-analyzer bench-overhead bench-detect bench-metrics bench-huge bench-snapshot-cost fixtures clean
 NPM_CI := npm ci --no-audit --no-fund --loglevel=error
 
 ## build: the mw binary (target/release/mw) and @memwatchdog/core (addon + JS, in packages/core)
@@ -82,6 +82,14 @@ bench-detect:
 # /metrics scrape latency, idle and with 200 idle connections held open.
 bench-metrics:
 	$(CARGO) run --release -p memwatchdog-exporter --example scrape_load -- --idle 0,200
+
+## bench-snapshot-cost: peak memory of writing heap snapshots on Node 20, 22 and 24 (heaps of
+## 30 MB to 1 GB; ~30 min, up to ~3 GB) and the snapshot guard's estimate against it
+## (docs/benchmarks-snapshot-cost.md). Not part of `bench` or `test`.
+bench-snapshot-cost:
+	rm -f .bench/snapshot-cost.jsonl
+	node bench/snapshot-cost.mjs
+	node bench/snapshot-cost.mjs --report .bench/snapshot-cost.jsonl
 
 ## bench-huge: also a 4 GB snapshot (mw only)
 bench-huge: build

@@ -19,6 +19,9 @@ pub struct SnapshotCheck {
     pub now_ms: f64,
     /// V8 `used_heap_size` now.
     pub heap_used_bytes: f64,
+    /// Used size of V8's large-object spaces now (`v8.getHeapSpaceStatistics()`); absent if
+    /// unknown.
+    pub large_object_bytes: Option<f64>,
     /// RSS now.
     pub rss_bytes: f64,
     /// Free bytes on the snapshot directory's filesystem (for unprivileged users); absent
@@ -78,6 +81,7 @@ impl SnapshotCheck {
             kind: kind(&self.kind)?,
             now_ms: bytes(self.now_ms),
             heap_used_bytes: bytes(self.heap_used_bytes),
+            large_object_bytes: self.large_object_bytes.map_or(0, bytes),
             rss_bytes: bytes(self.rss_bytes),
             disk_free_bytes: self.disk_free_bytes.map(bytes),
         })

@@ -14,7 +14,9 @@ use std::fmt;
 
 use memwatchdog_units::HumanBytes;
 
-use crate::estimate::{ObjectSource, Policy, PreviousSnapshot, estimate_objects};
+use crate::estimate::{
+    ObjectSource, Policy, PreviousSnapshot, estimate_objects, snapshot_file_bytes, snapshot_memory,
+};
 use crate::system::MemoryInfo;
 
 /// Everything the decision looks at, as plain numbers.
@@ -30,6 +32,9 @@ pub struct Request {
     pub cooldown_ms: u64,
     /// V8 `used_heap_size` now.
     pub heap_used_bytes: u64,
+    /// Used size of V8's large-object spaces now (part of `heap_used_bytes`; 0 when
+    /// unknown). They hold few, big objects, which cost a snapshot next to nothing.
+    pub large_object_bytes: u64,
     /// Resident set size now.
     pub rss_bytes: u64,
     /// The previous snapshot this process wrote, if any.
@@ -52,6 +57,7 @@ impl Request {
             last_snapshot_ms: None,
             cooldown_ms: 0,
             heap_used_bytes: 0,
+            large_object_bytes: 0,
             rss_bytes: 0,
             previous: None,
             disk_free_bytes: None,
@@ -193,16 +199,23 @@ fn estimate(request: &Request) -> Estimate {
     } else {
         1.0
     };
-    let (objects, source) = estimate_objects(request.heap_used_bytes, request.previous, policy);
-    let scaled = |per_object: u64| (objects as f64 * per_object as f64 * safety).ceil() as u64;
-    let file_bytes = objects.saturating_mul(policy.file_bytes_per_object);
+    let (objects, source) = estimate_objects(
+        request.heap_used_bytes,
+        request.large_object_bytes,
+        request.previous,
+        policy,
+    );
+    let small_heap = request
+        .heap_used_bytes
+        .saturating_sub(request.large_object_bytes);
+    let file = snapshot_file_bytes(objects, small_heap, policy);
     Estimate {
         objects,
         source,
-        memory_needed: scaled(policy.snapshot_bytes_per_object),
+        memory_needed: (snapshot_memory(objects, small_heap, policy) * safety).ceil() as u64,
         memory_available: memory_available(request),
-        file_bytes,
-        disk_needed: scaled(policy.file_bytes_per_object).saturating_add(policy.disk_reserve_bytes),
+        file_bytes: file.ceil() as u64,
+        disk_needed: ((file * safety).ceil() as u64).saturating_add(policy.disk_reserve_bytes),
     }
 }
 
@@ -245,8 +258,12 @@ mod tests {
                 mem_available: Some(16 * GB),
                 cgroup_headroom: None,
             },
+            // Round figures: only the per-object terms.
             ..Request::new(Policy {
                 snapshot_bytes_per_object: 500,
+                snapshot_bytes_per_heap_byte: 0.0,
+                snapshot_fixed_bytes: 0,
+                file_bytes_per_heap_byte: 0.0,
                 safety: 1.5,
                 ..Policy::default()
             })
@@ -397,5 +414,65 @@ mod tests {
             panic!("refused")
         };
         assert_eq!(e.memory_needed, 500 * MB);
+    }
+
+    /// The default policy against measured cases (docs/benchmarks-snapshot-cost.md).
+    #[test]
+    fn default_policy_fits_measured_cases() {
+        let memory_needed = |heap: u64, large: u64, previous: Option<PreviousSnapshot>| {
+            let r = Request {
+                heap_used_bytes: heap,
+                large_object_bytes: large,
+                previous,
+                ..Request::new(Policy::default())
+            };
+            let Decision::Allow(e) = decide(&r) else {
+                panic!("refused")
+            };
+            e.memory_needed
+        };
+        let known = |nodes, heap| {
+            Some(PreviousSnapshot {
+                node_count: nodes,
+                heap_used_bytes: heap,
+            })
+        };
+        // (heap used, large-object spaces, node count, measured peak extra RSS)
+        let cases = [
+            (290_980_000, 17_000_000, 6_597_386, 2_553_000_000_u64), // Node 20, service-like
+            (298_000_000, 0, 6_176_500, 1_639_000_000),              // Node 24, small objects
+            (988_000_000, 0, 1_720_979, 1_752_000_000),              // Node 20, strings
+            (1_000_000_000, 997_000_000, 48_969, 25_000_000),        // Node 20, 1 MB objects
+        ];
+        for (heap, large, nodes, measured) in cases {
+            let from_count = memory_needed(heap, large, known(nodes, heap));
+            assert!(from_count >= measured, "{heap}: {from_count} < {measured}");
+            // Never less from the heap size alone (it assumes 40 B objects).
+            assert!(memory_needed(heap, large, None) >= measured);
+        }
+        assert!(
+            memory_needed(298_000_000, 0, known(6_176_500, 298_000_000)) < 1_639_000_000 / 10 * 17
+        );
+    }
+
+    /// Issue #16: a 31 MB heap in a 1 GiB container was refused ("needs ~1.4 GB"); writing it
+    /// peaked at 578 MB RSS.
+    #[test]
+    fn a_31_mb_heap_fits_in_1_gib() {
+        let r = Request {
+            heap_used_bytes: 31_000_000,
+            rss_bytes: 100_000_000,
+            memory: MemoryInfo {
+                mem_available: Some(16 * GB),
+                cgroup_headroom: Some((1 << 30) - 100_000_000),
+            },
+            ..Request::new(Policy::default())
+        };
+        let Decision::Allow(e) = decide(&r) else {
+            panic!("refused")
+        };
+        // 775 k objects × 336 B + 31 MB × 1.2 + 16 MiB, × 1.1.
+        assert_eq!(e.objects, 775_000);
+        assert_eq!(e.memory_needed, 345_814_938);
     }
 }

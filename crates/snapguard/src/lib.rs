@@ -1,10 +1,10 @@
 //! Decides whether writing a V8 heap snapshot now is safe.
 //!
 //! Writing a `.heapsnapshot` stops the JS thread and needs far more memory than the heap
-//! itself: V8 builds the whole object graph plus its serialization buffers off-heap. A
-//! 338 MB heap of 8 M small objects raised peak RSS by
-//! 4.3–11.6 GB (measurements differ by machine). In a container that is an
-//! OOM kill, so the watchdog asks this crate first.
+//! itself: V8 builds the whole object graph plus its serialization buffers off-heap, about
+//! 270–390 B per heap object plus the text of its strings (a 291 MB heap of 6.6 M
+//! service-like objects raised peak RSS by 2.55 GB on Node 20; docs/benchmarks-snapshot-cost.md).
+//! In a container that is an OOM kill, so the watchdog asks this crate first.
 //!
 //! The core is pure: [`decide`] takes a [`Request`] (plain numbers) and returns a
 //! [`Decision`] — [`Decision::Allow`] with the [`Estimate`] it used, or
@@ -22,7 +22,7 @@
 //!     memory: MemoryInfo { mem_available: Some(16 << 30), cgroup_headroom: Some(1 << 30) },
 //!     ..Request::new(Policy::default())
 //! };
-//! // ~10 M objects × 1450 B × 1.25 ≈ 19 GB does not fit in 1 GiB of cgroup headroom.
+//! // (10 M objects × 336 B + 400 MiB × 1.2 + 16 MiB) × 1.1 ≈ 4.4 GB does not fit in 1 GiB.
 //! match decide(&request) {
 //!     Decision::Refuse(r) => assert_eq!(r.reason(), "memory_headroom"),
 //!     Decision::Allow(_) => unreachable!(),

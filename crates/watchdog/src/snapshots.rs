@@ -27,6 +27,8 @@ pub struct SnapshotCheck {
     pub now_ms: u64,
     /// V8 `used_heap_size` now.
     pub heap_used_bytes: u64,
+    /// Used size of V8's large-object spaces now (0 when unknown).
+    pub large_object_bytes: u64,
     /// RSS now.
     pub rss_bytes: u64,
     /// Free bytes on the snapshot directory's filesystem (for unprivileged users), if known.
@@ -95,6 +97,7 @@ impl SnapshotBook {
             },
             cooldown_ms: self.cooldown_ms,
             heap_used_bytes: c.heap_used_bytes,
+            large_object_bytes: c.large_object_bytes,
             rss_bytes: c.rss_bytes,
             previous: self.previous,
             disk_free_bytes: c.disk_free_bytes,

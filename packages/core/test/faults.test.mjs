@@ -41,9 +41,10 @@ function withVolume(mountpoint, mountOptions, nodeArgs, code) {
 
 test("a snapshot write that fills the disk gives the space back, and the next write works", async () => {
   const vol = tempDir("mw-enospc-");
-  // The baseline holds a 40 MB array of doubles: one heap object. The leak snapshot is
-  // then estimated from the baseline's object count scaled by heap size, far below what
-  // 1 M objects with escaped strings really write: the guard allows it and the disk fills.
+  // The guard's disk estimate counts ~110 B per object plus the heap's own bytes (the text
+  // of strings). Strings of control characters defeat it: the file escapes each as \u0001,
+  // six bytes per heap byte, so 50 k strings of 1000 of them (50 MB of heap) write ~300 MB
+  // where the guard expects ~130 MB: it allows the write and the disk fills.
   const code = `${prelude}
     const vol = ${JSON.stringify(vol)};
     const dir = vol + "/snapshots";
@@ -54,9 +55,13 @@ test("a snapshot write that fills the disk gives the space back, and the next wr
     big = null;
     global.gc();
     globalThis.keep = [];
-    for (let i = 0; i < 1e6; i++) keep.push({ s: '"q"\\n'.repeat(4) + i });
-    // Leave about 100 MB: above the estimate, below the file.
-    const leave = 100e6;
+    for (let i = 0; i < 5e4; i++) {
+      const b = Buffer.alloc(1000, 1);
+      b.write(String(i));
+      keep.push(b.toString("latin1"));
+    }
+    // Leave about 150 MB: above the estimate, below the file.
+    const leave = 150e6;
     fs.writeFileSync(vol + "/filler", Buffer.alloc(Math.max(0, free(vol) - leave)));
     const before = free(vol);
     const failed = MemWatchdog.writeSnapshot("leak");

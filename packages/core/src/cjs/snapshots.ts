@@ -11,7 +11,7 @@
  */
 import { accessSync, chmodSync, closeSync, constants, mkdirSync, readdirSync, readlinkSync, renameSync, statSync, statfsSync, unlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { getHeapStatistics, writeHeapSnapshot } from "node:v8";
+import { getHeapSpaceStatistics, getHeapStatistics, writeHeapSnapshot } from "node:v8";
 import { isMainThread } from "node:worker_threads";
 import type { NativeWatchdog } from "./binding.js";
 import { binding } from "./binding.js";
@@ -117,6 +117,7 @@ export class SnapshotTaker {
   take(kind: SnapshotKind): { written: SnapshotEvent } | { refused: SnapshotRefusedEvent } {
     if (kind === "baseline") this.baselineTaken = true;
     const heapUsed = getHeapStatistics().used_heap_size;
+    const largeObjects = largeObjectBytes();
     const rss = process.memoryUsage.rss();
     let diskFree: number | undefined;
     try {
@@ -130,6 +131,7 @@ export class SnapshotTaker {
       kind,
       nowMs: Date.now(),
       heapUsedBytes: heapUsed,
+      largeObjectBytes: largeObjects,
       rssBytes: rss,
       diskFreeBytes: diskFree,
     });
@@ -225,6 +227,19 @@ export class SnapshotTaker {
       excess--;
     }
   }
+}
+
+/**
+ * Used bytes of V8's large-object spaces (`large_object_space`, `new_large_object_space`,
+ * `code_large_object_space`, ...): objects of 128 KiB and more, which a snapshot's memory
+ * estimate counts as few objects (crates/snapguard).
+ */
+function largeObjectBytes(): number {
+  let total = 0;
+  for (const space of getHeapSpaceStatistics()) {
+    if (space.space_name.endsWith("large_object_space")) total += space.space_used_size;
+  }
+  return total;
 }
 
 /**

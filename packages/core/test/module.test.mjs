@@ -68,6 +68,7 @@ test("without a loadable addon, importing works and register only logs", async (
     env: { NAPI_RS_NATIVE_LIBRARY_PATH: "/nonexistent/memwatchdog.node" },
   });
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stderr, /\[memwatchdog\] not started: MemWatchdog: the native addon for \w+-\w+ \(Node [\d.]+\) could not be loaded; build it with `npm run build`/);
+  assert.match(r.stderr, /\[memwatchdog\] not started: MemWatchdog: the native addon for [\w-]+ \(Node [\d.]+\) could not be loaded; this copy of @memwatchdog\/core has no prebuilt addons \(a source checkout\)/);
+  assert.match(r.stderr, /To build it from source \(Rust >= 1\.85\): `make build` in a clone of the repository, then set NAPI_RS_NATIVE_LIBRARY_PATH/);
   assert.equal(r.events.find((e) => e.event === "app").running, false);
 });

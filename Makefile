@@ -4,7 +4,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 MW := target/release/mw
 
-.PHONY: build build-rust build-node test test-rust test-node test-kit test-replay check fmt clippy machete demo bench bench-analyzer bench-overhead bench-detect bench-metrics bench-huge bench-snapshot-cost fixtures clean
+.PHONY: build build-rust build-node dist test test-rust test-node test-kit test-replay test-dist check fmt clippy machete demo bench bench-analyzer bench-overhead bench-detect bench-metrics bench-huge bench-snapshot-cost fixtures clean
 NPM_CI := npm ci --no-audit --no-fund --loglevel=error
 
 ## build: the mw binary (target/release/mw) and @memwatchdog/core (addon + JS, in packages/core)
@@ -19,9 +19,17 @@ build-rust:
 build-node:
 	cd packages/core && $(NPM_CI) && CARGO_CACHE_RUSTC_INFO=0 npm run build </dev/null
 
+## dist: what npm publishes, for the platform this machine builds (linux-x64-gnu): the addon
+## and mw linked against glibc 2.28 with cargo-zigbuild (pip install ziglang cargo-zigbuild),
+## stripped (debug info in target/dist/debug), and the tarballs in target/dist/npm
+dist: build-node
+	bash scripts/dist/build.sh
+	node scripts/dist/pack.mjs
+
 ## test: every test — Rust unit/integration tests, the Node package's tests, the
-## observability kit (real Prometheus, promtool, amtool, Alertmanager, pm2) and live-recorded traces
-test: build test-rust test-node test-kit test-replay
+## observability kit (real Prometheus, promtool, amtool, Alertmanager, pm2), live-recorded
+## traces and the npm packages as a user installs them
+test: build test-rust test-node test-kit test-replay test-dist
 
 # The analyzer's fixture tests run under Node 20 (system), 22 and 24 (installed once from npm).
 test-rust:
@@ -38,6 +46,11 @@ test-kit: build-node
 # running): a fast and an off-heap leak are declared, a steady service is not.
 test-replay: build
 	node --test tests/replay/
+
+# The tarballs of `make dist` installed into a fresh app without a Rust toolchain; the glibc
+# floor and stripping of the binaries; npm publish --dry-run.
+test-dist: dist
+	node --test tests/dist/
 
 ## check: formatting, clippy (pedantic, warnings are errors), unused dependencies, then every test
 check: fmt clippy machete test

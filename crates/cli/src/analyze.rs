@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::chronology::{InOrder, load_in_order, reorder_note};
 use crate::cli::{AnalyzeArgs, UsageError};
-use crate::inputs::{Inputs, classify};
+use crate::inputs::{Inputs, classify, open_all};
 use crate::output::write_report;
 use crate::table::render;
 
@@ -21,24 +21,26 @@ use crate::table::render;
 pub fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
     let paths = args.inputs();
     args.check_options_for(paths.len())?;
-    if classify(&paths)? == Inputs::Profiles {
+    let mut inputs = open_all(&paths)?;
+    if classify(&inputs)? == Inputs::Profiles {
         if let [one] = paths[..] {
             return Err(UsageError::OneProfile {
                 path: one.to_owned(),
             }
             .into());
         }
-        return crate::profile_diff::run(args);
+        return crate::profile_diff::run(args, inputs);
     }
-    if paths.len() == 1 {
+    if let [_] = paths[..] {
+        let input = inputs.pop().expect("one input");
         return if args.node.is_some() || args.class.is_some() {
-            crate::story::run(args)
+            crate::story::run(args, input)
         } else {
-            crate::summary::run(args)
+            crate::summary::run(args, input)
         };
     }
     let progress = progress_wanted(args);
-    let InOrder { graphs, given } = load_in_order(&paths, progress)?;
+    let InOrder { graphs, given } = load_in_order(inputs, progress)?;
     let mut graphs = graphs.into_iter();
     let (base, target, last) = (
         graphs.next().expect("base"),

@@ -5,11 +5,14 @@
 //! contents decide the order ([`chronological`]: object ids only grow over a process's
 //! life). When another file is the newest, the last one's edges are dropped and the
 //! newest is read again with its edges: a second read only for inputs given out of order.
+//! A pipe cannot be read again, so one given before the last is read with its edges from the
+//! start (what it costs: the edges of every piped snapshot in memory while they are read).
 
 use std::path::Path;
 
 use memwatchdog_heapsnapshot::{HeapGraph, chronological, newest_object_id};
 
+use crate::inputs::Opened;
 use crate::load::{Job, LoadError, load_all, load_one_file};
 
 /// Snapshots oldest first, and where each was given.
@@ -20,28 +23,33 @@ pub struct InOrder {
     pub given: Vec<usize>,
 }
 
-/// Reads `paths` (two or three snapshots) and puts them oldest first.
-pub fn load_in_order(paths: &[&Path], progress: bool) -> Result<InOrder, LoadError> {
-    let last = paths.len() - 1;
-    let jobs: Vec<Job<'_>> = paths
-        .iter()
-        .enumerate()
-        .map(|(i, path)| Job {
-            path,
-            edges: i == last,
-        })
-        .collect();
-    let mut graphs = load_all(&jobs, progress)?;
+/// Reads `inputs` (two or three snapshots) and puts them oldest first.
+pub fn load_in_order(inputs: Vec<Opened>, progress: bool) -> Result<InOrder, LoadError> {
+    let last = inputs.len() - 1;
+    let mut again = Vec::with_capacity(inputs.len());
+    let mut jobs = Vec::with_capacity(inputs.len());
+    for (i, input) in inputs.into_iter().enumerate() {
+        again.push(input.again().transpose()?);
+        jobs.push(Job {
+            edges: i == last || !input.rereadable(),
+            input,
+        });
+    }
+    let with_edges: Vec<bool> = jobs.iter().map(|job| job.edges).collect();
+    let mut graphs = load_all(jobs, progress)?;
     let newest_ids: Vec<u32> = graphs.iter().map(newest_object_id).collect();
     let given = chronological(&newest_ids);
     let newest = given[last];
-    if newest != last {
-        graphs[last].drop_edges();
-        let job = Job {
-            path: paths[newest],
-            edges: true,
-        };
-        graphs[newest] = load_one_file(&job, progress)?;
+    for (i, graph) in graphs.iter_mut().enumerate() {
+        if i != newest && with_edges[i] {
+            graph.drop_edges();
+        }
+    }
+    if !with_edges[newest] {
+        let input = again[newest]
+            .take()
+            .expect("an input read without edges can be read again");
+        graphs[newest] = load_one_file(Job { input, edges: true }, progress)?;
     }
     let mut slots: Vec<Option<HeapGraph>> = graphs.into_iter().map(Some).collect();
     let graphs = given

@@ -44,7 +44,8 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct AnalyzeArgs {
-    /// FILE (one heap snapshot), or BASE TARGET [FINAL] (heap snapshots or heap profiles).
+    /// FILE (one heap snapshot), or BASE TARGET [FINAL] (heap snapshots or heap profiles);
+    /// files, pipes or FIFOs, `-` for standard input.
     #[arg(value_name = "FILE", required = true, num_args = 1..=3)]
     pub files: Vec<PathBuf>,
     /// Print the report as JSON (schema in docs/cli.md).
@@ -142,6 +143,9 @@ pub enum UsageError {
         /// What it needs.
         needs: &'static str,
     },
+    /// Standard input (`-`) was given twice.
+    #[error("standard input (-) can be given once")]
+    StdinTwice,
     /// One sampling heap profile was given.
     #[error(
         "{} is a sampling heap profile: one alone has nothing to compare with; give BASE TARGET [FINAL] profiles of one process",
@@ -155,7 +159,8 @@ pub enum UsageError {
 
 #[derive(Debug, Args)]
 pub struct DetectArgs {
-    /// CSV trace (header line, one row per GC event; format in docs/detection.md).
+    /// CSV trace (header line, one row per GC event; format in docs/detection.md); a file,
+    /// pipe or FIFO, `-` for standard input.
     pub trace: PathBuf,
     /// Fixed leak threshold in bytes/ms (the watchdog's `native.threshold`); adaptive when omitted.
     /// Overrides `threshold` in `--config`.

@@ -79,7 +79,7 @@ fn config(args: &DetectArgs) -> Result<Config, DetectError> {
 pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
     let mut detector = Detector::new(config(args)?)
         .map_err(|source| DetectError::Config { path: None, source })?;
-    let file = std::fs::File::open(&args.trace).map_err(|source| DetectError::Open {
+    let file = crate::inputs::open_file(&args.trace).map_err(|source| DetectError::Open {
         path: args.trace.clone(),
         source,
     })?;

@@ -1,5 +1,6 @@
 //! Reads snapshot files, in parallel, with a progress bar per file on a terminal: mapped
-//! into memory a window at a time where possible ([`crate::mapped`]), read otherwise.
+//! into memory a window at a time where possible ([`crate::mapped`]), read otherwise (pipes,
+//! FIFOs and standard input, from the bytes [`Opened`] already read on).
 
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
@@ -8,6 +9,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use memwatchdog_heapsnapshot::{HeapGraph, ParseError, ParseOptions, parse, parse_windows};
 use thiserror::Error;
 
+use crate::inputs::{Opened, Source};
 use crate::mapped::Mapped;
 
 /// A snapshot file that could not be read.
@@ -31,9 +33,9 @@ pub enum LoadError {
     },
 }
 
-/// One file to read and whether its edges are needed.
-pub struct Job<'a> {
-    pub path: &'a Path,
+/// One input to read and whether its edges are needed.
+pub struct Job {
+    pub input: Opened,
     pub edges: bool,
 }
 
@@ -42,7 +44,7 @@ pub struct Job<'a> {
 /// nodes-only jobs share one, one after the other. On two cores the full parse then
 /// never waits for a core, and the baselines, which take less time together, are done
 /// before it is.
-pub fn load_all(jobs: &[Job<'_>], progress: bool) -> Result<Vec<HeapGraph>, LoadError> {
+pub fn load_all(jobs: Vec<Job>, progress: bool) -> Result<Vec<HeapGraph>, LoadError> {
     let multi = MultiProgress::with_draw_target(if progress {
         ProgressDrawTarget::stderr()
     } else {
@@ -50,10 +52,10 @@ pub fn load_all(jobs: &[Job<'_>], progress: bool) -> Result<Vec<HeapGraph>, Load
     });
     let bars: Vec<ProgressBar> = jobs
         .iter()
-        .map(|job| multi.add(bar_for(job.path)))
+        .map(|job| multi.add(bar_for(&job.input)))
         .collect();
     let (full, nodes_only): (Vec<_>, Vec<_>) = jobs
-        .iter()
+        .into_iter()
         .zip(&bars)
         .enumerate()
         .partition(|(_, (job, _))| job.edges);
@@ -85,17 +87,17 @@ pub fn load_all(jobs: &[Job<'_>], progress: bool) -> Result<Vec<HeapGraph>, Load
 }
 
 /// Parses one file, with a progress bar on standard error when `progress`.
-pub fn load_one_file(job: &Job<'_>, progress: bool) -> Result<HeapGraph, LoadError> {
-    let bar = bar_for(job.path);
+pub fn load_one_file(job: Job, progress: bool) -> Result<HeapGraph, LoadError> {
+    let bar = bar_for(&job.input);
     if !progress {
         bar.set_draw_target(ProgressDrawTarget::hidden());
     }
     load_one(job, &bar)
 }
 
-fn bar_for(path: &Path) -> ProgressBar {
-    let len = std::fs::metadata(path).map_or(0, |m| m.len());
-    let bar = ProgressBar::new(len);
+fn bar_for(input: &Opened) -> ProgressBar {
+    let path: &Path = &input.path;
+    let bar = ProgressBar::new(input.len());
     bar.set_style(
         ProgressStyle::with_template(
             "{prefix:>24} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}",
@@ -111,28 +113,25 @@ fn bar_for(path: &Path) -> ProgressBar {
     bar
 }
 
-fn load_one(job: &Job<'_>, bar: &ProgressBar) -> Result<HeapGraph, LoadError> {
-    let file = std::fs::File::open(job.path).map_err(|source| LoadError::Open {
-        path: job.path.to_owned(),
-        source,
-    })?;
+fn load_one(job: Job, bar: &ProgressBar) -> Result<HeapGraph, LoadError> {
+    let path = job.input.path.clone();
     let opts = ParseOptions {
         edges: job.edges,
         locations: job.edges,
     };
     let mut progress = |offset| bar.set_position(offset);
-    let parsed = match Mapped::new(file) {
-        Ok(mapped) => parse_windows(mapped, &opts, &mut progress),
-        Err(file) => parse(
-            BufReader::with_capacity(1 << 20, file),
-            &opts,
-            &mut progress,
-        ),
+    let parsed = match job.input.into_source()? {
+        Source::File(file) => match Mapped::new(file) {
+            Ok(mapped) => parse_windows(mapped, &opts, &mut progress),
+            Err(file) => parse(
+                BufReader::with_capacity(1 << 20, file),
+                &opts,
+                &mut progress,
+            ),
+        },
+        Source::Stream(stream) => parse(stream, &opts, &mut progress),
     };
-    let graph = parsed.map_err(|source| LoadError::Parse {
-        path: job.path.to_owned(),
-        source,
-    })?;
+    let graph = parsed.map_err(|source| LoadError::Parse { path, source })?;
     bar.finish();
     Ok(graph)
 }

@@ -2,7 +2,6 @@
 //! that have source maps to their original source, print the report.
 
 use std::io::BufReader;
-use std::path::Path;
 use std::process::ExitCode;
 
 use memwatchdog_heapprofile::{DiffOptions, HeapProfile, diff, parse};
@@ -10,14 +9,12 @@ use memwatchdog_sourcemap::Resolver;
 
 use crate::analyze::emit;
 use crate::cli::AnalyzeArgs;
-use crate::inputs::InputError;
-use crate::load::LoadError;
+use crate::inputs::{InputError, Opened, Source};
 use crate::profile_table::render;
 
-/// Runs `mw analyze` on two or three `.heapprofile` files.
-pub fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
-    let profiles = args
-        .inputs()
+/// Runs `mw analyze` on two or three `.heapprofile` inputs.
+pub fn run(args: &AnalyzeArgs, inputs: Vec<Opened>) -> anyhow::Result<ExitCode> {
+    let profiles = inputs
         .into_iter()
         .map(load)
         .collect::<anyhow::Result<Vec<_>>>()?;
@@ -32,16 +29,11 @@ pub fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
     emit(args, &report, render)
 }
 
-fn load(path: &Path) -> anyhow::Result<HeapProfile> {
-    let file = std::fs::File::open(path).map_err(|source| LoadError::Open {
-        path: path.to_owned(),
-        source,
-    })?;
-    parse(BufReader::new(file)).map_err(|source| {
-        InputError::Profile {
-            path: path.to_owned(),
-            source,
-        }
-        .into()
-    })
+fn load(input: Opened) -> anyhow::Result<HeapProfile> {
+    let path = input.path.clone();
+    let parsed = match input.into_source()? {
+        Source::File(file) => parse(BufReader::new(file)),
+        Source::Stream(stream) => parse(stream),
+    };
+    parsed.map_err(|source| InputError::Profile { path, source }.into())
 }

@@ -8,6 +8,7 @@ use memwatchdog_heapsnapshot::{RetainerOptions, Retention, Target, retainers};
 
 use crate::analyze::{emit, progress_wanted, while_computing};
 use crate::cli::AnalyzeArgs;
+use crate::inputs::Opened;
 use crate::load::{Job, load_one_file};
 use crate::story_table::render;
 
@@ -17,7 +18,7 @@ const DEFAULT_SAMPLE: usize = 3;
 const DEFAULT_PATHS: usize = 10;
 
 /// Runs `mw analyze FILE` with `--node` or `--class`.
-pub fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: &AnalyzeArgs, input: Opened) -> anyhow::Result<ExitCode> {
     let target = match (&args.node, &args.class) {
         (Some(id), _) => Target::Id(*id),
         (None, Some(name)) => Target::Class {
@@ -27,11 +28,8 @@ pub fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
         (None, None) => unreachable!("mw analyze dispatches here only with --node or --class"),
     };
     let progress = progress_wanted(args);
-    let job = Job {
-        path: &args.files[0],
-        edges: true,
-    };
-    let graph = load_one_file(&job, progress)?;
+    let job = Job { input, edges: true };
+    let graph = load_one_file(job, progress)?;
     let opts = RetainerOptions {
         paths: args.paths.unwrap_or(DEFAULT_PATHS),
         show_strings: args.show_strings,

@@ -9,17 +9,15 @@ use memwatchdog_sourcemap::Resolver;
 
 use crate::analyze::{emit, progress_wanted, while_computing};
 use crate::cli::AnalyzeArgs;
+use crate::inputs::Opened;
 use crate::load::{Job, load_one_file};
 use crate::summary_table::render;
 
 /// Runs `mw analyze` on one heap snapshot.
-pub fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: &AnalyzeArgs, input: Opened) -> anyhow::Result<ExitCode> {
     let progress = progress_wanted(args);
-    let job = Job {
-        path: &args.files[0],
-        edges: true,
-    };
-    let graph = load_one_file(&job, progress)?;
+    let job = Job { input, edges: true };
+    let graph = load_one_file(job, progress)?;
     let opts = SummaryOptions {
         top: args.top,
         show_strings: args.show_strings,

@@ -110,4 +110,4 @@ bench-huge: build
 
 clean:
 	$(CARGO) clean
-	rm -rf target/demo target/fixtures
+	rm -rf target/demo target/fixtures packages/cli/npm/*/bin packages/core/npm/*/*.node

@@ -2,10 +2,11 @@
 //! them (oldest first, whatever the order given), print the report.
 
 use std::io::IsTerminal;
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use memwatchdog_heapsnapshot::{AnalyzeOptions, analyze};
+use memwatchdog_heapsnapshot::{AnalyzeOptions, DiffError, analyze};
 use memwatchdog_sourcemap::Resolver;
 use serde::Serialize;
 
@@ -48,7 +49,8 @@ pub fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
         graphs.next(),
     );
     let opts = AnalyzeOptions { top: args.top };
-    let mut report = while_computing(progress, || analyze(base, target, last, &opts))?;
+    let mut report = while_computing(progress, || analyze(base, target, last, &opts))
+        .map_err(|err| name_the_file(err, &paths, &given))?;
     report.given_as(&given);
     let mut maps = Resolver::new();
     report.map_sources(|url, line, column| maps.resolve(url, line, column));
@@ -56,6 +58,17 @@ pub fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
         anstream::eprintln!("mw: note: {note}");
     }
     emit(args, &report, render)
+}
+
+/// A diff error about one snapshot (a corrupt one) prefixed with its file's name.
+fn name_the_file(err: DiffError, paths: &[&Path], given: &[usize]) -> anyhow::Error {
+    match &err {
+        DiffError::DuplicateId { which, .. } => {
+            let path = paths[given[*which]].display().to_string();
+            anyhow::Error::from(err).context(path)
+        }
+        _ => err.into(),
+    }
 }
 
 /// Whether to draw progress bars: on a terminal, unless `--no-progress`.

@@ -55,7 +55,7 @@ pub struct AnalyzeArgs {
     #[arg(long, short, value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// Rows of each ranked list (suspects and constructors; profiles: sites and functions).
-    #[arg(long, default_value_t = 10, value_name = "N")]
+    #[arg(long, default_value_t = 10, value_name = "N", value_parser = at_least_one)]
     pub top: usize,
     /// Never draw a progress bar, even on a terminal.
     #[arg(long)]
@@ -72,11 +72,21 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "NAME")]
     pub class: Option<String>,
     /// With --class: how many of its objects to tell (default 3).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = at_least_one)]
     pub sample: Option<usize>,
     /// With --node or --class: retainer paths per object, at most (default 10).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = at_least_one)]
     pub paths: Option<usize>,
+}
+
+/// A count of rows, objects or paths to show: 0 would print headings over empty lists
+/// (and "none" under a summary that counted thousands), so it is a usage error.
+fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("must be at least 1 (0 would show nothing)".to_owned()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("{text:?} is not a whole number")),
+    }
 }
 
 /// `@123` (as DevTools writes ids) or `123`.

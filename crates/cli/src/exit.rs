@@ -13,7 +13,8 @@ pub const INTERNAL: u8 = 1;
 /// A bad command line (clap exits with this code itself for what it catches).
 pub const USAGE: u8 = 2;
 /// An input file is missing, unreadable, not a heap snapshot or heap profile, truncated or
-/// corrupt, or snapshots and profiles were mixed.
+/// corrupt (also when only the diff shows it: one id for two objects), or snapshots and
+/// profiles were mixed.
 pub const BAD_INPUT: u8 = 3;
 /// The snapshots cannot be compared (e.g. they come from different processes).
 pub const INCOMPATIBLE: u8 = 4;
@@ -35,6 +36,11 @@ pub fn code_for(err: &anyhow::Error) -> u8 {
         || err.downcast_ref::<InputError>().is_some()
         || err.downcast_ref::<DetectError>().is_some()
     {
+        BAD_INPUT
+    } else if matches!(
+        err.downcast_ref::<DiffError>(),
+        Some(DiffError::DuplicateId { .. })
+    ) {
         BAD_INPUT
     } else if err.downcast_ref::<DiffError>().is_some() {
         INCOMPATIBLE
@@ -72,9 +78,15 @@ pub fn hint_for(err: &anyhow::Error) -> Option<&'static str> {
                 "ids are the example_id and id fields of `mw analyze FILE --json`, or the @N DevTools shows, in this same snapshot",
             )
         }
-        _ if err.downcast_ref::<DiffError>().is_some() => Some(
-            "write all snapshots from one process, e.g. with v8.writeHeapSnapshot() at intervals",
-        ),
+        _ if matches!(
+            err.downcast_ref::<DiffError>(),
+            Some(DiffError::DifferentProcesses { .. })
+        ) =>
+        {
+            Some(
+                "write all snapshots from one process, e.g. with v8.writeHeapSnapshot() at intervals",
+            )
+        }
         _ => None,
     }
 }

@@ -79,13 +79,25 @@ pub enum ProfileError {
         /// `serde_json`'s description (`invalid type: string "x", expected u64`).
         message: String,
     },
-    /// A size is negative, fractional beyond reason, or not finite.
-    #[error("node {node_id} has an invalid selfSize {value}: sizes are byte counts")]
+    /// A size is negative, above [`crate::MAX_SIZE`], or not finite.
+    #[error(
+        "node {node_id} has an invalid selfSize {value}: sizes are byte counts of at most 2^53 (8 PiB)"
+    )]
     InvalidSize {
         /// V8 id of the node.
         node_id: u64,
         /// The value found.
         value: f64,
+    },
+    /// The sizes add up to more than [`crate::MAX_SIZE`]: no process has that much memory.
+    #[error(
+        "the selfSize values add up to more than {limit} bytes (8 PiB) at node {node_id}: not a real profile"
+    )]
+    TotalTooLarge {
+        /// V8 id of the node whose size made the sum too large.
+        node_id: u64,
+        /// [`crate::MAX_SIZE`].
+        limit: u64,
     },
     /// The call tree nests deeper than any V8 profile does (V8 records at most 128 frames).
     #[error(

@@ -40,7 +40,7 @@ pub use diff::{DiffOptions, diff};
 pub use error::ProfileError;
 pub use frame::{Frame, FrameKind};
 pub use memwatchdog_sourcemap::Original;
-pub use parse::{MAX_BYTES, MAX_DEPTH, parse};
+pub use parse::{MAX_BYTES, MAX_DEPTH, MAX_SIZE, parse};
 pub use profile::{CallFrame, FrameIdx, HeapProfile, Node, NodeIdx};
 pub use report::{AllocationSite, FunctionGrowth, ProfileReport, ProfileStats};
 pub use sniff::{FileKind, sniff};

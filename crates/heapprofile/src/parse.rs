@@ -212,11 +212,19 @@ fn build(head: RawNode, samples: Option<&[RawSample]>) -> Result<HeapProfile, Pr
     let mut frame_ids: HashMap<CallFrame, FrameIdx> = HashMap::new();
     let mut nodes = Vec::new();
     let mut stack = vec![(head, None)];
+    let mut total = 0u64;
     while let Some((mut raw, parent)) = stack.pop() {
         let self_size = size(raw.self_size).ok_or(ProfileError::InvalidSize {
             node_id: raw.id,
             value: raw.self_size,
         })?;
+        total = total
+            .checked_add(self_size)
+            .filter(|&total| total <= MAX_SIZE)
+            .ok_or(ProfileError::TotalTooLarge {
+                node_id: raw.id,
+                limit: MAX_SIZE,
+            })?;
         let frame = CallFrame {
             function_name: raw.call_frame.function_name,
             url: raw.call_frame.url,
@@ -254,9 +262,14 @@ fn build(head: RawNode, samples: Option<&[RawSample]>) -> Result<HeapProfile, Pr
     })
 }
 
-/// A byte count from JSON's number: finite, not negative.
+/// The largest `selfSize`, and the largest sum of a profile's: 2^53 bytes (8 PiB), the largest
+/// integer a JSON number carries exactly. Sizes and their sums (a profile's total, a stack's
+/// bytes over up to three profiles) then fit in 64 bits without wrapping.
+pub const MAX_SIZE: u64 = 1 << 53;
+
+/// A byte count from JSON's number: finite, not negative, at most [`MAX_SIZE`].
 fn size(value: f64) -> Option<u64> {
-    (value.is_finite() && value >= 0.0).then(|| value.round() as u64)
+    (value.is_finite() && value >= 0.0 && value <= MAX_SIZE as f64).then(|| value.round() as u64)
 }
 
 #[cfg(test)]
@@ -455,6 +468,37 @@ mod tests {
             err(negative.as_bytes()),
             ProfileError::InvalidSize { node_id: 7, .. }
         ));
+    }
+
+    #[test]
+    fn sizes_beyond_2_pow_53_and_totals_beyond_it_are_refused_not_wrapped() {
+        let with_sizes = |a: &str, b: &str| {
+            format!(
+                r#"{{"head":{{"callFrame":{},"selfSize":{a},"id":1,"children":[{{"callFrame":{},"selfSize":{b},"id":2,"children":[]}}]}}}}"#,
+                frame("(root)", "", 0),
+                frame("x", "/a.js", 1)
+            )
+        };
+        // 1e30 saturated to u64::MAX, and the total wrapped.
+        assert!(matches!(
+            err(with_sizes("0", "1e30").as_bytes()),
+            ProfileError::InvalidSize { node_id: 2, .. }
+        ));
+        let max = MAX_SIZE.to_string();
+        let p = parse(with_sizes("0", &max).as_bytes()).unwrap();
+        assert_eq!(p.total_bytes(), MAX_SIZE);
+        let e = err(with_sizes("1", &max).as_bytes());
+        assert!(
+            matches!(
+                e,
+                ProfileError::TotalTooLarge {
+                    node_id: 2,
+                    limit: MAX_SIZE
+                }
+            ),
+            "{e:?}"
+        );
+        assert!(e.to_string().contains("add up to more than"), "{e}");
     }
 
     #[test]

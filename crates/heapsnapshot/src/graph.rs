@@ -97,8 +97,13 @@ pub struct HeapGraph {
     pub node_name: Vec<StrIdx>,
     /// V8 object id per node: stable across snapshots of one process.
     pub node_id: Vec<u32>,
-    /// Shallow size in bytes per node.
+    /// Shallow size in bytes per node; `u32::MAX` means "`u32::MAX` or more: see
+    /// [`HeapGraph::big_self_size`]" (read sizes with [`HeapGraph::self_size`]).
     pub self_size: Vec<u32>,
+    /// The nodes whose shallow size is `u32::MAX` bytes or more (a 5 GB `ArrayBuffer`'s
+    /// backing store), with that size, sorted by node: sizes are carried in 64 bits, never
+    /// clamped, while the column stays 4 bytes a node.
+    pub big_self_size: Vec<(NodeIdx, u64)>,
     /// CSR offsets: edges of node `n` are `first_edge[n]..first_edge[n+1]`; length `node_count + 1`.
     pub first_edge: Vec<u32>,
     /// Kind and target node per edge.
@@ -164,7 +169,13 @@ impl HeapGraph {
     /// Shallow size of node `n` in bytes.
     #[must_use]
     pub fn self_size(&self, n: NodeIdx) -> u64 {
-        u64::from(self.self_size[n.ix()])
+        match self.self_size[n.ix()] {
+            u32::MAX => self
+                .big_self_size
+                .binary_search_by_key(&n, |&(node, _)| node)
+                .map_or(u64::from(u32::MAX), |i| self.big_self_size[i].1),
+            size => u64::from(size),
+        }
     }
 
     /// Target of edge `e`.

@@ -195,6 +195,9 @@ pub(crate) fn edge_source(g: &HeapGraph, e: EdgeIdx) -> NodeIdx {
 /// Sums self sizes up the dominator tree, children before parents (reverse preorder).
 fn retained_sizes(g: &HeapGraph, dom: &Dominators) -> Vec<u64> {
     let mut retained: Vec<u64> = g.self_size.iter().map(|&s| u64::from(s)).collect();
+    for &(n, size) in &g.big_self_size {
+        retained[n.ix()] = size;
+    }
     for &v in dom.preorder.iter().skip(1).rev() {
         let d = dom.idom[v as usize] as usize;
         retained[d] += retained[v as usize];

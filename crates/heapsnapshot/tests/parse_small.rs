@@ -343,13 +343,19 @@ fn string_escapes_end_to_end() {
 }
 
 #[test]
-fn big_values_saturate_and_element_indices_are_not_string_indices() {
+fn big_sizes_are_carried_big_ids_saturate_and_element_indices_are_not_string_indices() {
     let mut p = Parts::node20();
-    p.nodes[2][3] = 5_000_000_000; // self_size beyond u32
+    p.nodes[2][3] = 5_000_000_000; // self_size beyond u32: carried in 64 bits, not clamped
+    p.nodes[3][3] = u64::from(u32::MAX); // exactly the column's marker
     p.nodes[2][2] = u64::MAX; // id
     p.edges[5][1] = 4_000_000_000; // element index: not checked against strings
     let g = parse_str(&p.to_json()).unwrap();
-    assert_eq!(g.self_size(NodeIdx(2)), u64::from(u32::MAX));
+    assert_eq!(g.self_size(NodeIdx(2)), 5_000_000_000);
+    assert_eq!(g.self_size(NodeIdx(3)), u64::from(u32::MAX));
+    assert_eq!(g.self_size(NodeIdx(4)), 16);
+    let retention = memwatchdog_heapsnapshot::Retention::compute(&g);
+    assert!(retention.retained(NodeIdx(2)) >= 5_000_000_000);
+    assert!(retention.retained(HeapGraph::ROOT) >= 5_000_000_000);
     assert_eq!(g.id(NodeIdx(2)), u32::MAX);
     let e = g.edges(NodeIdx(2)).nth(2).unwrap();
     assert_eq!(g.edge_label(e), EdgeLabel::Index(4_000_000_000));

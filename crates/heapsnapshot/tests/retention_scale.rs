@@ -29,6 +29,7 @@ fn graph(n: usize, edges: &[(u32, u32)]) -> HeapGraph {
         node_name: vec![name; n],
         node_id: (0..n as u32).map(|i| 2 * i + 1).collect(),
         self_size,
+        big_self_size: Vec::new(),
         first_edge,
         edge_end: edges
             .iter()

@@ -51,6 +51,25 @@ pub enum DiffError {
         /// Of those, ids whose node kind or name differs.
         mismatched: u64,
     },
+    /// One snapshot gives one object id to two objects, which V8 never does: the file is
+    /// corrupt (a block of it overwritten, a bit flipped in an id), whatever the other
+    /// snapshots are. Checked before the ids are compared across snapshots, so a corrupt
+    /// file is not blamed on the snapshots coming from different processes.
+    #[error(
+        "snapshot {} of the diff (oldest first) is corrupt: object id {id} names two objects \
+         ({first} and {second}); V8 gives every object an id of its own",
+        which + 1
+    )]
+    DuplicateId {
+        /// Which snapshot, oldest first from 0 (base, target, final).
+        which: usize,
+        /// The id.
+        id: u32,
+        /// The first object's class or name.
+        first: String,
+        /// The second's.
+        second: String,
+    },
 }
 
 /// Diffs `base` against `target` (and `last`, the final snapshot, when given).
@@ -131,9 +150,10 @@ fn compare_with_older(
     newest: &HeapGraph,
     top: usize,
 ) -> Result<Older, DiffError> {
-    check_same_process(&base, newest)?;
+    let newest_which = if target.is_some() { 2 } else { 1 };
+    check_same_process((&base, 0), (newest, newest_which))?;
     if let Some(target) = &target {
-        check_same_process(target, newest)?;
+        check_same_process((target, 1), (newest, newest_which))?;
     }
     let mut snapshots = vec![snapshot_stats(&base)];
     let base_ids = IdSet::of(&base);
@@ -162,14 +182,22 @@ fn compare_with_older(
 
 /// Objects with the same id in one process keep their kind and name; across processes
 /// ids are reused for unrelated objects. Fails when more than a fifth of the shared ids
-/// name different objects (or none are shared at all).
+/// name different objects (or none are shared at all), and first when either snapshot
+/// gives one id to two heap objects (corrupt: [`DiffError::DuplicateId`]). `which` says
+/// where each snapshot is in the diff, oldest first.
 ///
 /// About a hundred thousand ids decide as well as every node would: both snapshots keep
 /// the same ones (those whose hash falls below a cut), sorted and joined. Sorting every
-/// node of a multi-GB snapshot would cost more than the rest of the comparison.
-fn check_same_process(older: &HeapGraph, newer: &HeapGraph) -> Result<(), DiffError> {
+/// node of a multi-GB snapshot would cost more than the rest of the comparison. Both
+/// copies of a duplicated id hash alike, so the sample keeps both or neither.
+fn check_same_process(
+    (older, older_which): (&HeapGraph, usize),
+    (newer, newer_which): (&HeapGraph, usize),
+) -> Result<(), DiffError> {
     let cut = u32::MAX / (newer.node_count() / SAME_PROCESS_SAMPLE).max(1) as u32;
     let (old, new) = (id_sample(older, cut), id_sample(newer, cut));
+    check_unique(older, &old, older_which)?;
+    check_unique(newer, &new, newer_which)?;
     let (mut matched, mut mismatched) = (0u64, 0u64);
     let mut older_ids = old.iter().peekable();
     for &(id, n) in &new {
@@ -189,6 +217,27 @@ fn check_same_process(older: &HeapGraph, newer: &HeapGraph) -> Result<(), DiffEr
             matched,
             mismatched,
         });
+    }
+    Ok(())
+}
+
+/// Fails when two heap objects of `sample` (sorted by id) share an id. Native nodes are
+/// left out: some Node versions number them by hashing addresses, which can collide.
+fn check_unique(g: &HeapGraph, sample: &[(u32, u32)], which: usize) -> Result<(), DiffError> {
+    let heap = |&&(_, n): &&(u32, u32)| g.kind(crate::NodeIdx(n)) != NodeKind::Native;
+    let mut heap_ids = sample.iter().filter(heap).peekable();
+    while let Some(&(id, a)) = heap_ids.next() {
+        if let Some(&&(next, b)) = heap_ids.peek()
+            && next == id
+        {
+            let name = |n| g.name(crate::NodeIdx(n)).chars().take(40).collect();
+            return Err(DiffError::DuplicateId {
+                which,
+                id,
+                first: name(a),
+                second: name(b),
+            });
+        }
     }
     Ok(())
 }

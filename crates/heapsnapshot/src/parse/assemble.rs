@@ -72,6 +72,8 @@ pub(crate) struct Assembler {
     node_name: Vec<StrIdx>,
     node_id: Vec<u32>,
     self_size: Vec<u32>,
+    /// Nodes of `u32::MAX` bytes or more, with their size ([`HeapGraph::big_self_size`]).
+    big_self_size: Vec<(NodeIdx, u64)>,
     first_edge: Vec<u32>,
     /// Sum of the nodes' `edge_count` fields.
     edge_sum: u64,
@@ -122,6 +124,7 @@ impl Assembler {
             node_name: presized(n, 0)?,
             node_id: presized(n, 0)?,
             self_size: presized(n, 0)?,
+            big_self_size: Vec::new(),
             first_edge: if opts.edges {
                 presized(n, 1)?
             } else {
@@ -183,6 +186,9 @@ impl Assembler {
             see(&mut self.max_node_name, vals[NAME], n, at);
             self.node_name.push(StrIdx(sat32(vals[NAME])));
             self.node_id.push(sat32(vals[ID]));
+            if vals[SIZE] >= u64::from(u32::MAX) {
+                self.big_self_size.push((NodeIdx(n as u32), vals[SIZE]));
+            }
             self.self_size.push(sat32(vals[SIZE]));
             if vals[DETACHEDNESS] == DETACHED {
                 self.detached.push(NodeIdx(n as u32));
@@ -335,6 +341,7 @@ impl Assembler {
             node_name: self.node_name,
             node_id: self.node_id,
             self_size: self.self_size,
+            big_self_size: self.big_self_size,
             first_edge: self.first_edge,
             edge_end: self.edges.end,
             edge_name: self.edges.name,

@@ -40,6 +40,14 @@ pub enum Command {
     /// Prints every state change (suspect, leaking, resolved) with its time, signal, slope and
     /// evidence. Exit code 0: no leak declared; 6: a leak was declared.
     Detect(DetectArgs),
+    /// Write a copy of a heap snapshot with the contents of its strings replaced, to share it.
+    ///
+    /// Every string value (the text of string objects) becomes random-looking text of the same
+    /// length (a keyed hash: equal strings stay equal); class, property, variable and
+    /// function names, script names and source positions are kept, and so is everything
+    /// else (sizes, ids, edges): `mw analyze` on scrubbed snapshots names the same suspects
+    /// with the same sizes. What is kept and removed: docs/cli.md.
+    Scrub(ScrubArgs),
 }
 
 #[derive(Debug, Args)]
@@ -153,6 +161,12 @@ pub enum UsageError {
         /// What it needs.
         needs: &'static str,
     },
+    /// `mw scrub` was asked to write over its input.
+    #[error("OUT is IN ({}): mw scrub writes a new file and keeps the original", path.display())]
+    ScrubInPlace {
+        /// The file.
+        path: PathBuf,
+    },
     /// Standard input (`-`) was given twice.
     #[error("standard input (-) can be given once")]
     StdinTwice,
@@ -165,6 +179,20 @@ pub enum UsageError {
         /// The file.
         path: PathBuf,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct ScrubArgs {
+    /// The heap snapshot to scrub (a regular file: it is read twice).
+    #[arg(value_name = "IN")]
+    pub input: PathBuf,
+    /// Where to write the scrubbed snapshot (written to a temporary file beside it and
+    /// renamed into place; not IN).
+    #[arg(value_name = "OUT")]
+    pub output: PathBuf,
+    /// Never draw a progress bar, even on a terminal.
+    #[arg(long)]
+    pub no_progress: bool,
 }
 
 #[derive(Debug, Args)]

@@ -7,6 +7,7 @@ use crate::detect::DetectError;
 use crate::inputs::InputError;
 use crate::load::LoadError;
 use crate::output::OutputError;
+use crate::scrub::ScrubFailure;
 
 /// Something went wrong that is not covered below (a bug: please report it).
 pub const INTERNAL: u8 = 1;
@@ -37,6 +38,11 @@ pub fn code_for(err: &anyhow::Error) -> u8 {
         || err.downcast_ref::<DetectError>().is_some()
     {
         BAD_INPUT
+    } else if let Some(failure) = err.downcast_ref::<ScrubFailure>() {
+        match failure {
+            ScrubFailure::Output { .. } => OUTPUT,
+            ScrubFailure::NotRegular { .. } | ScrubFailure::Input { .. } => BAD_INPUT,
+        }
     } else if matches!(
         err.downcast_ref::<DiffError>(),
         Some(DiffError::DuplicateId { .. })

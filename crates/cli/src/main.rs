@@ -4,7 +4,8 @@
 //! BASE TARGET [FINAL]` diffs heap snapshots and names the retainer paths that hold the
 //! leaked objects, or diffs sampling heap profiles and names the call stacks that
 //! allocated what grew; `mw detect TRACE.csv` replays recorded GC samples through
-//! the watchdog's leak detector. The binary only wires the library crates together:
+//! the watchdog's leak detector; `mw scrub IN OUT` writes a copy of a heap snapshot with
+//! its string values replaced, to share it. The binary only wires the library crates together:
 //! argument parsing, files, progress and output formatting live here, nothing else.
 
 mod alloc;
@@ -20,6 +21,7 @@ mod mapped;
 mod output;
 mod profile_diff;
 mod profile_table;
+mod scrub;
 mod story;
 mod story_table;
 mod style;
@@ -40,6 +42,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         cli::Command::Analyze(args) => analyze::run(&args),
         cli::Command::Detect(args) => detect::run(&args),
+        cli::Command::Scrub(args) => scrub::run(&args),
     };
     match result {
         Ok(code) => code,

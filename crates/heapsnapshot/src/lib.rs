@@ -2,7 +2,8 @@
 //! windows of it the caller has in memory, such as a mapped file), build a
 //! compact graph, and compute what DevTools computes (dominators, retained sizes,
 //! distances, retainer paths), the snapshot diff that names leak suspects, and the
-//! summary of one snapshot alone (what holds its memory).
+//! summary of one snapshot alone (what holds its memory), and the scrubbed copy of a
+//! snapshot whose string values are replaced ([`scrub`]).
 //!
 //! See `ARCHITECTURE.md` at the repository root for how the pieces fit.
 
@@ -23,6 +24,7 @@ mod path;
 mod prefetch;
 pub mod retainers;
 pub mod retention;
+pub mod scrub;
 mod shape;
 mod source;
 mod strings;

@@ -59,6 +59,11 @@ impl<'p, S: Refill> Input<'p, S> {
         }
     }
 
+    /// The source, for what comes after the window (`bytes()[pos..end]` is unread).
+    pub(crate) fn into_src(self) -> S {
+        self.src
+    }
+
     /// Absolute offset of the next unread byte.
     pub(crate) fn offset(&self) -> u64 {
         self.base + self.pos as u64

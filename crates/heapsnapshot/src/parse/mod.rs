@@ -23,16 +23,16 @@
 //! assert_eq!(g.kind(g.to(g.edges(g.nodes().next().unwrap()).next().unwrap())), NodeKind::Object);
 //! ```
 
-mod assemble;
+pub(crate) mod assemble;
 mod edges;
-mod input;
-mod json_str;
-mod meta;
+pub(crate) mod input;
+pub(crate) mod json_str;
+pub(crate) mod meta;
 mod numbers;
-mod refill;
-mod rows;
+pub(crate) mod refill;
+pub(crate) mod rows;
 mod skip;
-mod windows;
+pub(crate) mod windows;
 
 use std::io::Read;
 
@@ -48,7 +48,7 @@ use crate::graph::HeapGraph;
 use crate::strings::StringTable;
 
 /// The `snapshot` header is a few kilobytes; anything beyond this is not a V8 header.
-const HEADER_LIMIT: usize = 16 << 20;
+pub(crate) const HEADER_LIMIT: usize = 16 << 20;
 
 /// What to keep while parsing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -206,7 +206,7 @@ pub(crate) fn parse_input<S: Refill>(
 }
 
 /// Top-level keys V8 and DevTools write; a file starting with another key is not a snapshot.
-const SNAPSHOT_KEYS: [&str; 8] = [
+pub(crate) const SNAPSHOT_KEYS: [&str; 8] = [
     "snapshot",
     "nodes",
     "edges",
@@ -235,7 +235,7 @@ fn header_missing<S: Refill>(input: &mut Input<'_, S>, key: String, offset: u64)
 }
 
 /// Recognizes gzip files and non-JSON input before anything else; skips a UTF-8 BOM.
-fn sniff<S: Refill>(input: &mut Input<'_, S>) -> Result<(), ParseError> {
+pub(crate) fn sniff<S: Refill>(input: &mut Input<'_, S>) -> Result<(), ParseError> {
     input.ensure(3)?;
     let head = &input.src.bytes()[input.pos..input.end];
     if head.starts_with(&[0x1f, 0x8b]) {

@@ -41,6 +41,11 @@ impl<R> Reader<R> {
             buf: vec![0; cap].into_boxed_slice(),
         }
     }
+
+    /// The reader, positioned after the bytes read into the buffer so far.
+    pub(crate) fn into_inner(self) -> R {
+        self.reader
+    }
 }
 
 impl<R: Read> Refill for Reader<R> {

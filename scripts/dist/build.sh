@@ -5,8 +5,10 @@
 #
 #   scripts/dist/build.sh     (make dist runs it, then scripts/dist/pack.mjs)
 #
-# One cargo call builds both with the release profile into target/x86_64-unknown-linux-gnu/
-# (build scripts and proc-macros are shared with the host build in target/release). Output,
+# One cargo call builds both with the release profile, in a target directory of its own
+# (target/zigbuild): cargo-zigbuild's linker setting for x86_64-unknown-linux-gnu also applies
+# to the build scripts, which in target/release would then be relinked by each of `make build`
+# and this script in turn, rebuilding some 40 crates every time. Output,
 # where the release workflow's artifacts step puts the other platforms' builds:
 #   packages/core/npm/linux-x64-gnu/memwatchdog.linux-x64-gnu.node
 #   packages/cli/npm/linux-x64-gnu/bin/mw
@@ -27,9 +29,9 @@ python3 -c 'import ziglang' 2>/dev/null || command -v zig >/dev/null || {
   exit 1
 }
 # CARGO_CACHE_RUSTC_INFO=0 and no stdin: see build-node in the Makefile.
-CARGO_CACHE_RUSTC_INFO=0 ${CARGO:-cargo} zigbuild --release --target "$triple.$GLIBC_FLOOR" \
+CARGO_TARGET_DIR=target/zigbuild CARGO_CACHE_RUSTC_INFO=0 ${CARGO:-cargo} zigbuild --release --target "$triple.$GLIBC_FLOOR" \
   -p memwatchdog-cli -p memwatchdog-napi </dev/null
-out="target/$triple/release"
+out="target/zigbuild/$triple/release"
 mkdir -p target/dist/debug packages/cli/npm/linux-x64-gnu/bin
 
 # ship SRC DEST DEBUGNAME: DEST is SRC stripped, with a debug link to target/dist/debug/DEBUGNAME

@@ -3,7 +3,7 @@
 // package for crates.io (`cargo publish --dry-run`, as the workflow runs it on pull requests,
 // without the verification build).
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { test } from "node:test";
@@ -27,13 +27,12 @@ test("the crates of mw package for crates.io, the addon's crates are not publish
   });
   assert.equal(r.status, 0, r.stderr);
   const published = [...r.stderr.matchAll(/Uploading (\S+) v/g)].map((m) => m[1]).sort();
-  assert.deepEqual(published, [
-    "memwatchdog-cli",
-    "memwatchdog-detect",
-    "memwatchdog-heapprofile",
-    "memwatchdog-heapsnapshot",
-    "memwatchdog-rng",
-    "memwatchdog-sourcemap",
-    "memwatchdog-units",
-  ]);
+  // Every workspace crate not marked publish = false, and so (cargo checks it) everything they need.
+  const meta = JSON.parse(execFileSync("cargo", ["metadata", "--no-deps", "--format-version=1"], { cwd: ROOT, encoding: "utf8" }));
+  const publishable = meta.packages.filter((p) => p.publish === null).map((p) => p.name).sort();
+  assert.deepEqual(published, publishable);
+  assert.ok(published.includes("memwatchdog-cli"));
+  for (const internal of ["memwatchdog-napi", "memwatchdog-watchdog", "memwatchdog-exporter", "memwatchdog-snapguard", "memwatchdog-profstore"]) {
+    assert.ok(!published.includes(internal), `${internal} is the addon's own crate: publish = false`);
+  }
 });

@@ -63,6 +63,7 @@ test("toolOf names package managers and tools by the package that owns the scrip
     "/usr/lib/node_modules/pm2/bin/pm2-runtime": "pm2",
     "/usr/lib/node_modules/pm2/lib/Daemon.js": "pm2",
     "/srv/app/node_modules/cross-env/src/bin/cross-env.js": "cross-env",
+    "/srv/app/node_modules/@memwatchdog/cli/bin/mw.js": "mw",
     "/srv/app/node_modules/concurrently/dist/bin/concurrently.js": "concurrently",
     "/srv/app/node_modules/npm-run-all/bin/run-p/index.js": "npm-run-all",
     "/srv/app/node_modules/tsx/dist/cli.mjs": "tsx",

@@ -77,6 +77,8 @@ const TOOL_PACKAGES: Record<string, string> = {
   "dotenv-cli": "dotenv-cli",
   "env-cmd": "env-cmd",
   tsx: "tsx",
+  // MemWatchdog's own `mw` launcher (npx @memwatchdog/cli): it runs the native binary.
+  "@memwatchdog/cli": "mw",
 };
 
 /** npm lifecycle events that package managers run while installing. */

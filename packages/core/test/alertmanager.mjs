@@ -6,15 +6,18 @@ import { freePort, tempDir, waitReady } from "./helpers.mjs";
 
 export const ALERTMANAGER = "/usr/bin/prometheus-alertmanager";
 
-/** Starts Alertmanager; throws with what to install when it is missing (locally as in CI). */
-export async function startAlertmanager() {
+/**
+ * Starts Alertmanager (on `port`, or a free one); throws with what to install when it is
+ * missing (locally as in CI).
+ */
+export async function startAlertmanager({ port: wanted } = {}) {
   if (!existsSync(ALERTMANAGER)) {
     throw new Error(`${ALERTMANAGER} is missing: install it with apt-get install -y prometheus-alertmanager`);
   }
   const dir = tempDir("mw-am-");
   const config = join(dir, "alertmanager.yml");
   writeFileSync(config, 'route:\n  receiver: "null"\nreceivers:\n  - name: "null"\n');
-  const port = await freePort();
+  const port = wanted ?? (await freePort());
   const proc = spawn(
     ALERTMANAGER,
     [

@@ -1,0 +1,88 @@
+//! The report's verdict in one line: what a reader (or a CI log) needs before anything else.
+
+use memwatchdog_heapprofile::ProfileReport;
+use memwatchdog_heapsnapshot::report::LeakReport;
+use memwatchdog_heapsnapshot::summary::report::HeapSummary;
+use memwatchdog_units::HumanBytes;
+
+use crate::page::Analysis;
+
+/// One line: the top suspect with its growth and count (a diff), the largest holder (one
+/// snapshot) or the top allocation site (profiles), or that there is none.
+#[must_use]
+pub fn verdict(analysis: &Analysis<'_>) -> String {
+    match analysis {
+        Analysis::Leak(r) => leak(r),
+        Analysis::Summary(r) => summary(r),
+        Analysis::Profile(r) => profile(r),
+    }
+}
+
+fn leak(r: &LeakReport) -> String {
+    match r.suspects.first() {
+        Some(s) => format!(
+            "Top leak suspect: {} +{} ({} new objects), held by {}",
+            s.example.class_name,
+            HumanBytes(s.delta_bytes),
+            grouped(s.delta_count),
+            s.example.path_text
+        ),
+        None if r.new_objects == 0 => {
+            "No leak suspects: no object allocated after the base is still alive".to_owned()
+        }
+        None => format!(
+            "No leak suspects among the {} new objects still alive ({})",
+            grouped(r.new_objects),
+            HumanBytes(r.new_bytes)
+        ),
+    }
+}
+
+fn summary(r: &HeapSummary) -> String {
+    match r.holders.first() {
+        Some(h) => format!(
+            "Largest holder: {} ×{} retains {}, via {}",
+            h.example.class_name,
+            grouped(h.count),
+            HumanBytes(h.retained_bytes),
+            h.example.path_text
+        ),
+        None => format!(
+            "No holders found in {} of heap",
+            HumanBytes(r.snapshot.total_bytes)
+        ),
+    }
+}
+
+fn profile(r: &ProfileReport) -> String {
+    match r.sites.first() {
+        Some(site) => format!("Top allocation site: {}", site.summary()),
+        None => "No allocation site grew".to_owned(),
+    }
+}
+
+/// `1234567` → `1,234,567`.
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::grouped;
+
+    #[test]
+    fn counts_are_grouped_by_thousands() {
+        assert_eq!(grouped(0), "0");
+        assert_eq!(grouped(999), "999");
+        assert_eq!(grouped(1000), "1,000");
+        assert_eq!(grouped(1_234_567), "1,234,567");
+    }
+}

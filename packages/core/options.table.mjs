@@ -221,6 +221,15 @@ export const OPTIONS = [
     doc: "Memory limit of the process for the headroom check, replacing the cgroup limit (useful where the real limit is not visible, e.g. a VM size).",
   },
   {
+    key: "snapshot.allowUnknownMemory",
+    env: "MEMWATCHDOG_SNAPSHOT_ALLOW_UNKNOWN_MEMORY",
+    type: "bool",
+    default: false,
+    doc:
+      "Write snapshots where the memory headroom cannot be read (no `/proc/meminfo` or cgroup, e.g. macOS and " +
+      "Windows) and `snapshot.memoryLimitBytes` is not set; otherwise they are refused with reason `memory_unknown`.",
+  },
+  {
     key: "snapshot.analyzeMaxBytes",
     env: "MEMWATCHDOG_SNAPSHOT_ANALYZE_MAX_BYTES",
     type: "bytes",

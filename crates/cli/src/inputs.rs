@@ -155,8 +155,12 @@ impl Opened {
 /// Opens `path` for reading; `-` is a duplicate of standard input.
 pub fn open_file(path: &Path) -> std::io::Result<File> {
     if path.as_os_str() == STDIN {
-        use std::os::fd::AsFd;
-        Ok(File::from(std::io::stdin().as_fd().try_clone_to_owned()?))
+        #[cfg(unix)]
+        let stdin = std::os::fd::AsFd::as_fd(&std::io::stdin()).try_clone_to_owned()?;
+        #[cfg(windows)]
+        let stdin =
+            std::os::windows::io::AsHandle::as_handle(&std::io::stdin()).try_clone_to_owned()?;
+        Ok(File::from(stdin))
     } else {
         File::open(path)
     }

@@ -8,6 +8,7 @@
 //! its string values replaced, to share it. The binary only wires the library crates together:
 //! argument parsing, files, progress and output formatting live here, nothing else.
 
+#[cfg(target_os = "linux")]
 mod alloc;
 mod analyze;
 mod chronology;
@@ -33,10 +34,14 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+// Huge pages on request (`madvise(MADV_HUGEPAGE)`) are Linux's; elsewhere the system
+// allocator as it is.
+#[cfg(target_os = "linux")]
 #[global_allocator]
 static ALLOCATOR: alloc::HugePages = alloc::HugePages;
 
 fn main() -> ExitCode {
+    #[cfg(unix)]
     mapped::exit_cleanly_on_sigbus();
     let cli = cli::Cli::parse();
     let result = match cli.command {

@@ -84,6 +84,8 @@ impl Windows for Mapped {
 
 /// Makes a `SIGBUS` — a mapped snapshot file that shrank, or whose disk failed, while it
 /// was read — end `mw` with a one-line error and [`exit::BAD_INPUT`] instead of a crash.
+/// (Windows has no `SIGBUS`: it refuses to shrink a file that is mapped.)
+#[cfg(unix)]
 pub fn exit_cleanly_on_sigbus() {
     extern "C" fn on_sigbus(_: libc::c_int) {
         const MESSAGE: &[u8] = b"\nmw: error: a snapshot file could not be read while mapped \

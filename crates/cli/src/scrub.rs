@@ -8,9 +8,10 @@
 //! key of the replacements is 32 bytes from `/dev/urandom`, drawn for each run and never
 //! stored.
 
-use std::fs::{File, OpenOptions};
+use std::fs::{File, Metadata, OpenOptions};
 use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+#[cfg(unix)]
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::SystemTime;
@@ -73,7 +74,7 @@ pub fn run(args: &ScrubArgs) -> anyhow::Result<ExitCode> {
         }
         .into());
     }
-    let target = Target::of(output, &before)?;
+    let target = Target::of(output, input, &before)?;
     let input_error = |source| ScrubFailure::Input {
         path: input.to_owned(),
         source,
@@ -147,10 +148,10 @@ enum Target {
 }
 
 impl Target {
-    /// OUT's kind; OUT being IN (`input`'s metadata) is a usage error.
-    fn of(output: &Path, input: &std::fs::Metadata) -> anyhow::Result<Self> {
+    /// OUT's kind; OUT being IN (`input`, whose metadata is `input_meta`) is a usage error.
+    fn of(output: &Path, input: &Path, input_meta: &Metadata) -> anyhow::Result<Self> {
         match std::fs::metadata(output) {
-            Ok(meta) if meta.dev() == input.dev() && meta.ino() == input.ino() => {
+            Ok(meta) if same_file((output, &meta), (input, input_meta)) => {
                 Err(UsageError::ScrubInPlace {
                     path: output.to_owned(),
                 }
@@ -189,12 +190,11 @@ impl Target {
             return Ok(value);
         };
         let tmp = temporary_name(path);
-        let file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&tmp)
-            .map_err(out_error)?;
+        let mut options = OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        options.mode(0o600);
+        let file = options.open(&tmp).map_err(out_error)?;
         let result = (|| {
             let mut out = BufWriter::with_capacity(1 << 20, &file);
             let value = body(&mut out)?;
@@ -209,6 +209,19 @@ impl Target {
         }
         result
     }
+}
+
+/// Whether two paths with their metadata are one file: the same device and inode on Unix;
+/// elsewhere (no stable file id in std) the same canonical path.
+#[cfg(unix)]
+fn same_file((_, a): (&Path, &Metadata), (_, b): (&Path, &Metadata)) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    a.dev() == b.dev() && a.ino() == b.ino()
+}
+
+#[cfg(not(unix))]
+fn same_file((a, _): (&Path, &Metadata), (b, _): (&Path, &Metadata)) -> bool {
+    std::fs::canonicalize(a).is_ok_and(|a| std::fs::canonicalize(b).is_ok_and(|b| a == b))
 }
 
 /// A hidden name beside `path`, unique to this process.

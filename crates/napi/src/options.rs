@@ -55,6 +55,8 @@ pub struct NativeOptions {
     pub snapshot_cooldown_ms: f64,
     /// User-set memory limit that replaces the cgroup limit in the headroom check.
     pub snapshot_memory_limit_bytes: Option<f64>,
+    /// Write snapshots where no memory figure can be read, instead of refusing them.
+    pub snapshot_allow_unknown_memory: Option<bool>,
     /// Largest leak snapshot analyzed in the background for the alert (bytes; 0: never).
     pub snapshot_analyze_max_bytes: Option<f64>,
     /// Root of `/proc` and `/sys` for the headroom check (default `/`).
@@ -120,6 +122,7 @@ impl NativeOptions {
             }),
             snapshot_cooldown_ms: bytes(self.snapshot_cooldown_ms),
             snapshot_memory_limit_bytes: self.snapshot_memory_limit_bytes.map(bytes),
+            snapshot_allow_unknown_memory: self.snapshot_allow_unknown_memory.unwrap_or(false),
             analyze_max_bytes: self
                 .snapshot_analyze_max_bytes
                 .map_or(defaults.analyze_max_bytes, bytes),

@@ -35,7 +35,7 @@ pub struct SnapshotCheck {
 pub struct SnapshotVerdict {
     /// Whether to write.
     pub allowed: bool,
-    /// Metric label of the refusal (`cooldown`, `memory_headroom`, `disk`); absent when allowed.
+    /// Metric label of the refusal (`cooldown`, `memory_headroom`, `memory_unknown`, `disk`); absent when allowed.
     pub reason: Option<String>,
     /// One-line explanation of the refusal; absent when allowed.
     pub message: Option<String>,

@@ -2,6 +2,7 @@
 
 use std::fs::{DirBuilder, OpenOptions};
 use std::io::Write;
+#[cfg(unix)]
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
@@ -9,12 +10,15 @@ use crate::StoreError;
 
 /// Writes `bytes` to `path` through `<path>.partial` (mode 0600, renamed when complete),
 /// creating the parent directory with mode 0700 if needed. On failure nothing is left
-/// behind under either name.
+/// behind under either name. Modes are Unix's; on Windows the files get the directory's
+/// inherited access list, so keep the directory private.
 pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
+        let mut builder = DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        builder.mode(0o700);
+        builder
             .create(dir)
             .map_err(|source| StoreError::Dir {
                 path: dir.to_owned(),
@@ -25,13 +29,13 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
     partial.push(".partial");
     let partial = Path::new(&partial);
     let result = (|| {
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(partial)?;
+        let mut options = OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        options.mode(0o600);
+        let mut file = options.open(partial)?;
         // A stale `.partial` keeps its old mode: tighten it before writing.
+        #[cfg(unix)]
         file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
         file.write_all(bytes)?;
         file.sync_all()?;

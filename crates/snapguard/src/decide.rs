@@ -8,7 +8,10 @@
 //! - otherwise the cgroup headroom (`memory.max − memory.current`);
 //! - `MemAvailable` from `/proc/meminfo`.
 //!
-//! When nothing is known (not Linux), memory does not refuse.
+//! When none of these is known (no `/proc`: not Linux, or a sandbox that hides it), the
+//! request is refused as [`Refusal::MemoryUnknown`] unless the user opted in
+//! ([`Request::allow_unknown_memory`]): a guard that cannot see the headroom must not
+//! guess that there is enough.
 
 use std::fmt;
 
@@ -45,6 +48,8 @@ pub struct Request {
     pub memory: MemoryInfo,
     /// A user-set memory limit for the process; replaces the cgroup headroom.
     pub memory_limit_bytes: Option<u64>,
+    /// Write even when no memory figure is known (`snapshot.allowUnknownMemory`).
+    pub allow_unknown_memory: bool,
 }
 
 impl Request {
@@ -63,6 +68,7 @@ impl Request {
             disk_free_bytes: None,
             memory: MemoryInfo::default(),
             memory_limit_bytes: None,
+            allow_unknown_memory: false,
         }
     }
 }
@@ -101,6 +107,12 @@ pub enum Refusal {
         /// What limited `available`.
         limited_by: &'static str,
     },
+    /// Nothing tells how much memory is available (no `/proc/meminfo`, no cgroup, no
+    /// user-set limit), and the user did not allow writing blind.
+    MemoryUnknown {
+        /// The estimate that could not be checked.
+        estimate: Estimate,
+    },
     /// The file would not fit on disk.
     Disk {
         /// The estimate that did not fit.
@@ -111,12 +123,13 @@ pub enum Refusal {
 }
 
 impl Refusal {
-    /// The `reason` label value: `cooldown`, `memory_headroom` or `disk`.
+    /// The `reason` label value: `cooldown`, `memory_headroom`, `memory_unknown` or `disk`.
     #[must_use]
     pub fn reason(&self) -> &'static str {
         match self {
             Refusal::Cooldown { .. } => "cooldown",
             Refusal::MemoryHeadroom { .. } => "memory_headroom",
+            Refusal::MemoryUnknown { .. } => "memory_unknown",
             Refusal::Disk { .. } => "disk",
         }
     }
@@ -143,6 +156,13 @@ impl fmt::Display for Refusal {
                 estimate.source.describe(),
                 HumanBytes(available),
                 limited_by,
+            ),
+            Refusal::MemoryUnknown { estimate } => write!(
+                f,
+                "memory headroom unknown: writing needs ~{} but this system tells neither the memory \
+                 available (/proc/meminfo) nor a container limit (cgroup); set snapshot.memoryLimitBytes \
+                 to the process's memory limit, or snapshot.allowUnknownMemory to write anyway",
+                HumanBytes(estimate.memory_needed),
             ),
             Refusal::Disk { estimate, free } => write!(
                 f,
@@ -175,14 +195,18 @@ pub fn decide(request: &Request) -> Decision {
         }
     }
     let estimate = estimate(request);
-    if let Some((available, limited_by)) = estimate.memory_available {
-        if estimate.memory_needed > available {
+    match estimate.memory_available {
+        Some((available, limited_by)) if estimate.memory_needed > available => {
             return Decision::Refuse(Refusal::MemoryHeadroom {
                 estimate,
                 available,
                 limited_by,
             });
         }
+        None if !request.allow_unknown_memory => {
+            return Decision::Refuse(Refusal::MemoryUnknown { estimate });
+        }
+        _ => {}
     }
     if let Some(free) = request.disk_free_bytes {
         if estimate.disk_needed > free {
@@ -311,6 +335,56 @@ mod tests {
     }
 
     #[test]
+    fn unknown_memory_refuses_unless_allowed_or_limited_by_the_user() {
+        let blind = Request {
+            memory: MemoryInfo::default(),
+            ..base()
+        };
+        let Decision::Refuse(refusal) = decide(&blind) else {
+            panic!("allowed without knowing the memory")
+        };
+        assert_eq!(refusal.reason(), "memory_unknown");
+        let text = refusal.to_string();
+        assert!(text.contains("~750 MB"), "{text}");
+        assert!(text.contains("snapshot.memoryLimitBytes"), "{text}");
+        assert!(text.contains("snapshot.allowUnknownMemory"), "{text}");
+
+        let allowed = Request {
+            allow_unknown_memory: true,
+            ..blind
+        };
+        let Decision::Allow(e) = decide(&allowed) else {
+            panic!("refused although allowed")
+        };
+        assert_eq!(e.memory_available, None);
+
+        // A user-set limit is a known figure: no opt-in needed, and it is checked.
+        let limited = Request {
+            memory_limit_bytes: Some(2 * GB),
+            ..blind
+        };
+        assert!(matches!(decide(&limited), Decision::Allow(_)));
+        let too_small = Request {
+            memory_limit_bytes: Some(500 * MB),
+            ..blind
+        };
+        let Decision::Refuse(refusal) = decide(&too_small) else {
+            panic!("allowed above the user's limit")
+        };
+        assert_eq!(refusal.reason(), "memory_headroom");
+
+        // The disk is still checked when writing blind is allowed.
+        let full = Request {
+            disk_free_bytes: Some(MB),
+            ..allowed
+        };
+        let Decision::Refuse(refusal) = decide(&full) else {
+            panic!("allowed on a full disk")
+        };
+        assert_eq!(refusal.reason(), "disk");
+    }
+
+    #[test]
     fn cgroup_headroom_refuses() {
         let mut r = base();
         r.memory.cgroup_headroom = Some(500 * MB);
@@ -395,9 +469,10 @@ mod tests {
     }
 
     #[test]
-    fn unknown_memory_and_disk_allow() {
+    fn unknown_disk_allows_as_unknown_memory_does_when_allowed() {
         let r = Request {
             heap_used_bytes: 100 * GB,
+            allow_unknown_memory: true,
             ..Request::new(Policy::default())
         };
         let Decision::Allow(e) = decide(&r) else {
@@ -424,6 +499,7 @@ mod tests {
                 heap_used_bytes: heap,
                 large_object_bytes: large,
                 previous,
+                allow_unknown_memory: true,
                 ..Request::new(Policy::default())
             };
             let Decision::Allow(e) = decide(&r) else {

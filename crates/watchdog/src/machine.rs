@@ -100,6 +100,7 @@ impl Machine {
                 settings.snapshot_policy,
                 settings.snapshot_cooldown_ms,
                 settings.snapshot_memory_limit_bytes,
+                settings.snapshot_allow_unknown_memory,
             ),
             baseline_path: None,
             analyze_max_bytes: settings.analyze_max_bytes,

@@ -38,6 +38,9 @@ pub struct Settings {
     pub snapshot_cooldown_ms: u64,
     /// User-set memory limit that replaces the cgroup limit in the snapshot headroom check.
     pub snapshot_memory_limit_bytes: Option<u64>,
+    /// Write snapshots even where no memory figure can be read (no `/proc`, no cgroup, no
+    /// `snapshot_memory_limit_bytes`); otherwise they are refused as `memory_unknown`.
+    pub snapshot_allow_unknown_memory: bool,
     /// Largest leak snapshot analyzed in the background for the alert (0: never).
     pub analyze_max_bytes: u64,
     /// Root of `/proc` and `/sys` (tests point it at a temporary tree).
@@ -60,6 +63,7 @@ impl Default for Settings {
             snapshot_policy: Policy::default(),
             snapshot_cooldown_ms: 0,
             snapshot_memory_limit_bytes: None,
+            snapshot_allow_unknown_memory: false,
             analyze_max_bytes: DEFAULT_ANALYZE_MAX_BYTES,
             system_root: PathBuf::from("/"),
         }

@@ -70,16 +70,23 @@ pub(crate) struct SnapshotBook {
     policy: Policy,
     cooldown_ms: u64,
     memory_limit_bytes: Option<u64>,
+    allow_unknown_memory: bool,
     last_leak_ms: Option<u64>,
     previous: Option<PreviousSnapshot>,
 }
 
 impl SnapshotBook {
-    pub(crate) fn new(policy: Policy, cooldown_ms: u64, memory_limit_bytes: Option<u64>) -> Self {
+    pub(crate) fn new(
+        policy: Policy,
+        cooldown_ms: u64,
+        memory_limit_bytes: Option<u64>,
+        allow_unknown_memory: bool,
+    ) -> Self {
         SnapshotBook {
             policy,
             cooldown_ms,
             memory_limit_bytes,
+            allow_unknown_memory,
             last_leak_ms: None,
             previous: None,
         }
@@ -103,6 +110,7 @@ impl SnapshotBook {
             disk_free_bytes: c.disk_free_bytes,
             memory,
             memory_limit_bytes: self.memory_limit_bytes,
+            allow_unknown_memory: self.allow_unknown_memory,
         };
         match decide(&request) {
             Decision::Allow(e) => SnapshotVerdict {
@@ -125,7 +133,7 @@ impl SnapshotBook {
                         Some(*available),
                         estimate.file_bytes,
                     ),
-                    Refusal::Disk { estimate, free: _ } => (
+                    Refusal::Disk { estimate, .. } | Refusal::MemoryUnknown { estimate } => (
                         estimate.objects,
                         estimate.memory_needed,
                         estimate.memory_available.map(|(b, _)| b),

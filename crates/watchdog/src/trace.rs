@@ -5,6 +5,7 @@
 
 use std::fs::OpenOptions;
 use std::io::{self, BufWriter, Write};
+#[cfg(unix)]
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
@@ -30,12 +31,11 @@ pub(crate) enum TraceStop {
 impl Trace {
     /// Creates (or truncates) `path` with mode 0600 and writes the header.
     pub(crate) fn create(path: &Path, max_bytes: u64) -> io::Result<Trace> {
-        let file = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(path)?;
+        let mut options = OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        options.mode(0o600);
+        let file = options.open(path)?;
         let mut trace = Trace {
             out: BufWriter::new(file),
             written: 0,

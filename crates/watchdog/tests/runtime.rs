@@ -327,3 +327,53 @@ fn an_unreadable_leak_snapshot_comes_back_as_a_skipped_analysis() {
         "{lines:?}"
     );
 }
+
+/// Where the system tells no memory figure (no `/proc`: macOS, Windows, a sandbox), a
+/// snapshot is refused as `memory_unknown` unless allowed or bounded by a user-set limit;
+/// with `/proc/meminfo` there, the same check allows it.
+#[test]
+fn a_system_without_proc_refuses_snapshots_unless_allowed() {
+    use memwatchdog_watchdog::snapshots::SnapshotCheck;
+
+    let check = SnapshotCheck {
+        kind: SnapshotKind::Leak,
+        now_ms: 1_800_000_000_000,
+        heap_used_bytes: 20_000_000,
+        large_object_bytes: 0,
+        rss_bytes: 60_000_000,
+        disk_free_bytes: Some(100_000_000_000),
+    };
+    let verdict = |root: &Path, allow: bool, limit: Option<u64>| {
+        let settings = Settings {
+            system_root: root.to_owned(),
+            snapshot_allow_unknown_memory: allow,
+            snapshot_memory_limit_bytes: limit,
+            ..Settings::default()
+        };
+        let (log, _) = logger();
+        let mut w = Watchdog::start(settings, log).unwrap();
+        let verdict = w.check_snapshot(&check);
+        let metrics = w.render_metrics();
+        w.stop();
+        (verdict.refusal.map(|r| r.reason()), metrics)
+    };
+
+    let empty = tempfile::tempdir().unwrap();
+    let (refusal, metrics) = verdict(empty.path(), false, None);
+    assert_eq!(refusal, Some("memory_unknown"));
+    assert!(
+        metrics.contains("memwatchdog_snapshot_refused_total{reason=\"memory_unknown\"} 1"),
+        "{metrics}"
+    );
+    assert_eq!(verdict(empty.path(), true, None).0, None);
+    assert_eq!(verdict(empty.path(), false, Some(4 << 30)).0, None);
+
+    let with_proc = tempfile::tempdir().unwrap();
+    std::fs::create_dir(with_proc.path().join("proc")).unwrap();
+    std::fs::write(
+        with_proc.path().join("proc/meminfo"),
+        "MemTotal: 16000000 kB\nMemAvailable: 8000000 kB\n",
+    )
+    .unwrap();
+    assert_eq!(verdict(with_proc.path(), false, None).0, None);
+}

@@ -53,7 +53,7 @@ test("/metrics during a run has the required metrics with live values", async ()
     assert.match(res.text, /^memwatchdog_leak_alert_total\{service="scraped"\} 0$/m);
     // The snapshot reasons the addon can produce are there at 0 before the first event,
     // so that Prometheus's increase() counts that first one.
-    for (const reason of ["cooldown", "disk", "memory_headroom"]) {
+    for (const reason of ["cooldown", "disk", "memory_headroom", "memory_unknown"]) {
       assert.match(res.text, new RegExp(`^memwatchdog_snapshot_refused_total\\{service="scraped",reason="${reason}"\\} 0$`, "m"), reason);
     }
     assert.match(res.text, /^memwatchdog_snapshot_failures_total\{service="scraped",reason="io"\} 0$/m);

@@ -53,6 +53,7 @@ export interface ResolvedOptions {
     maxFiles: number;
     cooldownMs: number;
     memoryLimitBytes: number | undefined;
+    allowUnknownMemory: boolean;
     analyzeMaxBytes: number;
     nearHeapLimit: boolean;
   } | null;
@@ -472,6 +473,7 @@ export function resolveOptions(options: MemWatchdogOptions = {}): ResolvedOption
       maxFiles: v.or("snapshot.maxFiles"),
       cooldownMs: v.or("snapshot.cooldownMs"),
       memoryLimitBytes: v.get("snapshot.memoryLimitBytes"),
+      allowUnknownMemory: v.or("snapshot.allowUnknownMemory"),
       analyzeMaxBytes: v.or("snapshot.analyzeMaxBytes"),
       nearHeapLimit: v.or("snapshot.nearHeapLimit"),
     };

@@ -35,7 +35,7 @@ export interface SnapshotEvent {
 /** Payload of the `snapshotRefused` event. */
 export interface SnapshotRefusedEvent {
   kind: SnapshotKind;
-  /** `cooldown`, `memory_headroom`, `disk` or `error`. */
+  /** `cooldown`, `memory_headroom`, `memory_unknown`, `disk` or `error`. */
   reason: string;
   /** The one-line explanation that was logged. */
   message: string;

@@ -228,6 +228,7 @@ export class MemWatchdogController extends EventEmitter {
         traceMaxBytes: resolved.trace?.maxBytes,
         snapshotCooldownMs: resolved.snapshot?.cooldownMs ?? 0,
         snapshotMemoryLimitBytes: resolved.snapshot?.memoryLimitBytes,
+        snapshotAllowUnknownMemory: resolved.snapshot?.allowUnknownMemory,
         snapshotAnalyzeMaxBytes: resolved.snapshot?.analyzeMaxBytes,
       },
       (line: string) => log(line),

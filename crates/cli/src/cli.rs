@@ -48,6 +48,18 @@ pub enum Command {
     /// else (sizes, ids, edges): `mw analyze` on scrubbed snapshots names the same suspects
     /// with the same sizes. What is kept and removed: docs/cli.md.
     Scrub(ScrubArgs),
+    /// The CI memory gate: analyze two or three heap snapshots (or sampling heap profiles) as
+    /// `mw analyze` does, or replay a trace as `mw detect` does, and fail when growth exceeds
+    /// its budgets.
+    ///
+    /// Budgets: --budget SIZE (all new objects still alive; profiles: live sampled bytes),
+    /// --budget-class NAME=SIZE (a constructor's net growth), --budget-path TEXT=SIZE (the
+    /// suspects whose retainer path contains TEXT; profiles: the sites with a frame that
+    /// contains it), or a JSON --budgets FILE (docs/cli.md). A trace is judged by the
+    /// detector's verdict. Prints a Markdown summary (also appended to `$GITHUB_STEP_SUMMARY`)
+    /// and appends `passed`, `growth_bytes`, `top_suspect` and `report` to `$GITHUB_OUTPUT`. Exit code
+    /// 0: within budget; 9: a budget exceeded (or a leak declared).
+    Check(CheckArgs),
 }
 
 #[derive(Debug, Args)]
@@ -85,6 +97,15 @@ pub struct AnalyzeArgs {
     /// With --node or --class: retainer paths per object, at most (default 10).
     #[arg(long, value_name = "N", value_parser = at_least_one)]
     pub paths: Option<usize>,
+    /// Also write the report as one self-contained HTML page to FILE (no network: opens from
+    /// disk or as a CI artifact): the verdict, the retainer tree of the suspects, sortable
+    /// tables, and for profiles a flame chart of growth by call stack. Not with --node/--class.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// With --html: a CSV trace of GC samples (as `mw detect` reads) to chart the heap floor
+    /// over time with the detector's state changes.
+    #[arg(long, value_name = "TRACE.csv", requires = "html")]
+    pub trace: Option<PathBuf>,
 }
 
 /// A count of rows, objects or paths to show: 0 would print headings over empty lists
@@ -138,6 +159,9 @@ impl AnalyzeArgs {
                 needs: "--node ID or --class NAME",
             });
         }
+        if self.html.is_some() && (self.node.is_some() || self.class.is_some()) {
+            return Err(UsageError::NoHtmlForStory);
+        }
         Ok(())
     }
 }
@@ -170,12 +194,26 @@ pub enum UsageError {
     /// Standard input (`-`) was given twice.
     #[error("standard input (-) can be given once")]
     StdinTwice,
+    /// `--html` was given with `--node` or `--class`.
+    #[error(
+        "--html writes the page of a diff, a profile diff or a one-snapshot summary, not of --node/--class (drop one of them)"
+    )]
+    NoHtmlForStory,
     /// One sampling heap profile was given.
     #[error(
         "{} is a sampling heap profile: one alone has nothing to compare with; give BASE TARGET [FINAL] profiles of one process",
         path.display()
     )]
     OneProfile {
+        /// The file.
+        path: PathBuf,
+    },
+    /// `mw check` was given one heap snapshot.
+    #[error(
+        "{} is a heap snapshot: mw check needs BASE TARGET [FINAL] snapshots of one process to measure growth (or one CSV trace)",
+        path.display()
+    )]
+    OneSnapshotToCheck {
         /// The file.
         path: PathBuf,
     },
@@ -222,4 +260,45 @@ pub struct DetectArgs {
     /// Write the output to FILE instead of standard output.
     #[arg(long, short, value_name = "FILE")]
     pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// BASE TARGET [FINAL] heap snapshots or sampling heap profiles, or one CSV trace; files,
+    /// pipes or FIFOs, `-` for standard input.
+    #[arg(value_name = "FILE", required = true, num_args = 1..=3)]
+    pub files: Vec<PathBuf>,
+    /// Total growth allowed: SIZE, e.g. 5MB or 4Mi (Kubernetes units, docs/cli.md).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub budget: Option<u64>,
+    /// Net growth allowed for one class (heap snapshots): NAME=SIZE, e.g. AuditEntry=1MB.
+    /// Repeatable.
+    #[arg(long, value_name = "NAME=SIZE", value_parser = crate::budget::parse_named)]
+    pub budget_class: Vec<(String, u64)>,
+    /// Growth allowed for the suspects whose retainer path contains TEXT (profiles: the sites
+    /// with a frame that contains it): TEXT=SIZE, e.g. sessions=2MB. Repeatable.
+    #[arg(long, value_name = "TEXT=SIZE", value_parser = crate::budget::parse_named)]
+    pub budget_path: Vec<(String, u64)>,
+    /// Budgets as JSON: {"total": "5MB", "classes": {"NAME": "1MB"}, "paths": {"TEXT":
+    /// "2MB"}}; the flags override its entries.
+    #[arg(long, value_name = "FILE.json")]
+    pub budgets: Option<PathBuf>,
+    /// Append the Markdown summary to FILE (default: `$GITHUB_STEP_SUMMARY` when set).
+    #[arg(long, value_name = "FILE")]
+    pub summary: Option<PathBuf>,
+    /// Append the key=value outputs to FILE (default: `$GITHUB_OUTPUT` when set).
+    #[arg(long, value_name = "FILE")]
+    pub github_output: Option<PathBuf>,
+    /// Write the JSON report (verdict, budgets, and the analysis report) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Rows of each ranked list in the summary and the report (budgets see every row).
+    #[arg(long, default_value_t = 10, value_name = "N", value_parser = at_least_one)]
+    pub top: usize,
+    /// Trace: detector settings as JSON, as `mw detect --config` takes them.
+    #[arg(long, value_name = "FILE.json")]
+    pub config: Option<PathBuf>,
+    /// Never draw a progress bar, even on a terminal.
+    #[arg(long)]
+    pub no_progress: bool,
 }

@@ -2,8 +2,10 @@
 
 use memwatchdog_heapsnapshot::{DiffError, LookupError};
 
+use crate::budget::BudgetError;
 use crate::cli::UsageError;
 use crate::detect::DetectError;
+use crate::github::AppendError;
 use crate::inputs::InputError;
 use crate::load::LoadError;
 use crate::output::OutputError;
@@ -28,10 +30,12 @@ pub const LEAK_DECLARED: u8 = 6;
 pub const OOM_RISK: u8 = 7;
 /// `mw analyze FILE --node ID` / `--class NAME`: no such object or class in the snapshot.
 pub const NOT_FOUND: u8 = 8;
+/// `mw check`: growth exceeded a budget (or the trace made the detector declare a leak).
+pub const BUDGET_EXCEEDED: u8 = 9;
 
 /// The exit code for an error chain.
 pub fn code_for(err: &anyhow::Error) -> u8 {
-    if err.downcast_ref::<UsageError>().is_some() {
+    if err.downcast_ref::<UsageError>().is_some() || err.downcast_ref::<BudgetError>().is_some() {
         USAGE
     } else if err.downcast_ref::<LoadError>().is_some()
         || err.downcast_ref::<InputError>().is_some()
@@ -50,7 +54,9 @@ pub fn code_for(err: &anyhow::Error) -> u8 {
         BAD_INPUT
     } else if err.downcast_ref::<DiffError>().is_some() {
         INCOMPATIBLE
-    } else if err.downcast_ref::<OutputError>().is_some() {
+    } else if err.downcast_ref::<OutputError>().is_some()
+        || err.downcast_ref::<AppendError>().is_some()
+    {
         OUTPUT
     } else if err.downcast_ref::<LookupError>().is_some() {
         NOT_FOUND

@@ -11,11 +11,17 @@
 #[cfg(target_os = "linux")]
 mod alloc;
 mod analyze;
+mod budget;
+mod check;
+mod check_measure;
+mod check_summary;
 mod chronology;
 mod cli;
 mod detect;
 mod exit;
 mod format;
+mod github;
+mod html;
 mod inputs;
 mod load;
 mod mapped;
@@ -48,6 +54,7 @@ fn main() -> ExitCode {
         cli::Command::Analyze(args) => analyze::run(&args),
         cli::Command::Detect(args) => detect::run(&args),
         cli::Command::Scrub(args) => scrub::run(&args),
+        cli::Command::Check(args) => check::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -26,10 +26,12 @@ pub fn run(args: &AnalyzeArgs, inputs: Vec<Opened>) -> anyhow::Result<ExitCode> 
     );
     let mut maps = Resolver::new();
     report.map_sources(|url, line, column| maps.resolve(url, line, column));
+    crate::html::write_if_asked(args, memwatchdog_report::Analysis::Profile(&report))?;
     emit(args, &report, render)
 }
 
-fn load(input: Opened) -> anyhow::Result<HeapProfile> {
+/// Parses one profile input; an unreadable one is [`InputError::Profile`] with its name.
+pub fn load(input: Opened) -> anyhow::Result<HeapProfile> {
     let path = input.path.clone();
     let parsed = match input.into_source()? {
         Source::File(file) => parse(BufReader::new(file)),

@@ -21,7 +21,6 @@ mod detect;
 mod exit;
 mod format;
 mod github;
-mod html;
 mod inputs;
 mod load;
 mod mapped;

@@ -4,7 +4,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 MW := target/release/mw
 
-.PHONY: build build-rust build-node dist test test-rust test-node test-kit test-replay test-dist check fmt clippy machete demo bench bench-analyzer bench-overhead bench-detect bench-metrics bench-huge bench-snapshot-cost fixtures clean
+.PHONY: build build-rust build-node dist test test-rust test-node test-kit test-replay test-dist test-action check fmt clippy machete demo bench bench-analyzer bench-overhead bench-detect bench-metrics bench-huge bench-snapshot-cost fixtures clean
 NPM_CI := npm ci --no-audit --no-fund --loglevel=error
 
 ## build: the mw binary (target/release/mw) and @memwatchdog/core (addon + JS, in packages/core)
@@ -29,7 +29,7 @@ dist: build-node
 ## test: every test — Rust unit/integration tests, the Node package's tests, the
 ## observability kit (real Prometheus, promtool, amtool, Alertmanager, pm2), live-recorded
 ## traces and the npm packages as a user installs them
-test: build test-rust test-node test-kit test-replay test-dist
+test: build test-rust test-node test-kit test-replay test-dist test-action
 
 # The analyzer's fixture tests run under Node 20 (system), 22 and 24 (installed once from npm).
 test-rust:
@@ -51,6 +51,11 @@ test-replay: build
 # floor and stripping of the binaries; npm publish --dry-run.
 test-dist: dist
 	node --test tests/dist/
+
+# The memory-check GitHub Action (action.yml): its steps run locally on a leaky and a clean
+# example workload, and docs/ci-gate.md's workflow passes actionlint.
+test-action: build-rust
+	node --test tests/action/
 
 ## check: formatting, clippy (pedantic, warnings are errors), unused dependencies, then every test
 check: fmt clippy machete test

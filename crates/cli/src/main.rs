@@ -4,8 +4,9 @@
 //! BASE TARGET [FINAL]` diffs heap snapshots and names the retainer paths that hold the
 //! leaked objects, or diffs sampling heap profiles and names the call stacks that
 //! allocated what grew; `mw detect TRACE.csv` replays recorded GC samples through
-//! the watchdog's leak detector; `mw scrub IN OUT` writes a copy of a heap snapshot with
-//! its string values replaced, to share it. The binary only wires the library crates together:
+//! the watchdog's leak detector; `mw check` runs either and fails when growth exceeds memory
+//! budgets (the CI gate); `mw scrub IN OUT` writes a copy of a heap snapshot with its string
+//! values replaced, to share it. The binary only wires the library crates together:
 //! argument parsing, files, progress and output formatting live here, nothing else.
 
 #[cfg(target_os = "linux")]

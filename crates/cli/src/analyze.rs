@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use memwatchdog_heapsnapshot::{AnalyzeOptions, DiffError, analyze};
+use memwatchdog_report::Analysis;
 use memwatchdog_sourcemap::Resolver;
 use serde::Serialize;
 
@@ -22,6 +23,7 @@ use crate::table::render;
 pub fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
     let paths = args.inputs();
     args.check_options_for(paths.len())?;
+    crate::html::check_args(args)?;
     let mut inputs = open_all(&paths)?;
     if classify(&inputs)? == Inputs::Profiles {
         if let [one] = paths[..] {
@@ -57,6 +59,7 @@ pub fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
     if let Some(note) = reorder_note(&paths, &given) {
         anstream::eprintln!("mw: note: {note}");
     }
+    crate::html::write_if_asked(args, Analysis::Leak(&report))?;
     emit(args, &report, render)
 }
 

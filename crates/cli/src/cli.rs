@@ -97,6 +97,15 @@ pub struct AnalyzeArgs {
     /// With --node or --class: retainer paths per object, at most (default 10).
     #[arg(long, value_name = "N", value_parser = at_least_one)]
     pub paths: Option<usize>,
+    /// Also write the report as one self-contained HTML page to FILE (no network: opens from
+    /// disk or as a CI artifact): the verdict, the retainer tree of the suspects, sortable
+    /// tables, and for profiles a flame chart of growth by call stack. Not with --node/--class.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// With --html: a CSV trace of GC samples (as `mw detect` reads) to chart the heap floor
+    /// over time with the detector's state changes.
+    #[arg(long, value_name = "TRACE.csv", requires = "html")]
+    pub trace: Option<PathBuf>,
 }
 
 /// A count of rows, objects or paths to show: 0 would print headings over empty lists
@@ -150,6 +159,9 @@ impl AnalyzeArgs {
                 needs: "--node ID or --class NAME",
             });
         }
+        if self.html.is_some() && (self.node.is_some() || self.class.is_some()) {
+            return Err(UsageError::NoHtmlForStory);
+        }
         Ok(())
     }
 }
@@ -182,6 +194,11 @@ pub enum UsageError {
     /// Standard input (`-`) was given twice.
     #[error("standard input (-) can be given once")]
     StdinTwice,
+    /// `--html` was given with `--node` or `--class`.
+    #[error(
+        "--html writes the page of a diff, a profile diff or a one-snapshot summary, not of --node/--class (drop one of them)"
+    )]
+    NoHtmlForStory,
     /// One sampling heap profile was given.
     #[error(
         "{} is a sampling heap profile: one alone has nothing to compare with; give BASE TARGET [FINAL] profiles of one process",

@@ -22,6 +22,7 @@ mod detect;
 mod exit;
 mod format;
 mod github;
+mod html;
 mod inputs;
 mod load;
 mod mapped;

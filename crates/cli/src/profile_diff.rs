@@ -26,6 +26,7 @@ pub fn run(args: &AnalyzeArgs, inputs: Vec<Opened>) -> anyhow::Result<ExitCode> 
     );
     let mut maps = Resolver::new();
     report.map_sources(|url, line, column| maps.resolve(url, line, column));
+    crate::html::write_if_asked(args, memwatchdog_report::Analysis::Profile(&report))?;
     emit(args, &report, render)
 }
 

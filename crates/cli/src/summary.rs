@@ -27,5 +27,6 @@ pub fn run(args: &AnalyzeArgs, input: Opened) -> anyhow::Result<ExitCode> {
     });
     let mut maps = Resolver::new();
     report.map_sources(|url, line, column| maps.resolve(url, line, column));
+    crate::html::write_if_asked(args, memwatchdog_report::Analysis::Summary(&report))?;
     emit(args, &report, render)
 }

@@ -16,7 +16,7 @@
       if (k === 'class') e.className = v;
       else e.setAttribute(k, String(v));
     }
-    for (const c of children.flat()) {
+    for (const c of children.flat(Infinity)) {
       if (c === null || c === undefined || c === false) continue;
       e.append(c instanceof Node ? c : document.createTextNode(String(c)));
     }
@@ -175,7 +175,7 @@
       const expanded = expandable && items.length > 0 && containsTop(node);
       const label = s.omitted
         ? [el('span', { class: 'omitted' }, '… ' + count(s.omitted) + ' hops left out …')]
-        : [el('span', { class: 'edge', title: s.edge_type + ' edge' }, s.edge_type === 'element' || /^\d+$/.test(s.edge) ? '[' + s.edge + ']' : s.edge),
+        : [el('span', { class: 'edge', title: s.edge_type + ' edge' }, s.edge_type !== 'shortcut' && /^\d+$/.test(s.edge) ? '[' + s.edge + ']' : s.edge),
           el('span', { class: 'etype' }, s.edge_type),
           '→',
           el('span', { class: 'cls', title: s.node_type + (s.name && s.name !== s.class_name ? ': ' + s.name : '') }, s.class_name),

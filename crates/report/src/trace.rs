@@ -51,8 +51,12 @@ pub struct TraceChart {
 }
 
 impl TraceChart {
-    /// Replays `samples` (in time order, as `TraceReader` yields them) through `detector`.
-    pub fn replay(samples: impl IntoIterator<Item = Sample>, mut detector: Detector) -> Self {
+    /// Replays `samples` (in time order, as `TraceReader` yields them) through `detector`,
+    /// one at a time; the first error ends the replay.
+    pub fn replay<E>(
+        samples: impl IntoIterator<Item = Result<Sample, E>>,
+        mut detector: Detector,
+    ) -> Result<Self, E> {
         let mut chart = Self {
             samples: 0,
             major_gcs: 0,
@@ -67,6 +71,7 @@ impl TraceChart {
         let mut start = None;
         let mut all_points = Vec::new();
         for sample in samples {
+            let sample = sample?;
             let start = *start.get_or_insert(sample.t_ms);
             chart.samples += 1;
             chart.span_ms = sample.t_ms - start;
@@ -91,7 +96,7 @@ impl TraceChart {
         chart.start_ms = start.unwrap_or(0.0);
         chart.thinned = all_points.len() > MAX_POINTS;
         chart.points = thin(all_points, chart.span_ms);
-        chart
+        Ok(chart)
     }
 }
 
@@ -146,6 +151,14 @@ mod tests {
     use super::*;
     use memwatchdog_detect::{Config, State};
 
+    fn replay(samples: Vec<Sample>, detector: Detector) -> TraceChart {
+        TraceChart::replay(
+            samples.into_iter().map(Ok::<_, std::convert::Infallible>),
+            detector,
+        )
+        .unwrap()
+    }
+
     fn leak(majors: u32) -> Vec<Sample> {
         (0..majors)
             .flat_map(|i| {
@@ -161,7 +174,7 @@ mod tests {
 
     #[test]
     fn a_leak_shows_its_floor_and_the_state_changes_from_the_first_sample() {
-        let chart = TraceChart::replay(
+        let chart = replay(
             leak(120),
             Detector::new(Config::with_threshold(256.0)).unwrap(),
         );
@@ -188,7 +201,7 @@ mod tests {
             .collect();
         samples[7_777].heap_used = 900_000_000;
         samples[12_345].heap_used = 1;
-        let chart = TraceChart::replay(samples, Detector::default());
+        let chart = replay(samples, Detector::default());
         assert!(chart.thinned);
         assert!(chart.points.len() <= MAX_POINTS, "{}", chart.points.len());
         assert!(chart.points.iter().any(|p| p.heap_used == 900_000_000));

@@ -164,3 +164,25 @@ test("the example workflow of docs/ci-gate.md passes actionlint against action.y
   assert.notEqual(r.status, 0, "actionlint let an unknown input through");
   assert.match(r.stdout, /budjet/);
 });
+
+test("the workload helper writes a pair, and reports a failing or slow workload with exit 3", () => {
+  const dir = mkdtempSync(join(tmpdir(), "mw-workload-"));
+  const helper = join(ROOT, "action/workload.mjs");
+  const run = (...args) => spawnSync(process.execPath, [helper, ...args], { encoding: "utf8", timeout: 120_000 });
+  let r = run(join(ROOT, "examples/ci-gate/clean.mjs"), "--iterations", "5", "--snapshots", "2", "--out", join(dir, "pair"));
+  assert.equal(r.status, 0, r.stderr);
+  const files = r.stdout.trim().split("\n");
+  assert.deepEqual(files, ["base", "target"].map((n) => join(dir, "pair", `${n}.heapsnapshot`)));
+  for (const f of files) assert.ok(readFileSync(f, "utf8").startsWith('{"snapshot":'), `${f} is a heap snapshot`);
+  writeFileSync(join(dir, "throws.mjs"), "export default async function (i) { if (i === 3) throw new Error('boom at 3'); }\n");
+  r = run(join(dir, "throws.mjs"), "--iterations", "5", "--out", join(dir, "t"));
+  assert.equal(r.status, 3);
+  assert.match(r.stderr, /the workload failed: Error: boom at 3/);
+  writeFileSync(join(dir, "slow.cjs"), "module.exports = { iteration: () => new Promise((r) => setTimeout(r, 5000)) };\n");
+  r = run(join(dir, "slow.cjs"), "--iterations", "2", "--timeout", "1", "--out", join(dir, "s"));
+  assert.equal(r.status, 3);
+  assert.match(r.stderr, /did not finish within 1 s/);
+  r = run(join(dir, "throws.mjs"), "--iterations", "0");
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /--iterations must be a whole number of at least 1/);
+});

@@ -4,7 +4,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 MW := target/release/mw
 
-.PHONY: build build-rust build-node dist test test-rust test-node test-kit test-replay test-dist test-action check fmt clippy machete demo bench bench-analyzer bench-overhead bench-detect bench-metrics bench-huge bench-snapshot-cost fixtures clean
+.PHONY: build build-rust build-node dist test test-rust test-node test-kit test-replay test-dist test-action test-report bench-html check fmt clippy machete demo bench bench-analyzer bench-overhead bench-detect bench-metrics bench-huge bench-snapshot-cost fixtures clean
 NPM_CI := npm ci --no-audit --no-fund --loglevel=error
 
 ## build: the mw binary (target/release/mw) and @memwatchdog/core (addon + JS, in packages/core)
@@ -29,7 +29,7 @@ dist: build-node
 ## test: every test — Rust unit/integration tests, the Node package's tests, the
 ## observability kit (real Prometheus, promtool, amtool, Alertmanager, pm2), live-recorded
 ## traces and the npm packages as a user installs them
-test: build test-rust test-node test-kit test-replay test-dist test-action
+test: build test-rust test-node test-kit test-replay test-dist test-action test-report
 
 # The analyzer's fixture tests run under Node 20 (system), 22 and 24 (installed once from npm).
 test-rust:
@@ -41,6 +41,12 @@ test-node: build-node
 
 test-kit: build-node
 	cd tests/kit && $(NPM_CI) && node --test
+
+# mw analyze --html pages drawn in Debian's headless chromium (puppeteer-core; no browser
+# download): no console error, no request, the tree opens, the table sorts. Screenshots in
+# target/report-screenshots/.
+test-report: build-rust
+	cd tests/report && PUPPETEER_SKIP_DOWNLOAD=1 $(NPM_CI) && node --test
 
 # The detector on traces recorded live from real programs (about two minutes, nothing else
 # running): a fast and an off-heap leak are declared, a steady service is not.
@@ -108,6 +114,12 @@ bench-snapshot-cost:
 	rm -f .bench/snapshot-cost.jsonl
 	node bench/snapshot-cost.mjs
 	node bench/snapshot-cost.mjs --report .bench/snapshot-cost.jsonl
+
+## bench-html: mw analyze --html on the 1g snapshot pair (made as bench-analyzer makes it, or
+## reused from .bench/snapshots/1g) and the page's load-to-drawn time in headless chromium
+## (docs/benchmarks-html.md)
+bench-html: build-rust
+	bash bench/html.sh
 
 ## bench-huge: also a 4 GB snapshot (mw only)
 bench-huge: build

@@ -453,5 +453,6 @@
 
   ({ leak, summary, profile })[doc.kind]();
   traceSection(doc.trace);
+  performance.mark('mw-drawn');
   document.body.setAttribute('data-rendered', 'true');
 })();

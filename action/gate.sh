@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The memory-check action's gate: takes the workload's snapshots (action/workload.mjs) and runs
 # `mw check` on them. mw check appends the Markdown summary to GITHUB_STEP_SUMMARY and
-# passed/growth_bytes/top_suspect/report to GITHUB_OUTPUT; this script adds `dir`, where
-# report.json and summary.md are (the uploaded artifact). Exit code: mw check's (0 passed,
+# passed/growth_bytes/top_suspect/report/html to GITHUB_OUTPUT; this script adds `dir`, where
+# report.html, report.json and summary.md are (the uploaded artifact). Exit code: mw check's (0 passed,
 # 9 a budget exceeded; docs/cli.md), or the workload helper's (2 usage, 3 the workload failed).
 set -euo pipefail
 : "${MW:?MW (the mw binary) is not set}"
@@ -23,7 +23,7 @@ listed="$("${helper[@]}")"
 mapfile -t files <<< "$listed"
 [ "${#files[@]}" -ge 2 ] || { echo "::error::the workload helper wrote no snapshots"; exit 3; }
 
-args=(check "${files[@]}" --report "$out/report.json" --no-progress)
+args=(check "${files[@]}" --report "$out/report.json" --html "$out/report.html" --no-progress)
 [ -n "${BUDGET:-}" ] && args+=(--budget "$BUDGET")
 [ -n "${BUDGETS_FILE:-}" ] && args+=(--budgets "$BUDGETS_FILE")
 while IFS= read -r line; do

@@ -121,7 +121,9 @@ test("the leaky example fails the gate, with the summary, outputs and report say
   const report = JSON.parse(readFileSync(run.outputs.report, "utf8"));
   assert.equal(report.passed, false);
   assert.equal(report.report.snapshots.length, 3);
-  assert.deepEqual(run.uploaded.map((p) => existsSync(p)), [true, true], `uploaded files: ${run.uploaded}`);
+  assert.deepEqual(run.uploaded.map((p) => existsSync(p)), [true, true, true], `uploaded files: ${run.uploaded}`);
+  assert.equal(run.outputs.html, run.uploaded[0]);
+  assert.match(readFileSync(run.outputs.html, "utf8"), /^<!DOCTYPE html>/i);
 });
 
 test("the clean example passes the gate with the same budget", () => {

@@ -2,7 +2,8 @@
 //! snapshots, or sampling heap profiles) or `mw detect` (a trace), judged against memory
 //! budgets; a Markdown summary on standard output (and appended to `$GITHUB_STEP_SUMMARY`),
 //! `key=value` outputs appended to `$GITHUB_OUTPUT`, the JSON report to `--report`, and exit
-//! code 9 when a budget is exceeded or the trace made the detector declare a leak.
+//! code 9 when a budget is exceeded or the trace made the detector declare a leak; `--html`
+//! writes the page `mw analyze --html` writes.
 
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
@@ -13,6 +14,7 @@ use memwatchdog_detect::{Config, Detector, Event, TraceReader};
 use memwatchdog_heapprofile::{DiffOptions, FileKind, ProfileReport, diff, sniff};
 use memwatchdog_heapsnapshot::report::LeakReport;
 use memwatchdog_heapsnapshot::{AnalyzeOptions, analyze};
+use memwatchdog_report::Analysis;
 use memwatchdog_sourcemap::Resolver;
 use serde::Serialize;
 
@@ -24,6 +26,7 @@ use crate::cli::{CheckArgs, UsageError};
 use crate::detect::DetectError;
 use crate::exit;
 use crate::github::{append, output_lines};
+use crate::html::write_page;
 use crate::inputs::{Inputs, Opened, Source, classify, open_all};
 use crate::output::write_report;
 
@@ -123,6 +126,9 @@ fn check_snapshots(
     let verdicts = judge(budgets, &report);
     warn_unmatched(&verdicts);
     let kept = keep_top(report, args.top);
+    if let Some(html) = &args.html {
+        write_page(html, Analysis::Leak(&kept), &args.files, None)?;
+    }
     let passed = verdicts.iter().all(|v| !v.exceeded);
     finish(
         args,
@@ -170,6 +176,9 @@ fn check_profiles(
     warn_unmatched(&verdicts);
     report.sites.truncate(args.top);
     report.functions.truncate(args.top);
+    if let Some(html) = &args.html {
+        write_page(html, Analysis::Profile(&report), &args.files, None)?;
+    }
     let passed = verdicts.iter().all(|v| !v.exceeded);
     finish(
         args,
@@ -199,6 +208,9 @@ fn check_trace(args: &CheckArgs, budgets: &Budgets, input: Opened) -> anyhow::Re
     }
     if !budgets.is_empty() {
         return Err(BudgetError::ForTrace.into());
+    }
+    if args.html.is_some() {
+        return Err(UsageError::NoHtmlForTrace.into());
     }
     let path = input.path.clone();
     let config = match &args.config {
@@ -295,6 +307,9 @@ fn finish<R: Serialize>(args: &CheckArgs, gate: &Gate<'_, R>) -> anyhow::Result<
         pairs.push(("top_suspect", gate.top_suspect.clone().unwrap_or_default()));
         if let Some(report) = &args.report {
             pairs.push(("report", report.display().to_string()));
+        }
+        if let Some(html) = &args.html {
+            pairs.push(("html", html.display().to_string()));
         }
         append(&path, "step outputs", &output_lines(&pairs))?;
     }

@@ -217,6 +217,11 @@ pub enum UsageError {
         /// The file.
         path: PathBuf,
     },
+    /// `mw check TRACE.csv --html`.
+    #[error(
+        "--html draws snapshots or profiles; for a trace's chart, give it to mw analyze BASE TARGET --html FILE --trace TRACE.csv"
+    )]
+    NoHtmlForTrace,
 }
 
 #[derive(Debug, Args)]
@@ -292,6 +297,10 @@ pub struct CheckArgs {
     /// Write the JSON report (verdict, budgets, and the analysis report) to FILE.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
+    /// Write the report as one self-contained HTML page to FILE, as `mw analyze --html` does
+    /// (snapshots and profiles).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// Rows of each ranked list in the summary and the report (budgets see every row).
     #[arg(long, default_value_t = 10, value_name = "N", value_parser = at_least_one)]
     pub top: usize,

@@ -163,8 +163,11 @@ fn growth_within_the_budget_passes_and_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let outputs = dir.path().join("output");
     let pair = pair();
+    let html = dir.path().join("report.html");
     let mut args = with_pair(&pair, &["--budget", "100MB", "--github-output"]);
     args.push(outputs.as_os_str());
+    args.push(OsStr::new("--html"));
+    args.push(html.as_os_str());
     let out = check(&args, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
     assert!(stdout(&out).contains("✅ passed"));
@@ -173,6 +176,16 @@ fn growth_within_the_budget_passes_and_says_so() {
     assert!(
         !outputs.contains("report="),
         "no --report, no report output"
+    );
+    assert!(
+        outputs.ends_with(&format!("html={}\n", html.display())),
+        "{outputs}"
+    );
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>"), "an HTML page");
+    assert!(
+        page.contains("Session"),
+        "the page names the top suspect's class"
     );
 }
 
@@ -378,4 +391,14 @@ fn a_trace_is_gated_on_the_detectors_verdict() {
     );
     assert_eq!(out.status.code(), Some(2));
     assert!(common::stderr(&out).contains("a trace is judged by the leak detector's verdict"));
+    let out = check(
+        &[
+            steady.as_os_str(),
+            OsStr::new("--html"),
+            OsStr::new("t.html"),
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(common::stderr(&out).contains("--html draws snapshots or profiles"));
 }

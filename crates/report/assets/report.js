@@ -208,7 +208,7 @@
 
   // ---- charts ----
   function traceChart(trace) {
-    const W = 960, H = 300, L = 70, R = 16, T = 28, B = 36;
+    const W = 960, H = 320, L = 70, R = 24, T = 56, B = 36;
     const pts = trace.points;
     const s = svg('svg', { class: 'chart', id: 'trace-chart', viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': 'Heap floor over time' });
     const span = Math.max(trace.span_ms, 1);
@@ -222,7 +222,7 @@
       s.append(svg('line', { class: 'grid', x1: L, x2: W - R, y1: y(v), y2: y(v) }));
       s.append(svg('text', { x: L - 6, y: y(v) + 4, 'text-anchor': 'end' }, bytes(Math.round(v))));
       const t = (span * i) / 4;
-      s.append(svg('text', { x: x(t), y: H - B + 16, 'text-anchor': 'middle' }, duration(t)));
+      s.append(svg('text', { x: x(t), y: H - B + 16, 'text-anchor': i === 4 ? 'end' : 'middle' }, duration(t)));
     }
     s.append(svg('line', { class: 'axis', x1: L, x2: L, y1: T, y2: H - B }));
     s.append(svg('line', { class: 'axis', x1: L, x2: W - R, y1: H - B, y2: H - B }));
@@ -232,13 +232,19 @@
       if (fitted.length > 1) s.append(svg('polyline', { class: 'fitted', points: fitted.map((p) => x(p.t_ms).toFixed(1) + ',' + y(p.fitted_bytes).toFixed(1)).join(' ') }));
     }
     const colors = { suspect: '#f0ad4e', leaking: '#d9534f', oom_risk: '#8b0000', normal: '#5cb85c' };
-    trace.events.forEach((e, i) => {
+    // Labels of changes close together are stacked (up to four lines above the plot).
+    const placed = [];
+    trace.events.forEach((e) => {
       const ex = x(e.t_ms);
+      const line = placed.filter((px) => Math.abs(px - ex) < 130).length % 4;
+      placed.push(ex);
       const c = colors[e.state] || '#555';
       const g = svg('g', { class: 'ev-mark' });
       g.append(svg('title', {}, duration(e.t_ms) + ': ' + e.signal + ' ' + e.from + ' → ' + e.state + ', slope ' + e.slope.toFixed(1) + ' B/ms'));
       g.append(svg('line', { class: 'ev', x1: ex, x2: ex, y1: T, y2: H - B, stroke: c }));
-      g.append(svg('text', { x: ex + 3, y: T - 14 + (i % 2) * 10, fill: c }, e.signal + ' → ' + e.state));
+      const label = svg('text', { x: ex + 3, y: 14 + line * 12 }, e.signal + ' → ' + e.state);
+      label.style.fill = c;
+      g.append(label);
       s.append(g);
     });
     return s;

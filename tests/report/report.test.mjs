@@ -27,6 +27,9 @@ function chromiumPath() {
   return p;
 }
 
+/** A property name that would run script if the page put it into markup. */
+const HOSTILE_KEY = '</script><script>window.pwned=1</script><!--<img src=x onerror="window.pwned=2">';
+
 let browser;
 let dir;
 const pages = {};
@@ -48,6 +51,19 @@ before(async () => {
   run('summary', [snap('final')]);
   run('profile', [prof('base'), prof('leak'), prof('final')]);
   run('trace', [snap('base'), snap('final')], ['--trace', path.join(root, 'fixtures/traces/fast_leak_http.csv')]);
+  // Hostile strings: a real process whose leak is held under property names made of markup.
+  const hostile = path.join(dir, 'hostile');
+  fs.mkdirSync(hostile);
+  execFileSync('node', ['-e', `
+    const v8 = require('node:v8');
+    const key = ${JSON.stringify(HOSTILE_KEY)};
+    globalThis[key] = [];
+    v8.writeHeapSnapshot(${JSON.stringify(path.join(hostile, 'base.heapsnapshot'))});
+    class Leaked { constructor(i) { this[key] = 'x'.repeat(64) + i; } }
+    for (let i = 0; i < 2000; i++) globalThis[key].push(new Leaked(i));
+    v8.writeHeapSnapshot(${JSON.stringify(path.join(hostile, 'leak.heapsnapshot'))});
+  `], { stdio: ['ignore', 'ignore', 'pipe'] });
+  run('hostile', [path.join(hostile, 'base.heapsnapshot'), path.join(hostile, 'leak.heapsnapshot')]);
   fs.mkdirSync(shots, { recursive: true });
   browser = await puppeteer.launch({
     executablePath: chromiumPath(),
@@ -169,6 +185,21 @@ test('trace page: the heap floor chart with the detector state changes', async (
   const marks = await page.$$eval('#trace-chart .ev-mark text', (ts) => ts.map((t) => t.textContent));
   assert.deepEqual(marks, ['heap → suspect', 'heap → leaking', 'heap → oom_risk']);
   await page.screenshot({ path: path.join(shots, 'trace.png'), fullPage: true });
+  assertClean(opened);
+  await page.close();
+});
+
+test('hostile snapshot strings are shown as text and run nothing', async () => {
+  const opened = await open(pages.hostile);
+  const { page } = opened;
+  assert.equal(await page.evaluate(() => window.pwned), undefined);
+  assert.equal(await page.$$eval('script', (s) => s.length), 2);
+  assert.equal(await page.$$eval('img', (i) => i.length), 0);
+  const verdict = await page.$eval('#verdict', (e) => e.textContent);
+  assert.ok(verdict.includes(HOSTILE_KEY), verdict);
+  const edges = await page.$$eval('#suspect-tree .row .edge', (es) => es.filter((e) => e.checkVisibility()).map((e) => e.textContent));
+  assert.ok(edges.includes(HOSTILE_KEY), `edges: ${edges}`);
+  await page.screenshot({ path: path.join(shots, 'hostile.png'), fullPage: true });
   assertClean(opened);
   await page.close();
 });

@@ -355,6 +355,14 @@ fn heap_profiles_are_gated_on_live_sampled_bytes() {
     assert!(text.contains("**Allocation sites**"), "{text}");
     let out = check(&[&args[..], &os(&["--budget", "10Gi"])].concat(), &[]);
     assert_eq!(out.status.code(), Some(0));
+    // A path budget sums the sites with a frame naming the function; 10Gi holds, 1 byte does not.
+    for (budget, code) in [("recordAudit=10Gi", 0), ("recordAudit=1", 9)] {
+        let out = check(&[&args[..], &os(&["--budget-path", budget])].concat(), &[]);
+        assert_eq!(out.status.code(), Some(code), "{budget}");
+        let text = stdout(&out);
+        assert!(text.contains("| path containing `recordAudit` |"), "{text}");
+        assert!(!text.contains("matched nothing"), "{text}");
+    }
     let out = check(
         &[&args[..], &os(&["--budget-class", "Session=1k"])].concat(),
         &[],

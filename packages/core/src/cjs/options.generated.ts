@@ -141,6 +141,14 @@ export interface SnapshotOptions {
    */
   memoryLimitBytes?: number | string;
   /**
+   * Write snapshots where the memory headroom cannot be read (no `/proc/meminfo` or cgroup, e.g.
+   * macOS and Windows) and `snapshot.memoryLimitBytes` is not set; otherwise they are refused with
+   * reason `memory_unknown`.
+   *
+   * Default: `false`. Variable: `MEMWATCHDOG_SNAPSHOT_ALLOW_UNKNOWN_MEMORY`.
+   */
+  allowUnknownMemory?: boolean;
+  /**
    * Largest leak snapshot analyzed in the background, on a Rust thread, so the alert and the
    * `analysis` event name the top suspect's retainer path; `0`: never. Analysis needs about 1.2
    * times the file size in memory and is skipped when that is not available.
@@ -305,6 +313,7 @@ export const OPTIONS = {
   "snapshot.maxFiles": {"key":"snapshot.maxFiles","env":"MEMWATCHDOG_SNAPSHOT_MAX_FILES","type":"number","integer":true,"min":2,"must":"a whole number of at least 2 (a baseline and a leak snapshot)","default":10},
   "snapshot.cooldownMs": {"key":"snapshot.cooldownMs","env":"MEMWATCHDOG_SNAPSHOT_COOLDOWN_MS","type":"number","min":0,"must":"a number of milliseconds (0 or more)","default":900000},
   "snapshot.memoryLimitBytes": {"key":"snapshot.memoryLimitBytes","env":"MEMWATCHDOG_SNAPSHOT_MEMORY_LIMIT","type":"bytes","above":0,"must":"a positive number of bytes (e.g. 536870912, 512Mi or 2G)"},
+  "snapshot.allowUnknownMemory": {"key":"snapshot.allowUnknownMemory","env":"MEMWATCHDOG_SNAPSHOT_ALLOW_UNKNOWN_MEMORY","type":"bool","default":false},
   "snapshot.analyzeMaxBytes": {"key":"snapshot.analyzeMaxBytes","env":"MEMWATCHDOG_SNAPSHOT_ANALYZE_MAX_BYTES","type":"bytes","min":0,"must":"a number of bytes, 0 or more (e.g. 1073741824, 1Gi; 0: never)","default":1073741824},
   "snapshot.nearHeapLimit": {"key":"snapshot.nearHeapLimit","env":"MEMWATCHDOG_SNAPSHOT_NEAR_HEAP_LIMIT","type":"bool","default":true},
   "profile.enabled": {"key":"profile.enabled","env":"MEMWATCHDOG_PROFILE_ENABLED","type":"bool","default":true},
@@ -344,6 +353,7 @@ export const ENV_VARS = [
   "MEMWATCHDOG_SNAPSHOT_MAX_FILES",
   "MEMWATCHDOG_SNAPSHOT_COOLDOWN_MS",
   "MEMWATCHDOG_SNAPSHOT_MEMORY_LIMIT",
+  "MEMWATCHDOG_SNAPSHOT_ALLOW_UNKNOWN_MEMORY",
   "MEMWATCHDOG_SNAPSHOT_ANALYZE_MAX_BYTES",
   "MEMWATCHDOG_SNAPSHOT_NEAR_HEAP_LIMIT",
   "MEMWATCHDOG_PROFILE_ENABLED",

@@ -1,4 +1,5 @@
-// Faults around heap snapshots, on real volumes: a full disk during a write gives its space
+// Faults around heap snapshots, on real volumes: a full disk before a write refuses it, during
+// a write gives its space
 // back, a read-only volume is named as such, and partial files of writes that died are
 // removed. Volumes are tmpfs mounts in a private mount namespace (`unshare`), so the tests
 // need no root and leave nothing mounted.
@@ -84,6 +85,40 @@ test("a snapshot write that fills the disk gives the space back, and the next wr
   assert.deepEqual(ev.left.filter((f) => f.endsWith(".partial")), []);
   assert.ok(ev.retry.path, `retry: ${JSON.stringify(ev.retry)}`);
   assert.match(ev.metrics, /memwatchdog_snapshot_failures_total\{[^}]*reason="io"[^}]*\} 1/);
+});
+
+test("a volume already full: the snapshot is refused with the reason and a metric, nothing is written, the app serves", async () => {
+  const vol = tempDir("mw-full-");
+  const code = `${prelude}
+    const http = require("node:http");
+    const vol = ${JSON.stringify(vol)};
+    const dir = vol + "/snapshots";
+    MemWatchdog.start({ env: false, prometheus: false, profile: false, logger: (l) => process.stderr.write(l + "\\n"),
+      snapshot: { dir, nearHeapLimit: false, cooldownMs: 0 } });
+    // Leave 4 MB: less than any snapshot's disk estimate (its reserve alone is 64 MiB).
+    fs.writeFileSync(vol + "/filler", Buffer.alloc(Math.max(0, free(vol) - 4e6)));
+    const before = free(vol);
+    const refused = MemWatchdog.writeSnapshot("leak");
+    const after = free(vol);
+    const left = fs.readdirSync(dir);
+    const server = http.createServer((req, res) => res.end("ok"));
+    server.listen(0, "127.0.0.1", async () => {
+      const answer = await (await fetch("http://127.0.0.1:" + server.address().port + "/")).text();
+      emit({ refused, before, after, left, answer, metrics: MemWatchdog.metrics() });
+      server.close();
+      MemWatchdog.stop();
+    });`;
+  const r = await withVolume(vol, "size=64m", [], code);
+  assert.equal(r.code, 0, r.stderr);
+  const [ev] = r.events;
+  assert.equal(ev.refused.reason, "disk", JSON.stringify(ev.refused));
+  assert.match(ev.refused.message, /^not enough disk space: the snapshot needs ~\d+(\.\d)? MB but only \d+(\.\d)? [kM]?B is free on snapshot\.dir$/);
+  assert.match(r.stderr, /heap snapshot \(leak\) refused: not enough disk space/);
+  assert.match(ev.metrics, /^memwatchdog_snapshot_refused_total\{[^}]*reason="disk"[^}]*\} 1$/m);
+  assert.doesNotMatch(ev.metrics, /^memwatchdog_snapshot_failures_total\{[^}]*\} [1-9]/m, "a refusal is not a failure");
+  assert.deepEqual(ev.left, [], "nothing written, no partial file");
+  assert.equal(ev.after, ev.before, "not a byte used");
+  assert.equal(ev.answer, "ok");
 });
 
 test("a snapshot.dir that cannot be created on a read-only volume is a config error naming EROFS", async () => {

@@ -1,8 +1,7 @@
-// Faults around heap snapshots, on real volumes: a full disk before a write refuses it, during
-// a write gives its space
-// back, a read-only volume is named as such, and partial files of writes that died are
-// removed. Volumes are tmpfs mounts in a private mount namespace (`unshare`), so the tests
-// need no root and leave nothing mounted.
+// Faults around heap snapshots, on real volumes: a full disk refuses a write before it starts
+// and, during a write, gives its space back; a read-only volume is named as such, and partial
+// files of writes that died are removed. Volumes are tmpfs mounts in a private mount namespace
+// (`unshare`), so the tests need no root and leave nothing mounted.
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, utimesSync, writeFileSync } from "node:fs";

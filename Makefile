@@ -4,7 +4,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 MW := target/release/mw
 
-.PHONY: build build-rust build-node dist test test-rust test-node test-kit test-replay test-dist test-action test-report bench-html check fmt clippy machete demo bench bench-analyzer bench-overhead bench-detect bench-metrics bench-huge bench-snapshot-cost fixtures clean
+.PHONY: build build-rust build-node dist test test-rust test-node test-kit test-replay test-dist test-action test-report test-kubernetes images bench-html check fmt clippy machete demo bench bench-analyzer bench-overhead bench-detect bench-metrics bench-huge bench-snapshot-cost fixtures clean
 NPM_CI := npm ci --no-audit --no-fund --loglevel=error
 
 ## build: the mw binary (target/release/mw) and @memwatchdog/core (addon + JS, in packages/core)
@@ -29,7 +29,7 @@ dist: build-node
 ## test: every test — Rust unit/integration tests, the Node package's tests, the
 ## observability kit (real Prometheus, promtool, amtool, Alertmanager, pm2), live-recorded
 ## traces and the npm packages as a user installs them
-test: build test-rust test-node test-kit test-replay test-dist test-action test-report
+test: build test-rust test-node test-kit test-replay test-dist test-action test-report test-kubernetes
 
 # The analyzer's fixture tests run under Node 20 (system), 22 and 24 (installed once from npm).
 test-rust:
@@ -62,6 +62,17 @@ test-dist: dist
 # example workload, and docs/ci-gate.md's workflow passes actionlint.
 test-action: build-rust
 	node --test tests/action/
+
+## images: the Kubernetes init-container image (deploy/kubernetes/Containerfile) from the dist
+## tarballs, with buildah --storage-driver vfs, FROM scratch (as root; docs/kubernetes.md)
+images: dist
+	bash scripts/images.sh
+
+# deploy/kubernetes: the manifests validated (kubernetes-validate, the PodMonitor CRD schema), the
+# init image built and its filesystem run as the init container, then a real Node service with the
+# Deployment's env. After dist (built once per make run), as root.
+test-kubernetes: dist
+	node --test tests/kubernetes/
 
 ## check: formatting, clippy (pedantic, warnings are errors), unused dependencies, then every test
 check: fmt clippy machete test

@@ -20,7 +20,7 @@ ctx="$root/target/images/context"
 triple=x86_64-unknown-linux-gnu
 version="$(node -p 'require("./packages/core/package.json").version')"
 name="${1:-localhost/memwatchdog-init:$version}"
-for tool in buildah npm objcopy; do
+for tool in buildah npm objcopy readelf; do
   command -v "$tool" >/dev/null || {
     echo "make images: $tool is missing; install with: apt-get install buildah (objcopy: binutils; npm: nodejs)" >&2
     exit 1
@@ -40,7 +40,7 @@ CARGO_TARGET_DIR=target/images RUSTFLAGS="-C target-feature=+crt-static" CARGO_C
 rm -rf "$ctx"
 mkdir -p "$ctx/memwatchdog" "$ctx/mountpoint"
 objcopy --strip-all "target/images/$triple/release/copytree" "$ctx/copytree"
-if ldd "$ctx/copytree" >/dev/null 2>&1; then
+if readelf -d "$ctx/copytree" | grep -q NEEDED; then
   echo "make images: $ctx/copytree is dynamically linked; the image has no libc to load it" >&2
   exit 1
 fi
@@ -59,6 +59,8 @@ chmod -R a+rX,go-w "$ctx"
 
 # --layers=false, one commit: an image of two COPY layers; --timestamp 0 for reproducible layers.
 id="$(buildah --storage-driver vfs bud --quiet --timestamp 0 -f deploy/kubernetes/Containerfile -t "$name" "$ctx")"
-bytes="$(buildah --storage-driver vfs inspect --format '{{.ImageSize}}' "$name" 2>/dev/null || echo 0)"
+# The image's size: its layers, uncompressed, as the manifest lists them.
+bytes="$(buildah --storage-driver vfs inspect --type image "$name" |
+  node -e 'const d = JSON.parse(require("fs").readFileSync(0, "utf8")); console.log(JSON.parse(d.Manifest).layers.reduce((s, l) => s + l.size, 0))')"
 printf '{"name":"%s","id":"%s","bytes":%s}\n' "$name" "$id" "${bytes:-0}" >"$root/target/images/image.json"
-echo "$name $id ($(du -sh --apparent-size "$ctx" | cut -f1) of files)"
+echo "$name $id: $((bytes / 1000)) kB (layers, uncompressed)"

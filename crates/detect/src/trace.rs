@@ -366,12 +366,22 @@ fn read_line(
     Ok(n)
 }
 
-/// `text` for an error message: at most [`QUOTED`] characters, `…` where it was cut.
+/// `text` for an error message: at most [`QUOTED`] characters, `…` where it was cut, control
+/// characters escaped (`\u{1b}`) so a corrupt cell cannot drive the terminal showing it.
 fn quoted(text: &str) -> String {
-    match text.char_indices().nth(QUOTED) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text.to_owned(),
+    let mut out = String::new();
+    for (i, c) in text.chars().enumerate() {
+        if i == QUOTED {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
     }
+    out
 }
 
 /// Reads a whole trace into memory.
@@ -524,6 +534,22 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.len() < 300, "{} bytes", err.len());
+    }
+
+    /// Found by the `trace` fuzz target: a cell's control characters went into the message raw.
+    #[test]
+    fn quoted_cells_escape_control_characters() {
+        let err = read_trace("t_ms,gc_kind,heap_used\n1,4,12\u{11}\u{1b}[2J\n".as_bytes())
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "line 2: column heap_used: expected an integer number of bytes, found \"12\\u{11}\\u{1b}[2J\""
+        );
+        let err = read_trace("t_ms,\u{7},heap_used\n".as_bytes())
+            .unwrap_err()
+            .to_string();
+        assert!(err.ends_with("found: t_ms,\\u{7},heap_used)"), "{err}");
     }
 
     #[test]

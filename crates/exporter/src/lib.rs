@@ -79,6 +79,10 @@ mod metrics;
 mod payload;
 mod queue;
 mod redact;
+// `fuzzing`: the request-head parser is public to the fuzz targets (fuzz/); private otherwise.
+#[cfg(feature = "fuzzing")]
+pub mod request;
+#[cfg(not(feature = "fuzzing"))]
 mod request;
 mod rfc3339;
 mod sender;

@@ -4,15 +4,21 @@
 //! client's request is consumed) and ignored; there is never a request body to serve.
 
 /// Largest request head accepted; Prometheus sends a few hundred bytes.
-pub(crate) const MAX_HEAD: usize = 8 * 1024;
+pub const MAX_HEAD: usize = 8 * 1024;
 
 /// What to answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Route {
+pub enum Route {
     /// `GET`/`HEAD /metrics`.
-    Metrics { head_only: bool },
+    Metrics {
+        /// `HEAD`: the response without its body.
+        head_only: bool,
+    },
     /// `GET`/`HEAD /`: a page linking to `/metrics`.
-    Index { head_only: bool },
+    Index {
+        /// `HEAD`: the response without its body.
+        head_only: bool,
+    },
     /// A known path with another method.
     MethodNotAllowed,
     /// Any other path.
@@ -23,16 +29,24 @@ pub(crate) enum Route {
     HeadTooLarge,
 }
 
-/// Position just past the blank line that ends a request head, if `buf` holds one.
-pub(crate) fn head_end(buf: &[u8]) -> Option<usize> {
-    buf.windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .map(|i| i + 4)
-        .or_else(|| buf.windows(2).position(|w| w == b"\n\n").map(|i| i + 2))
+/// Position just past the first blank line (`\r\n` or a bare `\n`) that ends a request head,
+/// if `buf` holds one. The first one: where the head ends must not depend on how many of
+/// the bytes after it have arrived.
+pub fn head_end(buf: &[u8]) -> Option<usize> {
+    buf.iter().enumerate().find_map(|(i, &b)| {
+        if b != b'\n' {
+            return None;
+        }
+        match buf.get(i + 1..) {
+            Some([b'\n', ..]) => Some(i + 2),
+            Some([b'\r', b'\n', ..]) => Some(i + 3),
+            _ => None,
+        }
+    })
 }
 
 /// Routes a request from its head (at least the request line).
-pub(crate) fn route(head: &[u8]) -> Route {
+pub fn route(head: &[u8]) -> Route {
     let line_end = head.iter().position(|&b| b == b'\n').unwrap_or(head.len());
     let Ok(line) = std::str::from_utf8(&head[..line_end]) else {
         return Route::BadRequest;
@@ -103,5 +117,16 @@ mod tests {
         assert_eq!(head_end(b"GET / HTTP/1.1\r\nA: b\r\n\r\nbody"), Some(24));
         assert_eq!(head_end(b"GET / HTTP/1.1\n\n"), Some(16));
         assert_eq!(head_end(b"GET / HTTP/1.1\r\nA: b\r\n"), None);
+    }
+
+    /// Found by the `metrics_request` fuzz target: a bare-LF blank line followed later by a
+    /// CRLF one ended the head at the first when the bytes came in two reads and at the
+    /// second when they came in one.
+    #[test]
+    fn the_head_ends_at_the_first_blank_line_however_the_bytes_arrive() {
+        let sent = b"GET /metrics HTTP/1.1\nA: b\n\nbody\r\n\r\n";
+        assert_eq!(head_end(sent), Some(28));
+        assert_eq!(head_end(&sent[..28]), Some(28));
+        assert_eq!(head_end(b"GET / HTTP/1.1\r\nA: b\n\r\n"), Some(23));
     }
 }

@@ -120,7 +120,8 @@ pub enum ParseError {
     },
     /// An array that needs the field layout came before the `snapshot` object.
     #[error(
-        "key \"{key}\" at byte {offset} comes before \"snapshot\": the snapshot header must come first, as V8 and DevTools write it; was the file re-serialized by another tool?"
+        "key \"{}\" at byte {offset} comes before \"snapshot\": the snapshot header must come first, as V8 and DevTools write it; was the file re-serialized by another tool?",
+        quoted(key)
     )]
     MetaNotFirst {
         /// The key found first.
@@ -129,7 +130,10 @@ pub enum ParseError {
         offset: u64,
     },
     /// A top-level key appears twice.
-    #[error("snapshot is corrupt: key \"{key}\" appears a second time at byte {offset}")]
+    #[error(
+        "snapshot is corrupt: key \"{}\" appears a second time at byte {offset}",
+        quoted(key)
+    )]
     DuplicateKey {
         /// The repeated key.
         key: String,
@@ -252,11 +256,54 @@ impl ParseError {
     }
 }
 
+/// The most characters of a key (or other text from the input) a message quotes.
+pub(crate) const QUOTED: usize = 60;
+
+/// Text from the input as a message quotes it: at most [`QUOTED`] characters (`…` where it
+/// was cut), control characters escaped (`\u{1b}`), so a hostile key can neither make a
+/// message as long as itself nor drive the terminal that shows it.
+pub(crate) fn quoted(text: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in text.chars().enumerate() {
+        if i == QUOTED {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Describes a byte for "found ..." in messages: `'x'` when printable ASCII, else its value.
 pub(crate) fn describe_byte(b: u8) -> String {
     if b.is_ascii_graphic() || b == b' ' {
         format!("'{}'", b as char)
     } else {
         format!("byte 0x{b:02x}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by the `snapshot` fuzz target: a first key of NUL bytes (written as `\u0000`)
+    /// went into the message raw, and a key can be 1 KiB long.
+    #[test]
+    fn quoted_keys_are_short_and_escaped() {
+        let e = ParseError::DuplicateKey {
+            key: format!("s\0\u{1b}[31m{}", "k".repeat(1000)),
+            offset: 7,
+        };
+        let message = e.to_string();
+        assert!(!message.chars().any(char::is_control), "{message:?}");
+        assert!(message.contains("s\\u{0}\\u{1b}[31mkkk"), "{message}");
+        assert!(message.contains("k…\" appears"), "{message}");
+        assert!(message.len() < 200, "{message}");
+        assert_eq!(quoted("snapshot"), "snapshot");
     }
 }

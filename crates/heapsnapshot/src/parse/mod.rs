@@ -176,7 +176,7 @@ pub(crate) fn parse_input<S: Refill>(
                 "head" if assembler.is_none() => return Err(ParseError::HeapProfile),
                 _ if key_offset == first_key_offset && !SNAPSHOT_KEYS.contains(&key.as_str()) => {
                     return Err(ParseError::NotHeapSnapshot {
-                        detail: format!("its first key is \"{key}\""),
+                        detail: format!("its first key is \"{}\"", crate::error::quoted(&key)),
                     });
                 }
                 _ => input.skip_value(Section::Skipped, None, 0)?,

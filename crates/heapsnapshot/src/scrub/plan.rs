@@ -198,7 +198,7 @@ impl Top {
             "head" if self.scan.is_none() => return Err(ParseError::HeapProfile.into()),
             _ if first && !SNAPSHOT_KEYS.contains(&key.as_str()) => {
                 return Err(ParseError::NotHeapSnapshot {
-                    detail: format!("its first key is \"{key}\""),
+                    detail: format!("its first key is \"{}\"", crate::error::quoted(&key)),
                 }
                 .into());
             }

@@ -134,10 +134,11 @@ test("1,000 start/stop cycles in one process: threads and descriptors return, RS
     assert.ok(answered > 0 && r.served > 0, `the app answered ${answered} requests during the cycles`);
     assert.equal(r.after.threads, r.base.threads, `threads: ${JSON.stringify(r)}`);
     assert.equal(r.after.fds, r.base.fds, `descriptors: ${JSON.stringify(r)}`);
-    // Measured: +0.2 to +2 MiB over 1,000 cycles after the first 50 (Node 20/22/24). A leak of
-    // one 4 KiB page per cycle would add 4 MiB, one of 32 KiB (a leaked watchdog) 31 MiB.
+    // Measured over 1,000 cycles after the first 50: +2.0 MiB (Node 20), +2.1 (22), +11.0 (24,
+    // whose allocator settles later: +5.7 MiB from cycle 250 to 2,000). A watchdog leaked per
+    // cycle (about 32 KiB of native memory) would add 31 MiB.
     const grown = (r.after.rss - r.base.rss) / 2 ** 20;
-    assert.ok(grown < 12, `RSS grew ${grown.toFixed(1)} MiB over 1,000 cycles (${JSON.stringify(r)})`);
+    assert.ok(grown < 24, `RSS grew ${grown.toFixed(1)} MiB over 1,000 cycles (${JSON.stringify(r)})`);
     // Each start writes a baseline allocation profile there, rotated; no partial or temporary file.
     const left = readdirSync(join(dir, "snaps"));
     assert.ok(left.length <= 20 && left.every((f) => f.endsWith("-baseline.heapprofile")), `snapshot.dir: ${left}`);

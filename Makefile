@@ -4,7 +4,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 MW := target/release/mw
 
-.PHONY: build build-rust build-node dist test test-rust test-node test-kit test-replay test-dist test-action test-report test-kubernetes images bench-html check fmt clippy machete demo bench bench-analyzer bench-overhead bench-detect bench-metrics bench-huge bench-snapshot-cost fixtures clean
+.PHONY: build build-rust build-node dist test test-rust test-node test-kit test-replay test-dist test-action test-report test-kubernetes test-fuzz fuzz images bench-html check fmt clippy machete demo bench bench-analyzer bench-overhead bench-detect bench-metrics bench-huge bench-snapshot-cost fixtures clean
 NPM_CI := npm ci --no-audit --no-fund --loglevel=error
 
 ## build: the mw binary (target/release/mw) and @memwatchdog/core (addon + JS, in packages/core)
@@ -29,7 +29,7 @@ dist: build-node
 ## test: every test — Rust unit/integration tests, the Node package's tests, the
 ## observability kit (real Prometheus, promtool, amtool, Alertmanager, pm2), live-recorded
 ## traces and the npm packages as a user installs them
-test: build test-rust test-node test-kit test-replay test-dist test-action test-report test-kubernetes
+test: build test-rust test-node test-kit test-replay test-dist test-action test-report test-kubernetes test-fuzz
 
 # The analyzer's fixture tests run under Node 20 (system), 22 and 24 (installed once from npm).
 test-rust:
@@ -73,6 +73,16 @@ images: dist
 # Deployment's env. After dist (built once per make run), as root.
 test-kubernetes: dist
 	node --test tests/kubernetes/
+
+# The fuzz targets (fuzz/, docs/fuzzing.md) for 12 s each: a regression of the parsers fails
+# here with the reproducer's path. Needs cargo-fuzz and a nightly toolchain (.ci/run installs them).
+test-fuzz:
+	FUZZ_SECONDS=12 bash scripts/fuzz.sh
+
+## fuzz: each fuzz target for FUZZ_SECONDS (default 300 s), corpora kept in target/fuzz/corpus
+FUZZ_SECONDS ?= 300
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh
 
 ## check: formatting, clippy (pedantic, warnings are errors), unused dependencies, then every test
 check: fmt clippy machete test

@@ -8,8 +8,9 @@
 // - a real Node service then runs with exactly the Deployment's env (downward API and $(VAR)
 //   references resolved as the kubelet does, mount paths mapped to the temporary volumes), as the
 //   app container's user, in a network namespace of its own (so the manifest's fixed ports are
-//   free): the watchdog serves /metrics with the pod's service label, and the service answers as
-//   it does without the watchdog.
+//   free): the watchdog serves /metrics with the pod's service label, makes its snapshot directory
+//   0700 as the app's user, its alert labels reach the shipped Alertmanager receivers (amtool), and
+//   the service answers as it does without the watchdog.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
@@ -34,9 +35,9 @@ const deployment = () => yaml(join(K8S, "deployment.yaml"))[0];
 let work;
 let container;
 before(() => {
-  for (const tool of ["buildah", "unshare", "setpriv", "chroot", "ip", "python3"]) {
+  for (const tool of ["buildah", "unshare", "setpriv", "chroot", "ip", "python3", "amtool"]) {
     const r = spawnSync("sh", ["-c", `command -v ${tool}`]);
-    assert.equal(r.status, 0, `${tool} is missing: .ci/run installs it (apt-get install buildah util-linux iproute2)`);
+    assert.equal(r.status, 0, `${tool} is missing: .ci/run installs it (apt-get install buildah util-linux iproute2 prometheus-alertmanager)`);
   }
   assert.equal(process.getuid(), 0, "these tests run as root (buildah with vfs, unshare, chroot), like CI");
   work = mkdtempSync(join(tmpdir(), "mw-k8s-"));
@@ -166,12 +167,13 @@ test("the init image, run as its container, copies @memwatchdog/core; Node loads
     `console.log(JSON.stringify(out));`,
   ].join("\n"));
   const { runAsUser: appUid, runAsGroup: appGid } = app.securityContext;
-  /** Runs the app as its container's user in a network namespace of its own, probes it, stops it. */
+  /** Runs the app as its container's user in a network namespace of its own, probes it (from a
+   * process without the app's env, so without a watchdog of its own), stops it. */
   const runApp = (appEnv, what) => {
     const sh = [
       `ip link set lo up`,
       `setpriv --reuid=${appUid} --regid=${appGid} --clear-groups ${app.command.map((a) => `'${host(a)}'`).join(" ")} 2>"${work}/app-${what}.err" &`,
-      `app=$!`, `node "${probe}" ${what}; rc=$?`, `kill $app; wait $app; exit $rc`,
+      `app=$!`, `env -i PATH="$PATH" node "${probe}" ${what}; rc=$?`, `kill $app; wait $app; exit $rc`,
     ].join("\n");
     const r = spawnSync("unshare", ["--net", "--pid", "--fork", "--mount-proc", "env", "-i", ...Object.entries(appEnv).map(([k, v]) => `${k}=${v}`), "sh", "-c", sh], { encoding: "utf8", timeout: 60_000 });
     const err = existsSync(`${work}/app-${what}.err`) ? readFileSync(`${work}/app-${what}.err`, "utf8") : "";
@@ -184,5 +186,19 @@ test("the init image, run as its container, copies @memwatchdog/core; Node loads
   assert.equal(watched.metrics.status, 200);
   assert.match(watched.metrics.body, /^memwatchdog_heap_used_bytes\{[^}]*service="checkout"/m);
   assert.doesNotMatch(watched.stderr, /error|invalid|unknown/i, watched.stderr);
+  // The snapshot directory: made at start on the artifacts volume, 0700, owned by the app's user.
+  const snapDir = statSync(env.MEMWATCHDOG_SNAPSHOT_DIR);
+  assert.ok(env.MEMWATCHDOG_SNAPSHOT_DIR.endsWith(`/${POD.name}`), env.MEMWATCHDOG_SNAPSHOT_DIR);
+  assert.deepEqual([snapDir.mode & 0o7777, snapDir.uid], [0o700, appUid]);
+  // The alert labels the pod's watchdog would send reach the MemWatchdog receivers of the shipped
+  // Alertmanager blocks (amtool, as tests/kit does for the other routes).
+  const alertLabels = { ...Object.fromEntries(env.MEMWATCHDOG_LABELS.split(",").map((kv) => kv.split("="))),
+    service: env.MEMWATCHDOG_SERVICE, instance: env.MEMWATCHDOG_INSTANCE, signal: "heap" };
+  for (const [severity, receiver] of [["warning", "memwatchdog-team"], ["critical", "memwatchdog-page"]]) {
+    const labels = Object.entries({ ...alertLabels, alertname: "MemoryLeak", severity }).map(([k, v]) => `${k}=${v}`);
+    const r = spawnSync("amtool", ["config", "routes", "test", `--config.file=${join(ROOT, "deploy/alertmanager/alertmanager.yml")}`, ...labels], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.equal(r.stdout.trim(), receiver, labels.join(" "));
+  }
   console.log(`image ${image.name}: ${(image.bytes / 1e6).toFixed(1)} MB; build and copy ${initMs} ms; whole test ${Date.now() - t0} ms; app log: ${watched.stderr.trim().split("\n")[0]}`);
 });

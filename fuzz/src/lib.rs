@@ -13,6 +13,9 @@ pub const MAX_MESSAGE: usize = 512;
 /// Panics unless `err`'s message is at most [`MAX_MESSAGE`] bytes, one line, and free of
 /// control characters (a message quoting raw input must not move the cursor or recolour a
 /// terminal), and contains `must_name` when given (e.g. "byte " or "line ").
+///
+/// # Panics
+/// When any of that does not hold: the fuzzer records the input as a crash.
 pub fn check_message(err: &impl Display, must_name: Option<&str>) {
     let message = err.to_string();
     assert!(!message.is_empty(), "empty error message");

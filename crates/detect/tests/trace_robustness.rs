@@ -13,7 +13,11 @@ const MAX_MESSAGE: usize = 512;
 
 fn check_error(e: &TraceError, input: &[u8]) {
     let message = e.to_string();
-    assert!(message.len() <= MAX_MESSAGE, "{} bytes: {message:.600}", message.len());
+    assert!(
+        message.len() <= MAX_MESSAGE,
+        "{} bytes: {message:.600}",
+        message.len()
+    );
     assert!(!message.chars().any(char::is_control), "{message:?}");
     let lines = input.split(|&b| b == b'\n').count() as u64;
     let line = match e {
@@ -26,7 +30,10 @@ fn check_error(e: &TraceError, input: &[u8]) {
         | TraceError::DuplicateColumn { line, .. }
         | TraceError::Cell { line, .. } => *line,
     };
-    assert!((1..=lines).contains(&line), "line {line} of {lines}: {message}");
+    assert!(
+        (1..=lines).contains(&line),
+        "line {line} of {lines}: {message}"
+    );
     if !matches!(e, TraceError::NoSamples { .. }) {
         assert!(message.starts_with(&format!("line {line}: ")), "{message}");
     }

@@ -32,6 +32,7 @@ pub enum Route {
 /// Position just past the first blank line (`\r\n` or a bare `\n`) that ends a request head,
 /// if `buf` holds one. The first one: where the head ends must not depend on how many of
 /// the bytes after it have arrived.
+#[must_use]
 pub fn head_end(buf: &[u8]) -> Option<usize> {
     buf.iter().enumerate().find_map(|(i, &b)| {
         if b != b'\n' {
@@ -46,6 +47,7 @@ pub fn head_end(buf: &[u8]) -> Option<usize> {
 }
 
 /// Routes a request from its head (at least the request line).
+#[must_use]
 pub fn route(head: &[u8]) -> Route {
     let line_end = head.iter().position(|&b| b == b'\n').unwrap_or(head.len());
     let Ok(line) = std::str::from_utf8(&head[..line_end]) else {

@@ -14,7 +14,11 @@ const MAX_MESSAGE: usize = 512;
 
 fn check_error(e: &ProfileError, len: usize) {
     let message = e.to_string();
-    assert!(message.len() <= MAX_MESSAGE, "{} bytes: {message:.600}", message.len());
+    assert!(
+        message.len() <= MAX_MESSAGE,
+        "{} bytes: {message:.600}",
+        message.len()
+    );
     assert!(!message.contains('\n'), "{message}");
     let offset = match e {
         ProfileError::NotProfile { offset, .. }
@@ -25,7 +29,10 @@ fn check_error(e: &ProfileError, len: usize) {
         _ => None,
     };
     if let Some(offset) = offset {
-        assert!(offset <= len as u64, "offset {offset} past the end ({len}): {message}");
+        assert!(
+            offset <= len as u64,
+            "offset {offset} past the end ({len}): {message}"
+        );
         assert!(message.contains(&format!("byte {offset}")), "{message}");
     }
 }
@@ -94,5 +101,8 @@ fn mutations_never_panic_and_errors_name_the_byte() {
         }
     }
     // Both outcomes are exercised: the test is not vacuous.
-    assert!(parsed > 100 && failed > 100, "{parsed} parsed, {failed} failed");
+    assert!(
+        parsed > 100 && failed > 100,
+        "{parsed} parsed, {failed} failed"
+    );
 }

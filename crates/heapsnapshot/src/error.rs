@@ -70,7 +70,8 @@ pub enum ParseError {
     },
     /// The input is not a heap snapshot at all.
     #[error(
-        "file does not look like a V8 .heapsnapshot (expected it to start with {{\"snapshot\":...): {detail}"
+        "file does not look like a V8 .heapsnapshot (expected it to start with {{\"snapshot\":...): {}",
+        escaped(detail, DETAIL)
     )]
     NotHeapSnapshot {
         /// What was found instead.
@@ -112,7 +113,8 @@ pub enum ParseError {
     },
     /// The `snapshot.meta` object lacks a field or has an unusable one.
     #[error(
-        "snapshot meta is unusable: {detail} (written by an unsupported V8 version, or damaged?)"
+        "snapshot meta is unusable: {} (written by an unsupported V8 version, or damaged?)",
+        escaped(detail, DETAIL)
     )]
     Meta {
         /// Which field and what is wrong with it.
@@ -256,23 +258,34 @@ impl ParseError {
     }
 }
 
-/// The most characters of a key (or other text from the input) a message quotes.
+/// The most bytes of a key (or other text from the input) a message quotes.
 pub(crate) const QUOTED: usize = 60;
 
-/// Text from the input as a message quotes it: at most [`QUOTED`] characters (`…` where it
+/// Text from the input as a message quotes it: at most [`QUOTED`] bytes (`…` where it
 /// was cut), control characters escaped (`\u{1b}`), so a hostile key can neither make a
 /// message as long as itself nor drive the terminal that shows it.
 pub(crate) fn quoted(text: &str) -> String {
+    escaped(text, QUOTED)
+}
+
+/// The most bytes of a detail (which may quote a `meta` list) a message shows.
+pub(crate) const DETAIL: usize = 300;
+
+/// `text` with control characters escaped (`\u{1b}`), cut to at most `max` bytes (`…` where
+/// cut, at a character boundary).
+pub(crate) fn escaped(text: &str, max: usize) -> String {
     let mut out = String::new();
-    for (i, c) in text.chars().enumerate() {
-        if i == QUOTED {
-            out.push('…');
-            break;
-        }
+    for c in text.chars() {
+        let before = out.len();
         if c.is_control() {
             out.extend(c.escape_default());
         } else {
             out.push(c);
+        }
+        if out.len() > max {
+            out.truncate(before);
+            out.push('…');
+            break;
         }
     }
     out
@@ -305,5 +318,19 @@ mod tests {
         assert!(message.contains("k…\" appears"), "{message}");
         assert!(message.len() < 200, "{message}");
         assert_eq!(quoted("snapshot"), "snapshot");
+    }
+
+    /// Found by the `snapshot` fuzz target: a `meta` field list quoted in a `Meta` detail
+    /// carried DEL characters (JSON does not escape them) into the message, at any length.
+    #[test]
+    fn meta_details_are_escaped_and_bounded() {
+        let detail = format!(
+            "meta.location_fields has no \"script_id\" (it is [\"s{}\"])",
+            "\u{7f}".repeat(2000)
+        );
+        let message = ParseError::Meta { detail }.to_string();
+        assert!(!message.chars().any(char::is_control), "{message:?}");
+        assert!(message.contains("[\"s\\u{7f}\\u{7f}"), "{message}");
+        assert!(message.len() < 512, "{} bytes", message.len());
     }
 }

@@ -18,12 +18,10 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
         builder.recursive(true);
         #[cfg(unix)]
         builder.mode(0o700);
-        builder
-            .create(dir)
-            .map_err(|source| StoreError::Dir {
-                path: dir.to_owned(),
-                source,
-            })?;
+        builder.create(dir).map_err(|source| StoreError::Dir {
+            path: dir.to_owned(),
+            source,
+        })?;
     }
     let mut partial = path.as_os_str().to_owned();
     partial.push(".partial");

@@ -232,7 +232,13 @@ fn estimate(request: &Request) -> Estimate {
     let small_heap = request
         .heap_used_bytes
         .saturating_sub(request.large_object_bytes);
-    let file = snapshot_file_bytes(objects, small_heap, policy);
+    let file = snapshot_file_bytes(
+        objects,
+        small_heap,
+        request.heap_used_bytes,
+        request.previous,
+        policy,
+    );
     Estimate {
         objects,
         source,
@@ -443,6 +449,7 @@ mod tests {
         r.previous = Some(PreviousSnapshot {
             node_count: 2_000_000,
             heap_used_bytes: 20 * MB,
+            file_bytes: 0,
         });
         r.memory.mem_available = Some(2 * GB);
         let Decision::Refuse(Refusal::MemoryHeadroom { estimate, .. }) = decide(&r) else {
@@ -451,6 +458,40 @@ mod tests {
         assert_eq!(estimate.objects, 4_000_000);
         assert_eq!(estimate.source, ObjectSource::PreviousSnapshot);
         assert_eq!(estimate.memory_needed, 3 * GB);
+    }
+
+    /// A heap of strings that JSON escapes (control characters: six bytes of file per byte)
+    /// defeats the per-heap-byte formula; once one snapshot was written, its file size,
+    /// scaled by heap growth, is the estimate.
+    #[test]
+    fn the_previous_file_size_bounds_the_disk_estimate() {
+        let mut r = base();
+        r.memory.mem_available = Some(100 * GB);
+        r.policy.file_bytes_per_heap_byte = 1.0;
+        r.disk_free_bytes = Some(300 * MB);
+        let Decision::Allow(first) = decide(&r) else {
+            panic!("refused without a previous snapshot")
+        };
+        assert_eq!(first.file_bytes, 150 * MB);
+        // The previous snapshot of half this heap wrote a 120 MB file: 240 MB now.
+        r.previous = Some(PreviousSnapshot {
+            node_count: 500_000,
+            heap_used_bytes: 20 * MB,
+            file_bytes: 120 * MB,
+        });
+        let Decision::Refuse(Refusal::Disk { estimate, .. }) = decide(&r) else {
+            panic!("allowed a file larger than the free space")
+        };
+        assert_eq!(estimate.file_bytes, 240 * MB);
+        // A previous file smaller than the formula does not lower it.
+        r.previous = Some(PreviousSnapshot {
+            file_bytes: MB,
+            ..r.previous.unwrap()
+        });
+        let Decision::Allow(e) = decide(&r) else {
+            panic!("refused")
+        };
+        assert_eq!(e.file_bytes, 150 * MB);
     }
 
     #[test]
@@ -511,6 +552,7 @@ mod tests {
             Some(PreviousSnapshot {
                 node_count: nodes,
                 heap_used_bytes: heap,
+                file_bytes: 0,
             })
         };
         // (heap used, large-object spaces, node count, measured peak extra RSS)

@@ -80,6 +80,9 @@ pub struct PreviousSnapshot {
     pub node_count: u64,
     /// V8 `used_heap_size` when it was written.
     pub heap_used_bytes: u64,
+    /// Its file size (0 when unknown). It holds what the heap sizes do not show: strings
+    /// that JSON escapes grow up to six-fold in the file (`\u0001` for one byte).
+    pub file_bytes: u64,
 }
 
 /// Where an object count came from (reported in log lines).
@@ -140,11 +143,25 @@ pub fn snapshot_memory(objects: u64, small_heap_bytes: u64, policy: &Policy) -> 
         + small_heap_bytes as f64 * policy.snapshot_bytes_per_heap_byte.max(0.0)
 }
 
-/// Expected `.heapsnapshot` file size, without the safety factor.
+/// Expected `.heapsnapshot` file size, without the safety factor: from the object count
+/// and the heap outside the large-object spaces, or the previous snapshot's file scaled by
+/// heap growth when that is larger (its strings escaped more than the formula assumes).
 #[must_use]
-pub fn snapshot_file_bytes(objects: u64, small_heap_bytes: u64, policy: &Policy) -> f64 {
-    objects as f64 * policy.file_bytes_per_object as f64
-        + small_heap_bytes as f64 * policy.file_bytes_per_heap_byte.max(0.0)
+pub fn snapshot_file_bytes(
+    objects: u64,
+    small_heap_bytes: u64,
+    heap_used_bytes: u64,
+    previous: Option<PreviousSnapshot>,
+    policy: &Policy,
+) -> f64 {
+    let formula = objects as f64 * policy.file_bytes_per_object as f64
+        + small_heap_bytes as f64 * policy.file_bytes_per_heap_byte.max(0.0);
+    let scaled = previous
+        .filter(|prev| prev.heap_used_bytes > 0)
+        .map_or(0.0, |prev| {
+            prev.file_bytes as f64 * heap_used_bytes as f64 / prev.heap_used_bytes as f64
+        });
+    formula.max(scaled)
 }
 
 #[cfg(test)]
@@ -167,6 +184,7 @@ mod tests {
         let prev = PreviousSnapshot {
             node_count: 1_000_000,
             heap_used_bytes: 100 << 20,
+            file_bytes: 0,
         };
         assert_eq!(
             estimate_objects(200 << 20, 0, Some(prev), &p),
@@ -176,6 +194,7 @@ mod tests {
         let empty = PreviousSnapshot {
             node_count: 0,
             heap_used_bytes: 1,
+            file_bytes: 0,
         };
         assert_eq!(
             estimate_objects(4000, 0, Some(empty), &p).1,
@@ -199,6 +218,7 @@ mod tests {
         let prev = PreviousSnapshot {
             node_count: 50_000,
             heap_used_bytes: heap,
+            file_bytes: 0,
         };
         assert_eq!(estimate_objects(heap, large, Some(prev), &p).0, 50_000);
     }

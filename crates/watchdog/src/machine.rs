@@ -22,7 +22,7 @@ use crate::effect::{Effect, Event};
 use crate::profiles::{ProfileDone, ProfileKind};
 use crate::settings::Settings;
 use crate::snapshots::{
-    SnapshotBook, SnapshotCheck, SnapshotKind, SnapshotVerdict, SnapshotWritten,
+    SnapshotBook, SnapshotCheck, SnapshotKind, SnapshotVerdict, SnapshotWritten, WrittenFile,
 };
 
 /// How often the container memory limit is read again (ms of sample time): limits rarely
@@ -345,16 +345,16 @@ impl Machine {
         verdict
     }
 
-    /// Records a written snapshot (`node_count` from its header, when it could be read):
+    /// Records a written snapshot (its node count and size, when its header could be read):
     /// metrics, cooldown, the next object estimate, the path in the firing alerts, and for a
     /// leak snapshot with a baseline, an [`Effect::Analyze`] unless one is pending or analysis
     /// is off.
-    pub fn snapshot_written(&mut self, written: &SnapshotWritten, node_count: Option<u64>) {
+    pub fn snapshot_written(&mut self, written: &SnapshotWritten, file: Option<WrittenFile>) {
         self.metrics
             .record_snapshot_written(std::time::Duration::from_secs_f64(
                 (written.duration_ms / 1000.0).max(0.0),
             ));
-        self.snapshots.written(written, node_count);
+        self.snapshots.written(written, file);
         if written.kind == SnapshotKind::Leak && self.alerts.any_firing() {
             self.alerts.annotate(
                 "snapshot",

@@ -65,6 +65,15 @@ pub struct SnapshotWritten {
     pub heap_used_bytes: u64,
 }
 
+/// What the runtime reads back from a written snapshot file for the next estimate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WrittenFile {
+    /// `snapshot.node_count` from its header.
+    pub node_count: u64,
+    /// Its size in bytes.
+    pub file_bytes: u64,
+}
+
 /// What the guard remembers between snapshots.
 pub(crate) struct SnapshotBook {
     policy: Policy,
@@ -152,15 +161,16 @@ impl SnapshotBook {
     }
 
     /// Records a written snapshot: cooldown clock and, when its header could be read, its
-    /// node count for the next estimate.
-    pub(crate) fn written(&mut self, w: &SnapshotWritten, node_count: Option<u64>) {
+    /// node count and size for the next estimate.
+    pub(crate) fn written(&mut self, w: &SnapshotWritten, file: Option<WrittenFile>) {
         if w.kind == SnapshotKind::Leak {
             self.last_leak_ms = Some(w.now_ms);
         }
-        if let Some(node_count) = node_count {
+        if let Some(file) = file {
             self.previous = Some(PreviousSnapshot {
-                node_count,
+                node_count: file.node_count,
                 heap_used_bytes: w.heap_used_bytes,
+                file_bytes: file.file_bytes,
             });
         }
     }

@@ -22,7 +22,7 @@ use crate::effect::{Effect, Event};
 use crate::machine::{Machine, Reading};
 use crate::profiles::{ProfileTaken, Profiles};
 use crate::settings::Settings;
-use crate::snapshots::{SnapshotCheck, SnapshotVerdict, SnapshotWritten};
+use crate::snapshots::{SnapshotCheck, SnapshotVerdict, SnapshotWritten, WrittenFile};
 use crate::trace::{Trace, TraceStop};
 
 /// Why a watchdog could not start. Nothing it started is left running.
@@ -256,8 +256,15 @@ impl Watchdog {
 
     /// Records a written snapshot; returns its node count when its header could be read.
     pub fn snapshot_written(&mut self, written: &SnapshotWritten) -> Option<u64> {
-        let nodes = read_snapshot_counts(Path::new(&written.path)).map(|(nodes, _edges)| nodes);
-        self.machine.snapshot_written(written, nodes);
+        let path = Path::new(&written.path);
+        let nodes = read_snapshot_counts(path).map(|(nodes, _edges)| nodes);
+        let file = nodes
+            .zip(std::fs::metadata(path).ok())
+            .map(|(node_count, meta)| WrittenFile {
+                node_count,
+                file_bytes: meta.len(),
+            });
+        self.machine.snapshot_written(written, file);
         self.run_effects();
         nodes
     }

@@ -10,7 +10,7 @@ use memwatchdog_heapprofile::{AllocationSite, Frame, FrameKind};
 use memwatchdog_snapguard::MemoryInfo;
 use memwatchdog_watchdog::analysis::Outcome;
 use memwatchdog_watchdog::profiles::{ProfileDone, ProfileKind};
-use memwatchdog_watchdog::snapshots::{SnapshotCheck, SnapshotKind, SnapshotWritten};
+use memwatchdog_watchdog::snapshots::{SnapshotCheck, SnapshotKind, SnapshotWritten, WrittenFile};
 use memwatchdog_watchdog::{AlertRequest, Effect, Event, Machine, Reading, Settings};
 
 const MB: f64 = 1e6;
@@ -146,6 +146,14 @@ fn written(kind: SnapshotKind, path: &str) -> SnapshotWritten {
         now_ms: 1_800_000_000_000,
         duration_ms: 1500.0,
         heap_used_bytes: 60_000_000,
+    }
+}
+
+/// A written snapshot file of `node_count` nodes (about 100 bytes each).
+fn file(node_count: u64) -> WrittenFile {
+    WrittenFile {
+        node_count,
+        file_bytes: node_count * 100,
     }
 }
 
@@ -311,13 +319,13 @@ fn one_analysis_runs_at_a_time_and_its_late_outcome_reaches_the_alert() {
     let mut h = Harness::new();
     h.machine.snapshot_written(
         &written(SnapshotKind::Baseline, "/s/base.heapsnapshot"),
-        Some(400_000),
+        Some(file(400_000)),
     );
     let top = h.leak_until(|s| s == State::OomRisk);
     h.take();
     h.machine.snapshot_written(
         &written(SnapshotKind::Leak, "/s/leak1.heapsnapshot"),
-        Some(900_000),
+        Some(file(900_000)),
     );
     let effects = h.take();
     let analyze: Vec<_> = effects
@@ -444,7 +452,7 @@ fn leak_snapshots_are_spaced_by_the_cooldown_and_the_baseline_is_not() {
     assert!(h.machine.check_snapshot(&check, memory).refusal.is_none());
     h.machine.snapshot_written(
         &written(SnapshotKind::Leak, "/s/leak.heapsnapshot"),
-        Some(500_000),
+        Some(file(500_000)),
     );
     let later = SnapshotCheck {
         now_ms: check.now_ms + 60_000,

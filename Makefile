@@ -4,7 +4,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 MW := target/release/mw
 
-.PHONY: build build-rust build-node dist test test-rust test-node test-kit test-replay test-dist test-action test-report test-kubernetes test-fuzz fuzz images bench-html check fmt clippy machete demo bench bench-analyzer bench-overhead bench-detect bench-metrics bench-huge bench-snapshot-cost fixtures clean
+.PHONY: build build-rust build-node dist test test-rust test-node test-kit test-replay test-dist test-action test-report test-vscode test-kubernetes test-fuzz fuzz images bench-html check fmt clippy machete demo bench bench-analyzer bench-overhead bench-detect bench-metrics bench-huge bench-snapshot-cost fixtures clean
 NPM_CI := npm ci --no-audit --no-fund --loglevel=error
 
 ## build: the mw binary (target/release/mw) and @memwatchdog/core (addon + JS, in packages/core)
@@ -29,7 +29,7 @@ dist: build-node
 ## test: every test — Rust unit/integration tests, the Node package's tests, the
 ## observability kit (real Prometheus, promtool, amtool, Alertmanager, pm2), live-recorded
 ## traces and the npm packages as a user installs them
-test: build test-rust test-node test-kit test-replay test-dist test-action test-report test-kubernetes test-fuzz
+test: build test-rust test-node test-kit test-replay test-dist test-action test-report test-vscode test-kubernetes test-fuzz
 
 # The analyzer's fixture tests run under Node 20 (system), 22 and 24 (installed once from npm).
 test-rust:
@@ -62,6 +62,12 @@ test-dist: dist
 # example workload, and docs/ci-gate.md's workflow passes actionlint.
 test-action: build-rust
 	node --test tests/action/
+
+# The VS Code extension (packages/vscode): its logic against the real mw on snapshots and heap
+# profiles of a leaky test program, its webview pages in Debian's headless chromium, and the
+# .vsix @vscode/vsce packs (contents checked).
+test-vscode: build-rust
+	cd packages/vscode && PUPPETEER_SKIP_DOWNLOAD=1 $(NPM_CI) && npm test
 
 ## images: the Kubernetes init-container image (deploy/kubernetes/Containerfile) from the dist
 ## tarballs, with buildah --storage-driver vfs, FROM scratch (as root; docs/kubernetes.md)

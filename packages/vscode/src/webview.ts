@@ -21,7 +21,10 @@ function bridgeScript(nonce: string): string {
     if (!a) return;
     const href = a.getAttribute('href');
     if (href.startsWith('vscode://file')) {
+      // VS Code's webview host opens clicked links itself (on window, after this capture
+      // listener); it cannot open vscode://file/ here, so the event stops at this listener.
       event.preventDefault();
+      event.stopPropagation();
       if (vscode) vscode.postMessage({ type: 'open', target: decodeURI(href.slice('vscode://file'.length)) });
     }
   }, true);

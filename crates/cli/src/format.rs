@@ -12,17 +12,7 @@ pub fn signed_bytes(n: i64) -> String {
 }
 
 /// `1234567` → `1,234,567`.
-pub fn count(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use memwatchdog_units::grouped as count;
 
 /// Signed count: `+1,234`, `-5`.
 pub fn signed_count(n: i64) -> String {

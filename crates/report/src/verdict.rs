@@ -3,7 +3,7 @@
 use memwatchdog_heapprofile::ProfileReport;
 use memwatchdog_heapsnapshot::report::LeakReport;
 use memwatchdog_heapsnapshot::summary::report::HeapSummary;
-use memwatchdog_units::HumanBytes;
+use memwatchdog_units::{HumanBytes, grouped};
 
 use crate::page::Analysis;
 
@@ -58,31 +58,5 @@ fn profile(r: &ProfileReport) -> String {
     match r.sites.first() {
         Some(site) => format!("Top allocation site: {}", site.summary()),
         None => "No allocation site grew".to_owned(),
-    }
-}
-
-/// `1234567` → `1,234,567`.
-fn grouped(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::grouped;
-
-    #[test]
-    fn counts_are_grouped_by_thousands() {
-        assert_eq!(grouped(0), "0");
-        assert_eq!(grouped(999), "999");
-        assert_eq!(grouped(1000), "1,000");
-        assert_eq!(grouped(1_234_567), "1,234,567");
     }
 }

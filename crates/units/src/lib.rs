@@ -18,9 +18,13 @@
 //! The other way round, [`parse_size`] (and [`ByteSize`], its `FromStr` form) reads the sizes
 //! people write, Kubernetes-style (`512Mi`, `1G`, `0.5Gi`, `536870912`): `mw`'s byte flags and
 //! the byte options and variables of `@memwatchdog/core`. See [`size`] for the grammar.
+//!
+//! Counts of things (not bytes) are written by [`grouped`] (`1,234,567`).
 
+mod count;
 pub mod size;
 
+pub use count::grouped;
 pub use size::{ByteSize, SizeError, parse_size};
 
 use std::fmt::{self, Write};

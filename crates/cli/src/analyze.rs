@@ -6,6 +6,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use memwatchdog_heapsnapshot::report::LeakReport;
 use memwatchdog_heapsnapshot::{AnalyzeOptions, DiffError, analyze};
 use memwatchdog_report::Analysis;
 use memwatchdog_sourcemap::Resolver;
@@ -13,7 +14,7 @@ use serde::Serialize;
 
 use crate::chronology::{InOrder, load_in_order, reorder_note};
 use crate::cli::{AnalyzeArgs, UsageError};
-use crate::inputs::{Inputs, classify, open_all};
+use crate::inputs::{Inputs, Opened, classify, open_all};
 use crate::output::write_report;
 use crate::table::render;
 
@@ -42,7 +43,20 @@ pub fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
             crate::summary::run(args, input)
         };
     }
-    let progress = progress_wanted(args);
+    let report = diff_snapshots(inputs, &paths, args.top, progress_wanted(args))?;
+    crate::html::write_if_asked(args, Analysis::Leak(&report))?;
+    emit(args, &report, render)
+}
+
+/// The leak diff of two or three opened snapshots (`paths` in the order given): loaded in
+/// time order, diffed with `top` rows kept, in the user's order and with source positions
+/// mapped; a note on standard error when the files were reordered.
+pub fn diff_snapshots(
+    inputs: Vec<Opened>,
+    paths: &[&Path],
+    top: usize,
+    progress: bool,
+) -> anyhow::Result<LeakReport> {
     let InOrder { graphs, given } = load_in_order(inputs, progress)?;
     let mut graphs = graphs.into_iter();
     let (base, target, last) = (
@@ -50,17 +64,16 @@ pub fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
         graphs.next().expect("target"),
         graphs.next(),
     );
-    let opts = AnalyzeOptions { top: args.top };
+    let opts = AnalyzeOptions { top };
     let mut report = while_computing(progress, || analyze(base, target, last, &opts))
-        .map_err(|err| name_the_file(err, &paths, &given))?;
+        .map_err(|err| name_the_file(err, paths, &given))?;
     report.given_as(&given);
     let mut maps = Resolver::new();
     report.map_sources(|url, line, column| maps.resolve(url, line, column));
-    if let Some(note) = reorder_note(&paths, &given) {
+    if let Some(note) = reorder_note(paths, &given) {
         anstream::eprintln!("mw: note: {note}");
     }
-    crate::html::write_if_asked(args, Analysis::Leak(&report))?;
-    emit(args, &report, render)
+    Ok(report)
 }
 
 /// A diff error about one snapshot (a corrupt one) prefixed with its file's name.

@@ -13,7 +13,6 @@ use anyhow::Context;
 use memwatchdog_detect::{Config, Detector, Event, TraceReader};
 use memwatchdog_heapprofile::{DiffOptions, FileKind, ProfileReport, diff, sniff};
 use memwatchdog_heapsnapshot::report::LeakReport;
-use memwatchdog_heapsnapshot::{AnalyzeOptions, analyze};
 use memwatchdog_report::Analysis;
 use memwatchdog_sourcemap::Resolver;
 use serde::Serialize;
@@ -21,7 +20,6 @@ use serde::Serialize;
 use crate::budget::{BudgetError, Budgets, Verdict, judge};
 use crate::check_measure::{top_site, top_suspect};
 use crate::check_summary::{Details, render, worst_state};
-use crate::chronology::{InOrder, load_in_order, reorder_note};
 use crate::cli::{CheckArgs, UsageError};
 use crate::detect::DetectError;
 use crate::exit;
@@ -105,24 +103,8 @@ fn check_snapshots(
         return Err(BudgetError::None.into());
     }
     let progress = !args.no_progress && std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let InOrder { graphs, given } = load_in_order(inputs, progress)?;
-    let mut graphs = graphs.into_iter();
-    let (base, target, last) = (
-        graphs.next().expect("base"),
-        graphs.next().expect("target"),
-        graphs.next(),
-    );
     // Every suspect and class, so a budget sees all of them; the report keeps the top.
-    let opts = AnalyzeOptions { top: usize::MAX };
-    let mut report =
-        crate::analyze::while_computing(progress, || analyze(base, target, last, &opts))
-            .map_err(|err| crate::analyze::name_the_file(err, paths, &given))?;
-    report.given_as(&given);
-    let mut maps = Resolver::new();
-    report.map_sources(|url, line, column| maps.resolve(url, line, column));
-    if let Some(note) = reorder_note(paths, &given) {
-        anstream::eprintln!("mw: note: {note}");
-    }
+    let report = crate::analyze::diff_snapshots(inputs, paths, usize::MAX, progress)?;
     let verdicts = judge(budgets, &report);
     warn_unmatched(&verdicts);
     let kept = keep_top(report, args.top);

@@ -62,17 +62,7 @@ fn mutations_never_panic_and_errors_name_the_line() {
     let (mut read, mut failed) = (0, 0);
     for _ in 0..3000 {
         let mut bytes = REAL.to_vec();
-        for _ in 0..=rng.below(3) {
-            let at = rng.below(bytes.len() as u32) as usize;
-            match rng.below(4) {
-                0 => bytes[at] ^= 1 << rng.below(8),
-                1 => bytes[at] = GRAMMAR[rng.below(GRAMMAR.len() as u32) as usize],
-                2 => bytes.insert(at, GRAMMAR[rng.below(GRAMMAR.len() as u32) as usize]),
-                _ => {
-                    bytes.remove(at);
-                }
-            }
-        }
+        rng.mutate(&mut bytes, GRAMMAR);
         match read_trace(bytes.as_slice()) {
             Ok(rows) => {
                 assert!(rows.windows(2).all(|w| w[0].t_ms <= w[1].t_ms));

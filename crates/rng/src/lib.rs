@@ -66,6 +66,24 @@ impl Rng {
     pub fn exp(&mut self, mean: f64) -> f64 {
         -mean * (1.0 - self.unit()).ln()
     }
+
+    /// One to four random edits of `bytes`, for robustness tests of parsers: each flips a
+    /// bit, replaces a byte, inserts one, or removes one; replaced and inserted bytes come
+    /// from `alphabet` (the format's own characters reach further than random bytes).
+    /// `bytes` must not be empty.
+    pub fn mutate(&mut self, bytes: &mut Vec<u8>, alphabet: &[u8]) {
+        for _ in 0..=self.below(3) {
+            let at = self.below(bytes.len() as u32) as usize;
+            match self.below(4) {
+                0 => bytes[at] ^= 1 << self.below(8),
+                1 => bytes[at] = alphabet[self.below(alphabet.len() as u32) as usize],
+                2 => bytes.insert(at, alphabet[self.below(alphabet.len() as u32) as usize]),
+                _ => {
+                    bytes.remove(at);
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]

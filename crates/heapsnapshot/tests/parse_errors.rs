@@ -7,7 +7,7 @@ use std::io::Read;
 use memwatchdog_heapsnapshot::{
     ParseError, ParseErrorKind, ParseOptions, Section, Windows, parse, parse_windows,
 };
-use parse_support::{Parts, parse_str, render};
+use parse_support::{Parts, parse_chunked, parse_str, parse_windowed, render};
 
 /// Parses, expects an error, and checks that its message is one line.
 fn err(text: &str) -> ParseError {
@@ -573,4 +573,60 @@ fn dev_zero_is_refused_at_byte_zero() {
     });
     assert!(matches!(e, ParseError::NotHeapSnapshot { .. }), "{e:?}");
     assert!(read <= 1 << 20, "read {read} bytes");
+}
+
+/// Parses `text` from reads and from windows of many sizes; all must give one error,
+/// which is returned.
+fn one_error_however_it_arrives(text: &[u8]) -> ParseError {
+    let whole = parse(text, &ParseOptions::default(), &mut |_| {}).unwrap_err();
+    let mut sizes: Vec<Vec<usize>> = (1..=40).map(|n| vec![n]).collect();
+    sizes.extend([vec![7, 29, 255, 3], vec![255], vec![1000, 1], vec![4096]]);
+    for s in sizes {
+        for (how, e) in [
+            (
+                "reads",
+                parse_chunked(text, s.clone(), ParseOptions::FULL).unwrap_err(),
+            ),
+            (
+                "windows",
+                parse_windowed(text, s.clone(), ParseOptions::FULL).unwrap_err(),
+            ),
+        ] {
+            assert_eq!(e.to_string(), whole.to_string(), "{how} of {s:?} bytes");
+        }
+    }
+    whole
+}
+
+#[test]
+fn a_long_key_with_a_bad_escape_gives_one_error_however_the_bytes_arrive() {
+    // The fuzzer's find: a top-level key longer than the 1 KiB key limit that also holds a
+    // bad `\u` escape. Which error came first depended on where a read or window ended.
+    // The key is too long from its 1,025th byte on, so an escape after that is never read.
+    let late = format!("{{\"{}\\u12G4\":1}}", "a".repeat(1100));
+    let e = one_error_however_it_arrives(late.as_bytes());
+    assert!(matches!(e, ParseError::TooLarge { .. }), "{e:?}");
+    assert_eq!(
+        e.to_string(),
+        "snapshot is too large to analyze: a string of the top-level object starting at byte 2 is longer than 1024 bytes: not a V8 heap snapshot"
+    );
+    // An escape before the limit is read, and fails at its bad digit.
+    let early = format!("{{\"{}\\u12G4{}\":1}}", "a".repeat(1000), "b".repeat(200));
+    let e = one_error_however_it_arrives(early.as_bytes());
+    assert!(
+        matches!(
+            e,
+            ParseError::Syntax {
+                offset: 1006,
+                section: Section::TopLevel,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    // Escapes count as the bytes they decode to: 1,020 plain bytes and two 3-byte
+    // characters are over the limit before the bad escape that follows them.
+    let decoded = format!("{{\"{}\\u20ac\\u20ac\\u12G4\":1}}", "a".repeat(1020));
+    let e = one_error_however_it_arrives(decoded.as_bytes());
+    assert!(matches!(e, ParseError::TooLarge { .. }), "{e:?}");
 }

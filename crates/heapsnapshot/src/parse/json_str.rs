@@ -25,7 +25,12 @@ pub(crate) const STRING_LIMIT: usize = 64 << 20;
 impl<S: Refill> Input<'_, S> {
     /// Reads the rest of a string whose opening `"` was just consumed and hands its decoded
     /// bytes (UTF-8 unless the raw input was not) to `f`. `scratch` is reused between calls.
-    /// A string longer than `limit` bytes is [`ParseError::TooLarge`].
+    ///
+    /// A string is [`ParseError::TooLarge`] as soon as its decoded bytes so far exceed
+    /// `limit`, and nothing after that point is read: the error depends on the bytes alone,
+    /// never on where a read or a window ended (a bad escape beyond the limit is not
+    /// reached, one before it is reported). Top-level keys and the `strings` array, of the
+    /// parser and of `mw scrub`, all come through here.
     pub(crate) fn read_string_body<T>(
         &mut self,
         section: Section,
@@ -44,30 +49,27 @@ impl<S: Refill> Input<'_, S> {
         }
         scratch.clear();
         loop {
-            if scratch.len() > limit {
-                return Err(ParseError::TooLarge {
-                    detail: format!(
-                        "a string of {section} starting at byte {start} is longer than {limit} bytes: not a V8 heap snapshot"
-                    ),
-                });
-            }
             if self.pos == self.end && !self.fill()? {
                 return Err(self.truncated(section));
             }
             let avail = &self.src.bytes()[self.pos..self.end];
-            match memchr2(b'"', b'\\', avail) {
-                None => {
-                    scratch.extend_from_slice(avail);
-                    self.pos = self.end;
+            let stop = memchr2(b'"', b'\\', avail);
+            let plain = stop.unwrap_or(avail.len());
+            if plain > limit - scratch.len() {
+                return Err(too_long(section, start, limit));
+            }
+            scratch.extend_from_slice(&avail[..plain]);
+            self.pos += plain;
+            match stop {
+                None => {}
+                Some(k) if avail[k] == b'"' => {
+                    self.pos += 1;
+                    return Ok(f(scratch));
                 }
-                Some(k) => {
-                    scratch.extend_from_slice(&avail[..k]);
-                    self.pos += k;
-                    if avail[k] == b'\\' {
-                        self.decode_escape(section, scratch)?;
-                    } else if scratch.len() <= limit {
-                        self.pos += 1;
-                        return Ok(f(scratch));
+                Some(_) => {
+                    self.decode_escape(section, scratch)?;
+                    if scratch.len() > limit {
+                        return Err(too_long(section, start, limit));
                     }
                 }
             }
@@ -198,6 +200,16 @@ impl<S: Refill> Input<'_, S> {
             }
             _ => Ok(None),
         }
+    }
+}
+
+/// The error for a string of `section` starting at byte `start` whose decoded bytes
+/// exceed `limit`.
+fn too_long(section: Section, start: u64, limit: usize) -> ParseError {
+    ParseError::TooLarge {
+        detail: format!(
+            "a string of {section} starting at byte {start} is longer than {limit} bytes: not a V8 heap snapshot"
+        ),
     }
 }
 

@@ -12,7 +12,9 @@ use crate::error::{ParseError, Section};
 
 impl<S: Refill> Input<'_, S> {
     /// Skips one JSON value after optional whitespace. With `capture`, appends the value's
-    /// bytes to it and fails with [`ParseError::TooLarge`] beyond `limit` bytes.
+    /// bytes to it and fails with [`ParseError::TooLarge`] beyond `limit` bytes: once
+    /// `limit + 1` bytes are captured, whatever the reads or windows they came in, so a
+    /// syntax error after them is never reached and one before them always is.
     pub(crate) fn skip_value(
         &mut self,
         section: Section,
@@ -33,7 +35,11 @@ impl<S: Refill> Input<'_, S> {
                 return Err(self.truncated(section));
             }
             let start = self.pos;
-            let buf = &self.src.bytes()[..self.end];
+            // Scan no further than the byte that makes the capture too large.
+            let room = capture
+                .as_deref()
+                .map_or(usize::MAX, |out| (limit + 1).saturating_sub(out.len()));
+            let buf = &self.src.bytes()[..self.end.min(start.saturating_add(room))];
             let mut i = start;
             let mut done = false;
             while i < buf.len() {
@@ -205,5 +211,56 @@ mod tests {
             .skip_value(Section::Header, Some(&mut out), 50)
             .unwrap_err();
         assert!(matches!(err, ParseError::TooLarge { .. }), "{err}");
+    }
+
+    /// Captures a value from `reader` through a buffer of `cap` bytes with a limit of 50.
+    fn capture_50_from(reader: impl std::io::Read, cap: usize) -> Result<(), ParseError> {
+        let mut progress = |_| {};
+        let mut out = Vec::new();
+        let r = Input::with_capacity(reader, &mut progress, cap).skip_value(
+            Section::Header,
+            Some(&mut out),
+            50,
+        );
+        assert!(out.len() <= 51, "captured {} bytes", out.len());
+        r
+    }
+
+    /// Captures `text` with a limit of 50 bytes through buffers of 16 to 80 bytes, whole
+    /// reads and one byte per read; all must agree. Returns the outcome.
+    fn capture_50(text: &str) -> Result<(), ParseError> {
+        let first = capture_50_from(text.as_bytes(), 1 << 16);
+        for cap in 16..80 {
+            for r in [
+                capture_50_from(text.as_bytes(), cap),
+                capture_50_from(OneByte(text.as_bytes()), cap),
+            ] {
+                assert_eq!(format!("{r:?}"), format!("{first:?}"), "cap {cap}");
+            }
+        }
+        first
+    }
+
+    #[test]
+    fn the_capture_limit_does_not_depend_on_where_reads_end() {
+        // A mismatched bracket after the 51st byte is never reached...
+        let late = format!("[{}}}", "1,".repeat(25));
+        assert!(matches!(
+            capture_50(&late),
+            Err(ParseError::TooLarge { .. })
+        ));
+        // ...one that is the 51st byte is reported.
+        let at = format!("[{}1}}", "1,".repeat(24));
+        assert!(matches!(
+            capture_50(&at),
+            Err(ParseError::Syntax { offset: 50, .. })
+        ));
+        // 50 bytes fit; 51 do not.
+        assert!(capture_50(&format!("[{}]", "1,".repeat(24))).is_ok());
+        let over = format!("[{}1]", "1,".repeat(24));
+        assert!(matches!(
+            capture_50(&over),
+            Err(ParseError::TooLarge { .. })
+        ));
     }
 }

@@ -60,6 +60,15 @@ pub enum Command {
     /// and appends `passed`, `growth_bytes`, `top_suspect` and `report` to `$GITHUB_OUTPUT`. Exit code
     /// 0: within budget; 9: a budget exceeded (or a leak declared).
     Check(CheckArgs),
+    /// The Kubernetes sidecar: watch the directory the watchdog writes to, analyze each leak
+    /// snapshot against its baseline (off the app's CPU and memory), upload snapshots,
+    /// profiles and reports to S3-compatible storage, and forward Alertmanager webhooks
+    /// with the pod's newest analysis.
+    ///
+    /// Runs until SIGTERM. Serves /metrics, /healthz and /alertmanager on --listen. Every
+    /// option can also be given as an environment variable (MW_AGENT_*). Set-up:
+    /// docs/kubernetes.md and docs/fleet.md.
+    Agent(AgentArgs),
 }
 
 #[derive(Debug, Args)]
@@ -222,6 +231,119 @@ pub enum UsageError {
         "--html draws snapshots or profiles; for a trace's chart, give it to mw analyze BASE TARGET --html FILE --trace TRACE.csv"
     )]
     NoHtmlForTrace,
+}
+
+#[derive(Debug, Args)]
+pub struct AgentArgs {
+    /// The artifact directory the watchdog writes to (its MEMWATCHDOG_SNAPSHOT_DIR, or a
+    /// parent of it), watched with its subdirectories; it may not exist yet.
+    #[arg(long, env = "MW_AGENT_DIR", value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Where to upload: s3://BUCKET[/PREFIX], or file:///DIR (a mounted volume). Without
+    /// it nothing is uploaded. Credentials come from the AWS_* variables
+    /// (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, web identity, ...).
+    #[arg(long, env = "MW_AGENT_STORE", value_name = "URL")]
+    pub store: Option<String>,
+    /// S3-compatible endpoint (MinIO, Ceph, ...), e.g. http://minio.storage:9000; default
+    /// AWS_ENDPOINT_URL, else AWS S3.
+    #[arg(
+        long,
+        env = "MW_AGENT_ENDPOINT",
+        value_name = "URL",
+        requires = "store"
+    )]
+    pub endpoint: Option<String>,
+    /// The bucket's region; default AWS_REGION, else us-east-1.
+    #[arg(
+        long,
+        env = "MW_AGENT_REGION",
+        value_name = "REGION",
+        requires = "store"
+    )]
+    pub region: Option<String>,
+    /// Multipart part size for big files: SIZE (at least 5Mi).
+    #[arg(long, env = "MW_AGENT_PART_SIZE", value_name = "SIZE", value_parser = parse_size, default_value = "16Mi")]
+    pub part_size: u64,
+    /// The pod's namespace: the first segment of the object keys (downward API
+    /// metadata.namespace).
+    #[arg(
+        long,
+        env = "MW_AGENT_NAMESPACE",
+        value_name = "NAME",
+        default_value = "default"
+    )]
+    pub namespace: String,
+    /// The pod's name: the second segment of the object keys (downward API metadata.name);
+    /// default $HOSTNAME, which Kubernetes sets to the pod name.
+    #[arg(long, env = "MW_AGENT_POD", value_name = "NAME")]
+    pub pod: Option<String>,
+    /// Delete each local file once its upload is confirmed (the newest baseline of each
+    /// process stays: the next leak snapshot is diffed against it).
+    #[arg(long, env = "MW_AGENT_DELETE_AFTER_UPLOAD", requires = "store")]
+    pub delete_after_upload: bool,
+    /// Scrub heap snapshots before they leave the pod (string contents replaced, as mw
+    /// scrub does) and analyze the scrubbed copies.
+    #[arg(long, env = "MW_AGENT_SCRUB")]
+    pub scrub: bool,
+    /// Do not analyze snapshots; only upload them.
+    #[arg(long, env = "MW_AGENT_NO_ANALYZE")]
+    pub no_analyze: bool,
+    /// Largest snapshot analyzed: SIZE. An analysis needs about 1.2 times the snapshot in
+    /// memory; set the container's memory limit accordingly.
+    #[arg(long, env = "MW_AGENT_ANALYZE_MAX_BYTES", value_name = "SIZE", value_parser = parse_size, default_value = "2Gi")]
+    pub analyze_max_bytes: u64,
+    /// Address of /metrics, /healthz and /alertmanager.
+    #[arg(
+        long,
+        env = "MW_AGENT_LISTEN",
+        value_name = "ADDR",
+        default_value = "0.0.0.0:9470"
+    )]
+    pub listen: std::net::SocketAddr,
+    /// Forward each new MemWatchdog alert received on /alertmanager, with the pod's newest
+    /// analysis, to this URL (a JSON body with a `text` field: Slack-compatible).
+    #[arg(long, env = "MW_AGENT_NOTIFY_URL", value_name = "URL")]
+    pub notify_url: Option<String>,
+    /// How long a firing alert waits for the pod's analysis of its leak snapshot (written
+    /// after the alert fires) before it is forwarded with what there is: DURATION.
+    #[arg(long, env = "MW_AGENT_NOTIFY_WAIT", value_name = "DURATION", value_parser = parse_duration, default_value = "3m")]
+    pub notify_wait: std::time::Duration,
+    /// How long a file must stay unchanged to be taken as finished: DURATION (500ms, 5s, 2m).
+    #[arg(long, env = "MW_AGENT_SETTLE", value_name = "DURATION", value_parser = parse_duration, default_value = "5s")]
+    pub settle: std::time::Duration,
+    /// Time between two scans of the directory: DURATION.
+    #[arg(long, env = "MW_AGENT_POLL", value_name = "DURATION", value_parser = parse_duration, default_value = "2s")]
+    pub poll: std::time::Duration,
+    /// Longest wait between two attempts to upload a file: DURATION.
+    #[arg(long, env = "MW_AGENT_MAX_BACKOFF", value_name = "DURATION", value_parser = parse_duration, default_value = "5m")]
+    pub max_backoff: std::time::Duration,
+    /// Where scrubbed copies are made; default DIR/.mw-agent (same volume).
+    #[arg(long, env = "MW_AGENT_WORK_DIR", value_name = "DIR")]
+    pub work_dir: Option<PathBuf>,
+}
+
+/// Parses `500ms`, `5s`, `2m`, `1h` (a whole number and a unit).
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number.parse().map_err(|_| {
+        format!("{text:?} is not a duration: a whole number and a unit, like 500ms, 5s, 2m or 1h")
+    })?;
+    let ms = match unit.trim() {
+        "ms" => 1,
+        "s" => 1_000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        _ => {
+            return Err(format!(
+                "{text:?}: the unit must be ms, s, m or h (like 5s)"
+            ));
+        }
+    };
+    Ok(std::time::Duration::from_millis(n.saturating_mul(ms)))
 }
 
 #[derive(Debug, Args)]

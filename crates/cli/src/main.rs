@@ -10,6 +10,7 @@
 //! argument parsing, files, progress and output formatting live here, nothing else.
 
 #[cfg(target_os = "linux")]
+mod agent;
 mod alloc;
 mod analyze;
 mod budget;
@@ -56,6 +57,7 @@ fn main() -> ExitCode {
         cli::Command::Detect(args) => detect::run(&args),
         cli::Command::Scrub(args) => scrub::run(&args),
         cli::Command::Check(args) => check::run(&args),
+        cli::Command::Agent(args) => agent::run(args),
     };
     match result {
         Ok(code) => code,

@@ -4,7 +4,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 MW := target/release/mw
 
-.PHONY: build build-rust build-node dist test test-rust test-node test-kit test-replay test-dist test-action test-report test-vscode test-vscode-editor test-kubernetes test-fuzz fuzz images bench-html check fmt clippy machete demo bench bench-analyzer bench-overhead bench-detect bench-metrics bench-huge bench-snapshot-cost fixtures clean
+.PHONY: build build-rust build-node dist test test-rust test-node test-kit test-replay test-dist test-action test-report test-vscode test-vscode-editor test-kubernetes test-agent test-fuzz fuzz images bench-html check fmt clippy machete demo bench bench-analyzer bench-overhead bench-detect bench-metrics bench-huge bench-snapshot-cost fixtures clean
 NPM_CI := npm ci --no-audit --no-fund --loglevel=error
 
 ## build: the mw binary (target/release/mw) and @memwatchdog/core (addon + JS, in packages/core)
@@ -29,7 +29,7 @@ dist: build-node
 ## test: every test — Rust unit/integration tests, the Node package's tests, the
 ## observability kit (real Prometheus, promtool, amtool, Alertmanager, pm2), live-recorded
 ## traces and the npm packages as a user installs them
-test: build test-rust test-node test-kit test-replay test-dist test-action test-report test-vscode test-kubernetes test-fuzz
+test: build test-rust test-node test-kit test-replay test-dist test-action test-report test-vscode test-kubernetes test-agent test-fuzz
 
 # The analyzer's fixture tests run under Node 20 (system), 22 and 24 (installed once from npm).
 test-rust:
@@ -82,6 +82,11 @@ images: dist
 # deploy/kubernetes: the manifests validated (kubernetes-validate, the PodMonitor CRD schema), the
 # init image built and its filesystem run as the init container, then a real Node service with the
 # Deployment's env. After dist (built once per make run), as root.
+# mw agent, the Kubernetes sidecar, against real services: a Node service under the injected
+# watchdog, moto's S3 server (pip moto[server]) and Alertmanager; S3 down then back, --scrub.
+test-agent: build
+	node --test tests/agent/
+
 test-kubernetes: dist
 	node --test tests/kubernetes/
 

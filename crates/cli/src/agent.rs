@@ -17,6 +17,7 @@ pub fn run(args: AgentArgs) -> anyhow::Result<ExitCode> {
         store.endpoint = args.endpoint;
         store.region = args.region;
         store.part_size = usize::try_from(args.part_size).unwrap_or(usize::MAX);
+        store.request_retries = args.request_retries;
         store
     });
     let pod = args

@@ -264,6 +264,10 @@ pub struct AgentArgs {
     /// Multipart part size for big files: SIZE (at least 5Mi).
     #[arg(long, env = "MW_AGENT_PART_SIZE", value_name = "SIZE", value_parser = parse_size, default_value = "16Mi")]
     pub part_size: u64,
+    /// Retries of each request to the store inside one upload attempt (with their own
+    /// backoff, within 3 minutes); a failed attempt is tried again later anyway.
+    #[arg(long, env = "MW_AGENT_REQUEST_RETRIES", value_name = "N", default_value_t = 5, requires = "store")]
+    pub request_retries: usize,
     /// The pod's namespace: the first segment of the object keys (downward API
     /// metadata.namespace).
     #[arg(

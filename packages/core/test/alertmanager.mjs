@@ -7,16 +7,17 @@ import { freePort, tempDir, waitReady } from "./helpers.mjs";
 export const ALERTMANAGER = "/usr/bin/prometheus-alertmanager";
 
 /**
- * Starts Alertmanager (on `port`, or a free one); throws with what to install when it is
- * missing (locally as in CI).
+ * Starts Alertmanager (on `port`, or a free one) with `config` (default: one route to a
+ * receiver that drops everything); throws with what to install when it is missing
+ * (locally as in CI).
  */
-export async function startAlertmanager({ port: wanted } = {}) {
+export async function startAlertmanager({ port: wanted, config: text } = {}) {
   if (!existsSync(ALERTMANAGER)) {
     throw new Error(`${ALERTMANAGER} is missing: install it with apt-get install -y prometheus-alertmanager`);
   }
   const dir = tempDir("mw-am-");
   const config = join(dir, "alertmanager.yml");
-  writeFileSync(config, 'route:\n  receiver: "null"\nreceivers:\n  - name: "null"\n');
+  writeFileSync(config, text ?? 'route:\n  receiver: "null"\nreceivers:\n  - name: "null"\n');
   const port = wanted ?? (await freePort());
   const proc = spawn(
     ALERTMANAGER,

@@ -8,7 +8,8 @@
 //! - [`ObjectKey`]: validated keys and the layout `<namespace>/<pod>/<YYYY-MM-DD>/<file>`.
 //! - [`Store::upload`]: one finished file, multipart above the part size, bounded memory,
 //!   SHA-256 of the file while it is read, per-request checksums the server verifies, refused
-//!   if the file changes meanwhile, checked by a HEAD afterwards (details in `upload.rs`).
+//!   if the file changes meanwhile, checked by a HEAD afterwards (its documentation says what
+//!   is verified where).
 //! - [`Store::find_uploaded`], [`Store::list`], [`Store::get`]: what a restarted agent and the
 //!   Alertmanager receiver need.
 //! - [`OffloadError`]: messages that say what to check, and [`OffloadError::reason`], the

@@ -1,24 +1,6 @@
-//! [`Store::upload`]: one finished file to one object, and what is checked on the way.
-//!
-//! - The file is read once, a part at a time, and hashed (SHA-256, the `sha2` crate) as it is
-//!   read; at most `parts_in_flight` parts are being sent while the next is read, so memory
-//!   stays near `(parts_in_flight + 1) × part_size` whatever the file's size.
-//! - A file up to `part_size` goes up in one PUT, larger ones as a multipart upload (parts of
-//!   `part_size`, grown if S3's 10,000 parts would not do).
-//! - On S3 every request carries its payload's SHA-256 (`x-amz-checksum-sha256`,
-//!   `object_store`'s `Checksum::SHA256`), which the server checks before storing the part or
-//!   object; a multipart object's checksum is then S3's checksum of the part checksums. A
-//!   single-PUT object also records the whole file's SHA-256 as metadata (`x-amz-meta-sha256`);
-//!   a multipart object cannot (its metadata is fixed when the upload starts, before the file
-//!   is read), so the whole file's hash is in [`Uploaded::sha256`] for the caller to log.
-//! - The file must not change meanwhile: its size, modification time and inode are taken when
-//!   it is opened and again once it has been read; if they differ nothing is stored
-//!   ([`OffloadError::Changed`]; a multipart upload is aborted before it is completed).
-//! - After completion a HEAD must find the object with the file's size
-//!   ([`OffloadError::Verify`] otherwise).
-//! - A failed part, a read error or a dropped future aborts the multipart upload, so no
-//!   object appears and no parts are left behind (a process killed mid-upload leaves parts
-//!   that a bucket lifecycle rule for incomplete multipart uploads removes).
+//! [`Store::upload`]: one finished file to one object, with the checks its documentation
+//! lists: one read with SHA-256, a PUT or a multipart upload with bounded memory, the file's
+//! stamp compared before and after, a HEAD after completion, aborts on every failure.
 
 use std::fmt::Write as _;
 use std::io::Read;
@@ -60,7 +42,33 @@ pub struct Uploaded {
 
 impl Store {
     /// Uploads the finished file `file` as `key` (the store's prefix prepended), replacing
-    /// an object already there. See the module documentation for what is checked.
+    /// an object already there.
+    ///
+    /// - The file is read once, a part at a time, and hashed (SHA-256, the `sha2` crate) as
+    ///   it is read: [`Uploaded::sha256`]. At most `parts_in_flight` parts are being sent
+    ///   while the next is read, so memory stays near `(parts_in_flight + 1) × part_size`
+    ///   whatever the file's size.
+    /// - A file up to `part_size` goes up in one PUT, a larger one as a multipart upload
+    ///   (parts of `part_size`, grown if S3's 10,000 parts would not do).
+    /// - **Verified by the server** (S3): every request carries its payload's SHA-256
+    ///   (`x-amz-checksum-sha256`, `object_store`'s `Checksum::SHA256`), and S3 (and `MinIO`)
+    ///   refuse a part or object whose bytes do not match it; a multipart object's checksum
+    ///   is S3's checksum of its parts' checksums. (moto 5.2.1, the test server, accepts a
+    ///   wrong one: the tests check the headers sent, not the server's check.)
+    /// - **Recorded**: a single-PUT object carries the whole file's SHA-256 as metadata
+    ///   (`x-amz-meta-sha256`, [`SHA256_METADATA`]); a multipart object cannot (its metadata
+    ///   is fixed when the upload starts, before the file is read), so the caller logs
+    ///   [`Uploaded::sha256`]. A local directory stores no metadata.
+    /// - **Not changed meanwhile**: the file's size, modification time and inode are taken
+    ///   when it is opened and again once it has been read; if they differ (or the file is
+    ///   shorter than it was), nothing is stored: [`OffloadError::Changed`], and a multipart
+    ///   upload is aborted before it is completed.
+    /// - **Complete**: after completion a HEAD must find the object with the file's size, else
+    ///   [`OffloadError::Verify`].
+    /// - **Nothing half-done left**: a failed part, a read error or a dropped future aborts
+    ///   the multipart upload, so no object appears and no parts stay behind (a process
+    ///   killed mid-upload leaves parts that a bucket lifecycle rule for incomplete multipart
+    ///   uploads removes).
     pub async fn upload(&self, file: &Path, key: &ObjectKey) -> Result<Uploaded, OffloadError> {
         let started = Instant::now();
         let path = self.path(key)?;

@@ -58,7 +58,7 @@ test("amtool check-config accepts the example alertmanager.yml", () => {
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /SUCCESS/);
   assert.match(r.stdout, /4 inhibit rules/);
-  assert.match(r.stdout, /4 receivers/);
+  assert.match(r.stdout, /5 receivers/);
 });
 
 /**
@@ -100,7 +100,7 @@ test("the MemWatchdog blocks merge into an existing Alertmanager tree: amtool ac
   const r = run(amtool, ["check-config", merged]);
   assert.equal(r.code, 0, r.stdout + r.stderr + readFileSync(merged, "utf8"));
   assert.match(r.stdout, /5 inhibit rules/);
-  assert.match(r.stdout, /6 receivers/);
+  assert.match(r.stdout, /7 receivers/);
   const watchdog = { service: "checkout", instance: "checkout-1:9469", team: "web" };
   for (const [alertname, severity, receiver] of [
     ["MemoryLeak", "critical", "memwatchdog-page"],

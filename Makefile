@@ -74,19 +74,21 @@ test-vscode: build-rust
 test-vscode-editor: build-rust
 	cd packages/vscode && bash scripts/code-server.sh >/dev/null && PUPPETEER_SKIP_DOWNLOAD=1 $(NPM_CI) && npm run test:editor
 
-## images: the Kubernetes init-container image (deploy/kubernetes/Containerfile) from the dist
-## tarballs, with buildah --storage-driver vfs, FROM scratch (as root; docs/kubernetes.md)
+## images: the Kubernetes images from the dist tarballs, with buildah --storage-driver vfs, FROM
+## scratch: the init container (deploy/kubernetes/Containerfile) and the mw agent sidecar
+## (Containerfile.agent) (as root; docs/kubernetes.md)
 images: dist
 	bash scripts/images.sh
 
-# deploy/kubernetes: the manifests validated (kubernetes-validate, the PodMonitor CRD schema), the
-# init image built and its filesystem run as the init container, then a real Node service with the
-# Deployment's env. After dist (built once per make run), as root.
 # mw agent, the Kubernetes sidecar, against real services: a Node service under the injected
 # watchdog, moto's S3 server (pip moto[server]) and Alertmanager; S3 down then back, --scrub.
 test-agent: build
 	node --test tests/agent/
 
+# deploy/kubernetes: the manifests validated (kubernetes-validate, the PodMonitor CRD schema), the
+# init image built and its filesystem run as the init container, then a real Node service with the
+# Deployment's env; the agent image built and run as the sidecar against moto's S3 server. After
+# dist (built once per make run), as root.
 test-kubernetes: dist
 	node --test tests/kubernetes/
 

@@ -1,7 +1,10 @@
-//! The sampling heap profile reader as `mw analyze` runs it: the format sniff on the first
-//! 4 KiB (what `mw` dispatches on), the parse from a `Read`, then the diff of what parsed.
+//! The sampling heap profile reader as `mw analyze` runs it: the format sniff (what `mw`
+//! dispatches on: a `Sniffer` fed the input as it is read), the parse from a `Read`, then
+//! the diff of what parsed.
 //!
-//! Checks: no panic; the sniff never calls a profile that parses a snapshot; a parsed
+//! Checks: no panic; the sniff's verdict does not depend on how the bytes arrive, and is
+//! the same from any prefix that decides it; a profile that parses is sniffed as a profile
+//! (whatever its key order), and its first 4 KiB are never sniffed as a snapshot; a parsed
 //! profile is a pre-order tree (its first node the root, every parent before its child),
 //! with frames in range and sizes that add up to its total without wrapping; diffing a
 //! profile with itself finds no growth, and against an empty one finds at most its total;
@@ -12,17 +15,19 @@
 use libfuzzer_sys::fuzz_target;
 use memwatchdog_fuzz::{Trickle, check_message};
 use memwatchdog_heapprofile::{
-    DiffOptions, FileKind, HeapProfile, MAX_SIZE, ProfileError, diff, parse, sniff,
+    DiffOptions, FileKind, HeapProfile, MAX_SIZE, ProfileError, Sniffer, diff, parse, sniff,
 };
 
-/// What `mw analyze` reads of each input to tell its format.
+/// What `mw analyze` used to read of each input to tell its format.
 const PREFIX: usize = 4096;
 
 const EMPTY: &[u8] = br#"{"head":{"callFrame":{"functionName":"(root)","scriptId":"0","url":"","lineNumber":-1,"columnNumber":-1},"selfSize":0,"id":1,"children":[]}}"#;
 
 fuzz_target!(|data: &[u8]| {
-    let kind = sniff(&data[..data.len().min(PREFIX)]);
+    let kind = sniff(data);
     let sizes = [(1 + data.len() % 17) as u8, 200, 7];
+    sniffed_alike(data, &sizes, kind);
+    let head_kind = sniff(&data[..data.len().min(PREFIX)]);
     let parsed = parse(Trickle::new(data, &sizes));
     let whole = parse(data);
     assert_eq!(
@@ -51,10 +56,11 @@ fuzz_target!(|data: &[u8]| {
             return;
         }
     };
+    assert_eq!(kind, FileKind::HeapProfile, "a profile not sniffed as one");
     assert_ne!(
-        kind,
+        head_kind,
         FileKind::HeapSnapshot,
-        "a profile sniffed as a snapshot"
+        "a profile's first bytes sniffed as a snapshot"
     );
     well_formed(&profile);
 
@@ -70,6 +76,25 @@ fuzz_target!(|data: &[u8]| {
         assert!(!site.summary().is_empty());
     }
 });
+
+/// Feeds `data` to a [`Sniffer`] in pieces of `sizes` (cycled): it must come to `whole`,
+/// the verdict on all of it at once, and once it has a verdict keep it.
+fn sniffed_alike(data: &[u8], sizes: &[u8], whole: FileKind) {
+    let mut sniffer = Sniffer::new();
+    let mut said = None;
+    let mut rest = data;
+    for &size in sizes.iter().cycle() {
+        if rest.is_empty() {
+            break;
+        }
+        let (piece, after) = rest.split_at(usize::from(size.max(1)).min(rest.len()));
+        rest = after;
+        let now = sniffer.feed(piece);
+        assert!(said.is_none() || now == said, "a sniff verdict changed");
+        said = now;
+    }
+    assert_eq!(sniffer.verdict(), whole, "sniffed differently in pieces");
+}
 
 fn well_formed(p: &HeapProfile) {
     let nodes = p.nodes();

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use memwatchdog_detect::{Config, Detector, Event, TraceReader};
-use memwatchdog_heapprofile::{DiffOptions, FileKind, ProfileReport, diff, sniff};
+use memwatchdog_heapprofile::{DiffOptions, FileKind, ProfileReport, diff};
 use memwatchdog_heapsnapshot::report::LeakReport;
 use memwatchdog_report::Analysis;
 use memwatchdog_sourcemap::Resolver;
@@ -179,7 +179,7 @@ fn check_profiles(
 /// One file: a CSV trace replayed through the detector; one snapshot or profile alone has
 /// nothing to compare with.
 fn check_trace(args: &CheckArgs, budgets: &Budgets, input: Opened) -> anyhow::Result<ExitCode> {
-    match sniff(input.prefix()) {
+    match input.kind() {
         FileKind::HeapSnapshot => {
             return Err(UsageError::OneSnapshotToCheck { path: input.path }.into());
         }

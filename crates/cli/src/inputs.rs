@@ -1,23 +1,28 @@
 //! What `mw analyze` was given: heap snapshots or sampling heap profiles, told apart by
-//! content (the first bytes of each file), never by file name.
+//! content (the top-level keys each file starts with), never by file name.
 //!
-//! Each path is opened once ([`Opened`]): the bytes read to tell its format are handed on to
-//! the parser, so a pipe, a FIFO, process substitution (`<(zcat a.heapsnapshot.gz)`) or `-`
-//! (standard input) reads like a file. Opening a path twice would wait for a second writer
-//! that never comes (a FIFO) or find the pipe's first bytes gone.
+//! Each path is opened once ([`Opened`]) and read until its format is known: a snapshot by
+//! its first key, a profile by its `head`, which comes first from V8 but may follow a long
+//! `samples` array in a profile another tool re-serialized. That read is bounded
+//! ([`SNIFF_LIMIT`], the largest profile `mw` reads) and streams through a
+//! [`Sniffer`] of constant size. A regular file is then read again from its start; the bytes
+//! read from a pipe, a FIFO, process substitution (`<(zcat a.heapsnapshot.gz)`) or `-`
+//! (standard input) are handed on to the parser before the rest, so they read like a file.
+//! Opening a path twice would wait for a second writer that never comes (a FIFO) or find the
+//! pipe's first bytes gone.
 
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom};
+use std::io::{ErrorKind, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use memwatchdog_heapprofile::{FileKind, ProfileError, sniff};
+use memwatchdog_heapprofile::{FileKind, ProfileError, SNIFF_LIMIT, Sniffer};
 use thiserror::Error;
 
 use crate::cli::UsageError;
 use crate::load::LoadError;
 
-/// How many bytes of each file [`classify`] reads.
-const PREFIX: usize = 4096;
+/// How many bytes are read at a time until an input's format is known.
+const CHUNK: usize = 64 << 10;
 
 /// The kind of a whole `mw analyze` run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,14 +61,17 @@ pub enum InputError {
 /// The path that names standard input.
 pub const STDIN: &str = "-";
 
-/// One input, opened once, with its first bytes already read.
+/// One input, opened once, read until its format was known.
 #[derive(Debug)]
 pub struct Opened {
     /// The path given (`-` for standard input).
     pub path: PathBuf,
     file: File,
-    /// Up to [`PREFIX`] bytes from the start, read from `file`.
-    prefix: Vec<u8>,
+    /// What its first bytes say it is.
+    kind: FileKind,
+    /// The bytes a stream gave while its format was told, from its start (empty for a
+    /// regular file, which is read again from its start).
+    read: Vec<u8>,
     /// A regular file: it can be mapped, and read again from its start.
     regular: bool,
 }
@@ -72,12 +80,13 @@ pub struct Opened {
 pub enum Source {
     /// A regular file, read from its start (mapped, or read when it cannot be mapped).
     File(File),
-    /// A pipe or another special file: the first bytes already read, then the rest.
+    /// A pipe or another special file: the bytes already read, then the rest.
     Stream(std::io::Chain<std::io::Cursor<Vec<u8>>, File>),
 }
 
 impl Opened {
-    /// Opens `path` (`-`: a duplicate of standard input) and reads its first bytes.
+    /// Opens `path` (`-`: a duplicate of standard input) and reads it until its format is
+    /// known.
     pub fn open(path: &Path) -> Result<Self, LoadError> {
         let open_error = |source| LoadError::Open {
             path: path.to_owned(),
@@ -85,22 +94,20 @@ impl Opened {
         };
         let file = open_file(path).map_err(open_error)?;
         let regular = file.metadata().map_err(open_error)?.is_file();
-        let mut prefix = Vec::with_capacity(PREFIX);
-        (&file)
-            .take(PREFIX as u64)
-            .read_to_end(&mut prefix)
-            .map_err(open_error)?;
+        let mut read = Vec::new();
+        let kind = tell_kind(&file, (!regular).then_some(&mut read)).map_err(open_error)?;
         Ok(Self {
             path: path.to_owned(),
             file,
-            prefix,
+            kind,
+            read,
             regular,
         })
     }
 
-    /// The first bytes of the input (up to 4 KiB).
-    pub fn prefix(&self) -> &[u8] {
-        &self.prefix
+    /// What the input's first bytes say it is.
+    pub fn kind(&self) -> FileKind {
+        self.kind
     }
 
     /// Whether the input can be read again from its start ([`Opened::again`]): a regular
@@ -128,7 +135,8 @@ impl Opened {
             Ok(Self {
                 path: self.path.clone(),
                 file,
-                prefix: self.prefix.clone(),
+                kind: self.kind,
+                read: Vec::new(),
                 regular: true,
             })
         })
@@ -146,10 +154,36 @@ impl Opened {
             Ok(Source::File(file))
         } else {
             Ok(Source::Stream(
-                std::io::Cursor::new(self.prefix).chain(self.file),
+                std::io::Cursor::new(self.read).chain(self.file),
             ))
         }
     }
+}
+
+/// Reads `file` from its start until its bytes tell its format, or it ends, or
+/// [`SNIFF_LIMIT`] bytes did not tell ([`FileKind::Unknown`]). With `keep` (a stream, which
+/// cannot be read again), the bytes read are appended to it for the parser.
+fn tell_kind(mut file: &File, mut keep: Option<&mut Vec<u8>>) -> std::io::Result<FileKind> {
+    let mut sniffer = Sniffer::new();
+    let mut buf = vec![0; CHUNK];
+    let mut left = SNIFF_LIMIT;
+    while left > 0 {
+        let want = usize::try_from(left).map_or(CHUNK, |left| left.min(CHUNK));
+        let n = match file.read(&mut buf[..want]) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        left -= n as u64;
+        if let Some(kept) = keep.as_deref_mut() {
+            kept.extend_from_slice(&buf[..n]);
+        }
+        if let Some(kind) = sniffer.feed(&buf[..n]) {
+            return Ok(kind);
+        }
+    }
+    Ok(sniffer.verdict())
 }
 
 /// Opens `path` for reading; `-` is a duplicate of standard input.
@@ -177,14 +211,14 @@ pub fn open_all(paths: &[&Path]) -> anyhow::Result<Vec<Opened>> {
         .collect::<Result<_, _>>()?)
 }
 
-/// Decides from the first bytes of every input what the run compares: profiles when any
-/// input is a profile, snapshots otherwise; a snapshot among profiles is an error.
+/// Decides from the kind of every input what the run compares: profiles when any input is
+/// a profile, snapshots otherwise; a snapshot among profiles is an error.
 pub fn classify(inputs: &[Opened]) -> anyhow::Result<Inputs> {
     let mut snapshot = None;
     let mut profile = None;
     for input in inputs {
         let path = input.path.as_path();
-        match sniff(input.prefix()) {
+        match input.kind() {
             FileKind::HeapSnapshot => snapshot = snapshot.or(Some(path)),
             FileKind::HeapProfile => profile = profile.or(Some(path)),
             FileKind::Unknown => {}

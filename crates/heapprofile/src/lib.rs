@@ -43,4 +43,4 @@ pub use memwatchdog_sourcemap::Original;
 pub use parse::{MAX_BYTES, MAX_DEPTH, MAX_SIZE, parse};
 pub use profile::{CallFrame, FrameIdx, HeapProfile, Node, NodeIdx};
 pub use report::{AllocationSite, FunctionGrowth, ProfileReport, ProfileStats};
-pub use sniff::{FileKind, sniff};
+pub use sniff::{FileKind, SNIFF_LIMIT, Sniffer, sniff};

@@ -164,7 +164,7 @@ fn check_depth(body: &[u8]) -> Result<(), (usize, usize)> {
 
 fn json_error(e: &serde_json::Error, bytes: &[u8], skipped: usize) -> ProfileError {
     let offset = offset_of(&bytes[skipped..], e.line(), e.column()) + skipped as u64;
-    let message = strip_position(&e.to_string());
+    let message = bounded(strip_position(&e.to_string()));
     match e.classify() {
         Category::Eof => ProfileError::Truncated {
             offset: bytes.len() as u64,
@@ -185,11 +185,34 @@ fn json_error(e: &serde_json::Error, bytes: &[u8], skipped: usize) -> ProfileErr
 }
 
 /// `serde_json`'s message without its own " at line L column C" suffix (we report the offset).
-fn strip_position(message: &str) -> String {
+fn strip_position(message: &str) -> &str {
     message
         .rfind(" at line ")
         .map_or(message, |cut| &message[..cut])
-        .to_owned()
+}
+
+/// The longest `serde_json` message an error carries, in bytes.
+const MESSAGE_LIMIT: usize = 300;
+
+/// `message` fit for one line of a terminal: control characters escaped, and cut to at most
+/// [`MESSAGE_LIMIT`] bytes. `serde_json` quotes a value of the wrong type whole (a string
+/// of any length, its control characters as `\u{7f}`), so its message is as long as the
+/// input makes it.
+fn bounded(message: &str) -> String {
+    let mut out = String::new();
+    for c in message.chars() {
+        let piece: String = if c.is_control() {
+            c.escape_debug().collect()
+        } else {
+            c.into()
+        };
+        if out.len() + piece.len() > MESSAGE_LIMIT - '…'.len_utf8() {
+            out.push('…');
+            break;
+        }
+        out.push_str(&piece);
+    }
+    out
 }
 
 /// Byte offset of `serde_json`'s 1-based (line, column).
@@ -468,6 +491,26 @@ mod tests {
             err(negative.as_bytes()),
             ProfileError::InvalidSize { node_id: 7, .. }
         ));
+    }
+
+    #[test]
+    fn a_long_value_of_the_wrong_type_is_quoted_in_short() {
+        // The fuzzer's find: a callFrame that is a string of 100 DEL characters, which
+        // serde_json quoted whole as \u{7f} each, a message of 731 bytes.
+        for value in ["\u{7f}".repeat(100), "a".repeat(5000)] {
+            let bad = format!(r#"{{"head":{{"callFrame":"{value}","selfSize":0,"id":1}}}}"#);
+            let e = err(bad.as_bytes());
+            assert!(matches!(e, ProfileError::WrongType { .. }), "{e:?}");
+            let text = e.to_string();
+            assert!(text.len() <= 512, "{} bytes: {text}", text.len());
+            assert!(!text.chars().any(char::is_control), "{text}");
+            assert!(text.contains("invalid type: string"), "{text}");
+            assert!(text.ends_with('…'), "{text}");
+        }
+        assert_eq!(bounded("a\u{1b}[31mb"), "a\\u{1b}[31mb");
+        let cut = bounded(&"é".repeat(200));
+        assert!(cut.len() <= MESSAGE_LIMIT && cut.ends_with("é…"), "{cut}");
+        assert_eq!(bounded("short"), "short");
     }
 
     #[test]

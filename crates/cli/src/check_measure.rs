@@ -4,7 +4,6 @@
 
 use memwatchdog_heapprofile::ProfileReport;
 use memwatchdog_heapsnapshot::report::LeakReport;
-use memwatchdog_units::HumanBytes;
 
 use crate::budget::Measured;
 
@@ -51,23 +50,13 @@ impl Measured for ProfileReport {
     }
 }
 
-/// `AuditEntry ×10,000 (+1.2 MB) held by (GC roots) → …`, as the watchdog's alert names it.
+/// `AuditEntry ×10,000 (+1.2 MB) held by global > … > AuditEntry`, the top suspect's own
+/// one-liner, as the watchdog's alert names it.
 pub fn top_suspect(report: &LeakReport) -> Option<String> {
-    report.suspects.first().map(|s| {
-        format!(
-            "{} ×{} (+{}) held by {}",
-            s.example.class_name,
-            crate::format::count(s.delta_count),
-            HumanBytes(s.delta_bytes),
-            s.example.path_text
-        )
-    })
+    report.suspects.first().map(|s| s.summary.clone())
 }
 
 /// `+1.2 MB in recordAudit (app.js:23:21) < …`, the profile report's own one-liner.
 pub fn top_site(report: &ProfileReport) -> Option<String> {
-    report
-        .sites
-        .first()
-        .map(memwatchdog_heapprofile::AllocationSite::summary)
+    report.sites.first().map(|site| site.summary.clone())
 }

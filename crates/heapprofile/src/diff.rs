@@ -94,16 +94,19 @@ fn site(stacks: &Stacks, rank: usize, row: &Row<StackId>, with_samples: bool) ->
         .map(|id| Frame::from_call_frame(stacks.frame(id)))
         .collect();
     let user_frame = frames.iter().position(Frame::is_user);
-    let site = AllocationSite::site_text(&frames, user_frame);
-    AllocationSite {
+    let line = AllocationSite::site_text(&frames, user_frame);
+    let mut site = AllocationSite {
         rank,
+        summary: String::new(),
         delta_bytes: row.delta,
         bytes: row.live.iter().map(|l| l.bytes).collect(),
         delta_samples: delta_samples(&row.live, with_samples),
         frames,
         user_frame,
-        site,
-    }
+        site: line,
+    };
+    site.summary = site.summary_text();
+    site
 }
 
 /// A function's key: its frame (ordered by content, for stable ties) and trie id; `None`
@@ -260,7 +263,7 @@ mod tests {
         assert_eq!(site.user_frame, Some(1));
         assert_eq!(site.site, "pushEntry (app.js:4:1)");
         assert_eq!(
-            site.summary(),
+            site.summary,
             "+5.0 kB in pushEntry (app.js:4:1) via repeat < handle (app.js:11:1)"
         );
         assert_eq!(r.functions[0].function.function, "pushEntry");

@@ -22,7 +22,7 @@
 //! let base = parse(&empty[..]).unwrap();
 //! let leak = parse(&json[..]).unwrap();
 //! let report = diff(&base, &leak, None, &DiffOptions::default());
-//! assert_eq!(report.sites[0].summary(), "+4.1 kB in pushEntry (app.js:41:18)");
+//! assert_eq!(report.sites[0].summary, "+4.1 kB in pushEntry (app.js:41:18)");
 //! ```
 //!
 //! See `ARCHITECTURE.md` at the repository root for how this fits the rest of MemWatchdog.

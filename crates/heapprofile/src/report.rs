@@ -55,6 +55,10 @@ pub struct ProfileStats {
 pub struct AllocationSite {
     /// 1-based rank.
     pub rank: usize,
+    /// The site as one line for an alert annotation or a log, at most [`SUMMARY_MAX_CHARS`]
+    /// characters: `+12 MB in pushEntry (server.js:41:18) < handle (server.js:80:3) < …`
+    /// (original positions once [`ProfileReport::map_sources`] mapped the frames).
+    pub summary: String,
     /// Growth of live bytes from the base to the newest profile.
     pub delta_bytes: u64,
     /// Live bytes allocated with this stack in each profile, in the order given.
@@ -103,6 +107,7 @@ impl ProfileReport {
                 frame.map_source(&mut map);
             }
             site.site = AllocationSite::site_text(&site.frames, site.user_frame);
+            site.summary = site.summary_text();
         }
         for function in &mut self.functions {
             function.function.map_source(&mut map);
@@ -118,10 +123,8 @@ impl AllocationSite {
             .map_or_else(|| Frame::root().to_string(), ToString::to_string)
     }
 
-    /// One line for an alert annotation or a log, at most [`SUMMARY_MAX_CHARS`] characters:
-    /// `+12 MB in pushEntry (server.js:41:18) < handle (server.js:80:3) < …`.
-    #[must_use]
-    pub fn summary(&self) -> String {
+    /// The text of [`summary`](Self::summary), from the growth and the frames.
+    pub(crate) fn summary_text(&self) -> String {
         let head = format!("+{} in ", HumanBytes(self.delta_bytes));
         let room = SUMMARY_MAX_CHARS - head.chars().count();
         head + &self.stack_line(room)
@@ -199,15 +202,18 @@ mod tests {
 
     fn site(frames: Vec<Frame>) -> AllocationSite {
         let user_frame = frames.iter().position(Frame::is_user);
-        AllocationSite {
+        let mut site = AllocationSite {
             rank: 1,
+            summary: String::new(),
             delta_bytes: 12_300_000,
             bytes: vec![0, 12_300_000],
             delta_samples: None,
             site: String::new(),
             frames,
             user_frame,
-        }
+        };
+        site.summary = site.summary_text();
+        site
     }
 
     #[test]
@@ -234,11 +240,12 @@ mod tests {
         let site = &report.sites[0];
         assert_eq!(site.site, "pushEntry (cache.ts:30:5)");
         assert!(
-            site.summary()
+            site.summary
                 .ends_with("in pushEntry (cache.ts:30:5) via repeat"),
             "{}",
-            site.summary()
+            site.summary
         );
+        assert_eq!(serde_json::to_value(site).unwrap()["summary"], site.summary);
         let json = serde_json::to_value(&site.frames[1]).unwrap();
         assert_eq!(json["url"], "/srv/dist/cache.js");
         assert_eq!(
@@ -263,7 +270,7 @@ mod tests {
             frame("emit", "node:events", 516),
         ]);
         assert_eq!(
-            s.summary(),
+            s.summary,
             "+12 MB in pushEntry (server.js:41:3) via repeat < handle (server.js:80:3) < emit (node:events:517:3)"
         );
     }
@@ -274,12 +281,12 @@ mod tests {
             .map(|i| frame(&format!("f{i}"), "/srv/very/long/path/module.js", i))
             .collect();
         let s = site(frames);
-        let line = s.summary();
+        let line = s.summary;
         assert!(line.chars().count() <= SUMMARY_MAX_CHARS, "{line}");
         assert!(line.ends_with(" < …"), "{line}");
         assert!(line.starts_with("+12 MB in f0 (module.js:1:3) < f1 (module.js:2:3)"));
         let long_name = site(vec![frame(&"x".repeat(500), "/a.js", 0)]);
-        let line = long_name.summary();
+        let line = long_name.summary;
         assert_eq!(line.chars().count(), SUMMARY_MAX_CHARS);
         assert!(line.ends_with('…'));
     }
@@ -300,6 +307,6 @@ mod tests {
 
     #[test]
     fn a_stack_without_frames_is_the_root() {
-        assert_eq!(site(Vec::new()).summary(), "+12 MB in (root)");
+        assert_eq!(site(Vec::new()).summary, "+12 MB in (root)");
     }
 }

@@ -98,7 +98,7 @@ impl ProfileTaken {
 impl From<&AllocationSite> for NativeAllocationSite {
     fn from(site: &AllocationSite) -> Self {
         NativeAllocationSite {
-            summary: site.summary(),
+            summary: site.summary.clone(),
             site: site.site.clone(),
             delta_bytes: site.delta_bytes as f64,
             bytes: site.bytes.last().copied().unwrap_or(0) as f64,

@@ -163,6 +163,7 @@ mod tests {
             new_bytes: 4000,
             suspects: vec![Suspect {
                 rank: 1,
+                summary: format!("{class_name} ×1,500 (+3.1 MB) held by global > {class_name}"),
                 delta_bytes: 3_084_000,
                 delta_count: 1500,
                 retained_bytes: 3_100_000,

@@ -40,13 +40,7 @@ fn leak(r: &LeakReport) -> String {
 
 fn summary(r: &HeapSummary) -> String {
     match r.holders.first() {
-        Some(h) => format!(
-            "Largest holder: {} ×{} retains {}, via {}",
-            h.example.class_name,
-            grouped(h.count),
-            HumanBytes(h.retained_bytes),
-            h.example.path_text
-        ),
+        Some(h) => format!("Largest holder: {}", h.summary),
         None => format!(
             "No holders found in {} of heap",
             HumanBytes(r.snapshot.total_bytes)
@@ -56,7 +50,7 @@ fn summary(r: &HeapSummary) -> String {
 
 fn profile(r: &ProfileReport) -> String {
     match r.sites.first() {
-        Some(site) => format!("Top allocation site: {}", site.summary()),
+        Some(site) => format!("Top allocation site: {}", site.summary),
         None => "No allocation site grew".to_owned(),
     }
 }

@@ -96,13 +96,7 @@ pub fn admit(
 #[must_use]
 pub fn outcome_of(report: &LeakReport) -> Outcome {
     report.suspects.first().map_or(Outcome::NothingFound, |s| {
-        Outcome::TopSuspect(format!(
-            "{} ×{} (+{}) held by {}",
-            s.example.class_name,
-            s.delta_count,
-            HumanBytes(s.delta_bytes),
-            s.example.path_text
-        ))
+        Outcome::TopSuspect(s.summary.clone())
     })
 }
 

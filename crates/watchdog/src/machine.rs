@@ -287,13 +287,13 @@ impl Machine {
             out.push(Effect::Log(format!("wrote heap profile {path}")));
         }
         if let Some(top) = done.sites.first() {
-            let summary = top.summary();
+            let summary = &top.summary;
             out.push(Effect::Log(format!(
                 "allocation profile ({}): top allocation site {summary}",
                 done.kind
             )));
             self.alerts
-                .annotate_sticky("top_allocation_site", &summary, out);
+                .annotate_sticky("top_allocation_site", summary, out);
             if let Some(report) = &done.report_path {
                 self.alerts
                     .annotate_sticky("allocation_profile", report, out);

@@ -177,6 +177,7 @@ fn leak_check(rss: u64, available: u64) -> (SnapshotCheck, MemoryInfo) {
 fn site(summary_site: &str) -> AllocationSite {
     AllocationSite {
         rank: 1,
+        summary: format!("+12 MB in {summary_site}"),
         delta_bytes: 12_000_000,
         bytes: vec![1_000_000, 13_000_000],
         delta_samples: None,
@@ -358,7 +359,7 @@ fn one_analysis_runs_at_a_time_and_its_late_outcome_reaches_the_alert() {
     h.run(60, |t| top + (t - t0) * 1.5 * MB);
     assert_eq!(h.machine.state(Signal::Heap), State::OomRisk);
     h.take();
-    let line = "Entry ×120000 (+48 MB) held by (global) → cache → entries[]".to_owned();
+    let line = "Entry ×120,000 (+48 MB) held by (global) → cache → entries[]".to_owned();
     h.machine
         .analysis_done(Outcome::TopSuspect(line.clone()), h.t_ms);
     let effects = h.take();

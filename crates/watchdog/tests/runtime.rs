@@ -274,9 +274,9 @@ fn allocation_sites_in_compiled_code_name_the_original_source() {
     let site = &done.sites[0];
     assert_eq!(site.site, "pushEntry (cache.ts:30:5)");
     assert!(
-        site.summary().ends_with("in pushEntry (cache.ts:30:5)"),
+        site.summary.ends_with("in pushEntry (cache.ts:30:5)"),
         "{}",
-        site.summary()
+        site.summary
     );
     let original = site.frames[0].original.as_ref().expect("mapped");
     assert_eq!(
@@ -290,6 +290,7 @@ fn allocation_sites_in_compiled_code_name_the_original_source() {
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(done.report_path.unwrap()).unwrap()).unwrap();
     assert!(report.to_string().contains("cache.ts"), "{report:#}");
+    assert_eq!(report["sites"][0]["summary"], site.summary, "{report:#}");
 }
 
 #[test]

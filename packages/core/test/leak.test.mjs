@@ -55,7 +55,7 @@ test("a leaking child gets a leak event, a snapshot pair, metrics and an alert",
     // The pair is analyzed on a Rust thread: the top suspect is the module's `leaked` array.
     const analysis = await p.waitFor((e) => e.event === "analysis", 60_000, "the snapshot pair analysis");
     assert.equal(analysis.outcome, "found", JSON.stringify(analysis));
-    assert.match(analysis.topSuspect, /^Array ×\d+ \(\+[\d.]+ [kMG]?B\) held by .*leaked > \[\] > Array$/);
+    assert.match(analysis.topSuspect, /^Array ×\d[\d,]* \(\+[\d.]+ [kMG]?B\) held by .*leaked > \[\] > Array$/);
     await p.waitForStderr(/\[memwatchdog\] snapshot pair analyzed: top suspect Array/);
 
     const m = (await scrape(started.port)).text;

@@ -4,6 +4,7 @@
 //! field, and `SCHEMA_VERSION` changes whenever a field is removed or changes meaning.
 
 use memwatchdog_sourcemap::Original;
+use memwatchdog_units::{HumanBytes, grouped};
 use serde::Serialize;
 
 /// Version of the JSON schema of [`LeakReport`].
@@ -75,6 +76,9 @@ pub struct SnapshotStats {
 pub struct Suspect {
     /// 1-based rank.
     pub rank: usize,
+    /// The suspect as one line, as alerts, logs and `mw check` name it:
+    /// `AuditEntry ×36,609 (+16.4 MB) held by global > … > auditLog > [] > AuditEntry`.
+    pub summary: String,
     /// Growth in bytes: shallow sizes of the group's new objects and of the new objects they dominate.
     pub delta_bytes: u64,
     /// Number of new objects in the group.
@@ -86,6 +90,20 @@ pub struct Suspect {
     pub example: Example,
     /// What the group's objects hold on to, largest first (other classes among the new objects they dominate).
     pub holds: Vec<ClassBytes>,
+}
+
+impl Suspect {
+    /// The text of [`summary`](Self::summary): class, count (grouped by thousands), growth
+    /// and the example's retainer path.
+    pub(crate) fn summary_text(example: &Example, delta_count: u64, delta_bytes: u64) -> String {
+        format!(
+            "{} ×{} (+{}) held by {}",
+            example.class_name,
+            grouped(delta_count),
+            HumanBytes(delta_bytes),
+            example.path_text
+        )
+    }
 }
 
 /// What a group of objects is and where one of them, its example, is held: the fields a

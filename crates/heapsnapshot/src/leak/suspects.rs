@@ -111,12 +111,41 @@ pub fn find_suspects(g: &HeapGraph, ret: &Retention, is_new: &[bool], top: usize
 }
 
 fn suspect(g: &HeapGraph, ret: &Retention, group: &Group, rank: usize) -> Suspect {
+    let example = example(g, ret, NodeIdx(group.example), true);
     Suspect {
         rank,
+        summary: Suspect::summary_text(&example, group.count, group.bytes),
         delta_bytes: group.bytes,
         delta_count: group.count,
         retained_bytes: group.retained,
-        example: example(g, ret, NodeIdx(group.example), true),
+        example,
         holds: group.holds.top(g, 3),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{EdgeKind, NodeKind};
+
+    #[test]
+    fn a_suspect_carries_its_one_line_summary() {
+        let (mut b, _, global) = crate::testing::with_global(100);
+        let log = b.node(NodeKind::Object, "Array", 32);
+        b.edge(global, EdgeKind::Property, "log", log);
+        for i in 0..1_500 {
+            let entry = b.node(NodeKind::Object, "Entry", 600);
+            b.element(log, EdgeKind::Element, i, entry);
+        }
+        let g = b.build();
+        let ret = Retention::compute(&g);
+        let is_new: Vec<bool> = g.nodes().map(|n| n.0 > log.0).collect();
+        let suspects = find_suspects(&g, &ret, &is_new, 5);
+        assert_eq!(
+            suspects[0].summary,
+            "Entry ×1,500 (+900 kB) held by global > log > [] > Entry"
+        );
+        let json = serde_json::to_value(&suspects[0]).unwrap();
+        assert_eq!(json["summary"], suspects[0].summary);
     }
 }

@@ -242,12 +242,17 @@ pub(super) fn holders(
         .iter()
         .zip(holds)
         .enumerate()
-        .map(|(i, (&gi, holds))| Holder {
-            rank: i + 1,
-            retained_bytes: groups[gi].retained,
-            count: groups[gi].count,
-            example: example(g, ret, groups[gi].example, show_strings),
-            holds: holds.top(g, 3),
+        .map(|(i, (&gi, holds))| {
+            let group = &groups[gi];
+            let example = example(g, ret, group.example, show_strings);
+            Holder {
+                rank: i + 1,
+                summary: Holder::summary_text(&example, group.count, group.retained),
+                retained_bytes: group.retained,
+                count: group.count,
+                example,
+                holds: holds.top(g, 3),
+            }
         })
         .collect()
 }
@@ -355,6 +360,14 @@ mod tests {
             ]
         );
         assert_eq!(rows[0].retained_bytes, 32 + 4_000 + 100 * 1_100);
+        assert_eq!(
+            rows[0].summary,
+            "Map ×1 retains 114 kB, via global > process > _events > request > context > sessionCache > Map"
+        );
+        assert_eq!(
+            serde_json::to_value(&rows[0]).unwrap()["summary"],
+            rows[0].summary
+        );
         let holds: Vec<(&str, u64)> = rows[0]
             .holds
             .iter()

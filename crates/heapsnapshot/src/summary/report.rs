@@ -4,6 +4,7 @@
 //! by field, and [`SCHEMA_VERSION`] changes whenever a field is removed or changes meaning.
 
 use memwatchdog_sourcemap::Original;
+use memwatchdog_units::{HumanBytes, grouped};
 use serde::Serialize;
 
 use crate::leak::report::{ClassBytes, Example, FunctionInfo};
@@ -70,6 +71,9 @@ pub struct Totals {
 pub struct Holder {
     /// 1-based rank.
     pub rank: usize,
+    /// The group as one line, as the HTML report's verdict and alerts name it:
+    /// `Map ×1 retains 9.1 MB, via global > … > sessionCache > Map`.
+    pub summary: String,
     /// Sum of the group's retained sizes (no byte counted twice).
     pub retained_bytes: u64,
     /// Number of objects in the group.
@@ -80,6 +84,20 @@ pub struct Holder {
     pub example: Example,
     /// What the group's objects keep alive besides themselves, largest first (≤ 3).
     pub holds: Vec<ClassBytes>,
+}
+
+impl Holder {
+    /// The text of [`summary`](Self::summary): class, count (grouped by thousands), retained
+    /// size and the example's retainer path.
+    pub(crate) fn summary_text(example: &Example, count: u64, retained_bytes: u64) -> String {
+        format!(
+            "{} ×{} retains {}, via {}",
+            example.class_name,
+            grouped(count),
+            HumanBytes(retained_bytes),
+            example.path_text
+        )
+    }
 }
 
 /// What kind of collection an object is.

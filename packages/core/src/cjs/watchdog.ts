@@ -84,7 +84,7 @@ export interface MemWatchdogEvents {
 /**
  * The baseline/leak snapshot pair was analyzed in the background (the same diff as
  * `mw analyze BASELINE LEAK`). `outcome` is `found` (then `topSuspect` is set, e.g.
- * `AuditEntry ×36609 (+16.4 MB) held by global > … > auditLog > [] > AuditEntry`),
+ * `AuditEntry ×36,609 (+16.4 MB) held by global > … > auditLog > [] > AuditEntry`),
  * `nothing`, or `skipped` (then `reason` says why: too large, not enough memory, unreadable).
  */
 export interface AnalysisEvent {

@@ -4,7 +4,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 MW := target/release/mw
 
-.PHONY: build build-rust build-node dist test test-rust test-node test-kit test-replay test-dist test-action test-report test-vscode test-vscode-editor test-kubernetes test-agent test-fuzz fuzz images bench-html check fmt clippy machete demo bench bench-analyzer bench-overhead bench-detect bench-metrics bench-huge bench-snapshot-cost fixtures clean
+.PHONY: build build-rust build-node dist test test-rust test-node test-kit test-replay test-dist test-action test-report test-vscode test-vscode-editor test-kubernetes test-agent test-fuzz fuzz images bench-html bench-agent check fmt clippy machete demo bench bench-analyzer bench-overhead bench-detect bench-metrics bench-huge bench-snapshot-cost fixtures clean
 NPM_CI := npm ci --no-audit --no-fund --loglevel=error
 
 ## build: the mw binary (target/release/mw) and @memwatchdog/core (addon + JS, in packages/core)
@@ -159,6 +159,10 @@ bench-snapshot-cost:
 ## (docs/benchmarks-html.md)
 bench-html: build-rust
 	bash bench/html.sh
+
+## bench-agent: mw agent idle (memory, CPU) and uploading 1 GiB to moto (peak memory, time)
+bench-agent: build-rust
+	node bench/agent.mjs
 
 ## bench-huge: also a 4 GB snapshot (mw only)
 bench-huge: build

@@ -32,7 +32,7 @@ test("the crates of mw package for crates.io, the addon's crates are not publish
   const publishable = meta.packages.filter((p) => p.publish === null).map((p) => p.name).sort();
   assert.deepEqual(published, publishable);
   assert.ok(published.includes("memwatchdog-cli"));
-  for (const internal of ["memwatchdog-napi", "memwatchdog-watchdog", "memwatchdog-exporter", "memwatchdog-snapguard", "memwatchdog-profstore"]) {
+  for (const internal of ["memwatchdog-napi", "memwatchdog-watchdog", "memwatchdog-snapguard"]) {
     assert.ok(!published.includes(internal), `${internal} is the addon's own crate: publish = false`);
   }
 });

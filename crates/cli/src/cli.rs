@@ -66,7 +66,7 @@ pub enum Command {
     /// with the pod's newest analysis.
     ///
     /// Runs until SIGTERM. Serves /metrics, /healthz and /alertmanager on --listen. Every
-    /// option can also be given as an environment variable (MW_AGENT_*). Set-up:
+    /// option can also be given as an environment variable (`MW_AGENT_*`). Set-up:
     /// docs/kubernetes.md and docs/fleet.md.
     Agent(AgentArgs),
 }
@@ -235,17 +235,17 @@ pub enum UsageError {
 
 #[derive(Debug, Args)]
 pub struct AgentArgs {
-    /// The artifact directory the watchdog writes to (its MEMWATCHDOG_SNAPSHOT_DIR, or a
+    /// The artifact directory the watchdog writes to (its `MEMWATCHDOG_SNAPSHOT_DIR`, or a
     /// parent of it), watched with its subdirectories; it may not exist yet.
     #[arg(long, env = "MW_AGENT_DIR", value_name = "DIR")]
     pub dir: PathBuf,
-    /// Where to upload: s3://BUCKET[/PREFIX], or file:///DIR (a mounted volume). Without
-    /// it nothing is uploaded. Credentials come from the AWS_* variables
-    /// (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, web identity, ...).
+    /// Where to upload: `s3://BUCKET[/PREFIX]`, or `file:///DIR` (a mounted volume). Without
+    /// it nothing is uploaded. Credentials come from the `AWS_*` variables
+    /// (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, web identity, ...).
     #[arg(long, env = "MW_AGENT_STORE", value_name = "URL")]
     pub store: Option<String>,
-    /// S3-compatible endpoint (MinIO, Ceph, ...), e.g. http://minio.storage:9000; default
-    /// AWS_ENDPOINT_URL, else AWS S3.
+    /// S3-compatible endpoint (`MinIO`, Ceph, ...), e.g. `http://minio.storage:9000`; default
+    /// `AWS_ENDPOINT_URL`, else AWS S3.
     #[arg(
         long,
         env = "MW_AGENT_ENDPOINT",
@@ -253,7 +253,7 @@ pub struct AgentArgs {
         requires = "store"
     )]
     pub endpoint: Option<String>,
-    /// The bucket's region; default AWS_REGION, else us-east-1.
+    /// The bucket's region; default `AWS_REGION`, else us-east-1.
     #[arg(
         long,
         env = "MW_AGENT_REGION",
@@ -266,7 +266,13 @@ pub struct AgentArgs {
     pub part_size: u64,
     /// Retries of each request to the store inside one upload attempt (with their own
     /// backoff, within 3 minutes); a failed attempt is tried again later anyway.
-    #[arg(long, env = "MW_AGENT_REQUEST_RETRIES", value_name = "N", default_value_t = 5, requires = "store")]
+    #[arg(
+        long,
+        env = "MW_AGENT_REQUEST_RETRIES",
+        value_name = "N",
+        default_value_t = 5,
+        requires = "store"
+    )]
     pub request_retries: usize,
     /// The pod's namespace: the first segment of the object keys (downward API
     /// metadata.namespace).

@@ -3,7 +3,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import http from "node:http";
 import { join } from "node:path";
-import { freePort } from "../../packages/core/test/helpers.mjs";
+import { freePort, onLines } from "../../packages/core/test/helpers.mjs";
 
 export const REPO = join(import.meta.dirname, "..", "..");
 export const MW = join(REPO, "target", "release", "mw");
@@ -73,20 +73,12 @@ export async function startAgent(args, env = {}) {
   });
   running.add(proc);
   const agent = { proc, port, url: `http://127.0.0.1:${port}`, lines: [], stderr: "" };
-  let buf = "";
-  proc.stderr.setEncoding("utf8");
-  proc.stderr.on("data", (chunk) => {
-    agent.stderr += chunk;
-    buf += chunk;
-    let nl;
-    while ((nl = buf.indexOf("\n")) >= 0) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      try {
-        agent.lines.push(JSON.parse(line));
-      } catch {
-        agent.lines.push({ msg: line, unparsed: true });
-      }
+  proc.stderr.on("data", (chunk) => (agent.stderr += chunk));
+  onLines(proc.stderr, (line) => {
+    try {
+      agent.lines.push(JSON.parse(line));
+    } catch {
+      agent.lines.push({ msg: line, unparsed: true });
     }
   });
   agent.exited = new Promise((resolve) => proc.on("close", (code, signal) => resolve({ code, signal })));

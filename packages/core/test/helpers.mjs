@@ -23,6 +23,21 @@ export function childEnv(env = {}) {
   return { ...base, MEMWATCHDOG_PROMETHEUS_PORT: "0", MEMWATCHDOG_PROMETHEUS_HOST: "127.0.0.1", ...env };
 }
 
+/** Calls `fn` with each complete line of the readable `stream`, decoded as UTF-8. */
+export function onLines(stream, fn) {
+  let buf = "";
+  stream.setEncoding("utf8");
+  stream.on("data", (chunk) => {
+    buf += chunk;
+    let nl;
+    while ((nl = buf.indexOf("\n")) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      fn(line);
+    }
+  });
+}
+
 /**
  * Spawns `node ...args` (the same Node binary that runs the tests). Collects stdout
  * JSON lines into `events` and stderr into `stderr`.
@@ -35,24 +50,16 @@ export function runNode(args, opts = {}) {
 export function runCommand(command, args, { env = {}, cwd = PKG } = {}) {
   const child = spawn(command, args, { cwd, env: childEnv(env), stdio: ["ignore", "pipe", "pipe"] });
   const proc = { child, events: [], stdout: "", stderr: "", waiters: [] };
-  let buf = "";
-  child.stdout.setEncoding("utf8");
-  child.stdout.on("data", (chunk) => {
-    proc.stdout += chunk;
-    buf += chunk;
-    let nl;
-    while ((nl = buf.indexOf("\n")) >= 0) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      let ev;
-      try {
-        ev = JSON.parse(line);
-      } catch {
-        continue;
-      }
-      proc.events.push(ev);
-      for (const w of [...proc.waiters]) w(ev);
+  child.stdout.on("data", (chunk) => (proc.stdout += chunk));
+  onLines(child.stdout, (line) => {
+    let ev;
+    try {
+      ev = JSON.parse(line);
+    } catch {
+      return;
     }
+    proc.events.push(ev);
+    for (const w of [...proc.waiters]) w(ev);
   });
   child.stderr.setEncoding("utf8");
   child.stderr.on("data", (chunk) => {

@@ -172,6 +172,14 @@ test("S3 down, then back: the upload fails with reason network, is retried and l
   const r = spawnSync(MW, ["analyze", "--json", copy], { encoding: "utf8" });
   assert.equal(r.status, 0, r.stderr);
   assert.equal(JSON.parse(r.stdout).kind, "heap_summary");
+  // The scrubbed copy of the newest baseline stays in the work directory (the next leak
+  // snapshot's scrubbed analysis needs it) until a newer baseline of the process replaces it.
+  const work = join(dir, ".mw-agent");
+  assert.deepEqual(readdirSync(work), [name]);
+  const newer = "svc-1-2026-12-05T11-00-00.000Z-baseline.heapsnapshot";
+  writeSnapshot(join(dir, newer), secret);
+  await agent.waitLine((l) => l.msg === "uploaded" && l.file.endsWith(newer), 30_000, "the newer baseline's upload");
+  await until("the old scrubbed copy's removal", 10_000, () => readdirSync(work).join() === newer);
   await agent.stop();
   s3.stop();
 });

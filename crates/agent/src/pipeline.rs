@@ -126,6 +126,9 @@ impl Pipeline {
             let siblings = siblings(&found, &f.path);
             self.handle(&f, &siblings).await;
         }
+        if self.shared.config.scrub {
+            self.prune_work_dir(&found);
+        }
         let unix = wall
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default()
@@ -326,6 +329,34 @@ impl Pipeline {
         let result = analyze::scrub(&config.mw, path, &copy).await;
         self.shared.metrics.scrubbed(result.is_ok());
         result.map(|()| copy)
+    }
+
+    /// Removes the scrubbed copies nothing needs any more: of files gone from the directory,
+    /// and of baselines that a newer baseline of their process replaced (a restarted
+    /// container's), once handled.
+    fn prune_work_dir(&self, found: &[Found]) {
+        let config = &self.shared.config;
+        let Ok(Some(copies)) = scan(&config.work_dir) else {
+            return;
+        };
+        for copy in copies {
+            let relative = copy
+                .path
+                .strip_prefix(&config.work_dir)
+                .unwrap_or(&copy.path);
+            let source = config.dir.join(relative);
+            let needed = found.iter().find(|f| f.path == source).is_some_and(|f| {
+                let artifacts: Vec<Artifact> = siblings(found, &f.path)
+                    .into_iter()
+                    .map(|(_, a)| a)
+                    .collect();
+                !self.done.contains(&(f.path.clone(), f.stat))
+                    || plan::keep_after_upload(&f.artifact, &artifacts)
+            });
+            if !needed {
+                let _ = std::fs::remove_file(&copy.path);
+            }
+        }
     }
 
     fn backoff(&mut self, path: &Path) {

@@ -133,6 +133,10 @@ async fn answer(s: Arc<Shared>, alert: Alert) {
             );
         }
         Err(e) => {
+            s.dedup
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .forget(&alert);
             s.metrics.alert("failed");
             log::warn(
                 "cannot forward an alert",

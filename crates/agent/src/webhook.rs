@@ -110,12 +110,7 @@ impl Deduplicator {
     /// True when `alert` is news: its fingerprint was not seen with this status. A resolved
     /// alert that was never seen firing is news too (the agent may have restarted).
     pub fn admit(&mut self, alert: &Alert) -> bool {
-        let key = if alert.fingerprint.is_empty() {
-            // Alertmanager always sends one; without it, the labels are the identity.
-            format!("{:?}", alert.labels)
-        } else {
-            alert.fingerprint.clone()
-        };
+        let key = Deduplicator::key(alert);
         if self.status.get(&key) == Some(&alert.status) {
             return false;
         }
@@ -132,6 +127,25 @@ impl Deduplicator {
             }
         }
         true
+    }
+
+    /// Forgets `alert`'s last status, so that Alertmanager's next repeat of it is news (its
+    /// forwarding failed).
+    pub fn forget(&mut self, alert: &Alert) {
+        let key = Deduplicator::key(alert);
+        if self.status.get(&key) == Some(&alert.status) {
+            self.status.remove(&key);
+            self.order.retain(|k| *k != key);
+        }
+    }
+
+    fn key(alert: &Alert) -> String {
+        if alert.fingerprint.is_empty() {
+            // Alertmanager always sends one; without it, the labels are the identity.
+            format!("{:?}", alert.labels)
+        } else {
+            alert.fingerprint.clone()
+        }
     }
 }
 
@@ -231,5 +245,8 @@ mod tests {
         assert!(d.admit(&alert("MemoryLeak", "firing", "f2", &[])));
         assert!(d.admit(&alert("MemoryLeak", "firing", "f3", &[])));
         assert!(d.admit(&firing), "f1 was forgotten");
+        // A failed forwarding is forgotten: the repeat is tried again.
+        d.forget(&firing);
+        assert!(d.admit(&firing));
     }
 }

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import https from "node:https";
 import net from "node:net";
 import { join } from "node:path";
 import { after, test } from "node:test";
@@ -182,6 +183,28 @@ test("S3 down, then back: the upload fails with reason network, is retried and l
   await until("the old scrubbed copy's removal", 10_000, () => readdirSync(work).join() === newer);
   await agent.stop();
   s3.stop();
+});
+
+test("an https endpoint whose certificate is not trusted: the TLS handshake is named, the upload retried", async () => {
+  const dir = tempDir("mw-agent-tls-");
+  const key = join(dir, ".key.pem");
+  const cert = join(dir, ".cert.pem");
+  const made = spawnSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", key, "-out", cert, "-days", "1"], { encoding: "utf8" });
+  assert.equal(made.status, 0, `openssl: ${made.stderr}`);
+  const server = https.createServer({ key: readFileSync(key), cert: readFileSync(cert) }, (_, res) => res.end());
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  const name = "svc-1-2026-12-05T10-00-00.000Z-baseline.heapprofile";
+  writeFileSync(join(dir, name), "{}");
+  const agent = await startAgent(
+    ["--dir", dir, "--store", "s3://fleet", "--endpoint", `https://127.0.0.1:${server.address().port}`, "--pod", "p",
+      "--settle", "300ms", "--poll", "200ms", "--request-retries", "0"],
+    S3_ENV,
+  );
+  const failed = await agent.waitLine((l) => l.msg === "upload failed; retried with backoff", 30_000, "the failed upload");
+  assert.equal(failed.reason, "network");
+  assert.match(failed.error, /the TLS handshake with https:\/\/127\.0\.0\.1:\d+ failed \(.+\): check its certificate/);
+  await agent.stop();
+  server.close();
 });
 
 test("bad set-ups are clear errors: a port in use, a bad store URL", async () => {

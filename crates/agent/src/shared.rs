@@ -34,6 +34,7 @@ impl Shared {
     /// The state of an agent about to start.
     #[must_use]
     pub fn new(config: Config, store: Option<Store>) -> Shared {
+        memwatchdog_offload::install_crypto();
         Shared {
             config,
             store,

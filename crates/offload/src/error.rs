@@ -216,20 +216,7 @@ pub(crate) fn classify(
         _ => {}
     }
     if let Some(kind) = transport_kind(err) {
-        let mut hint = match kind {
-            HttpErrorKind::Connect => format!(
-                "cannot connect to {endpoint}: check --endpoint (or AWS_ENDPOINT_URL), that the \
-                 server is up, and the network (DNS, network policies)"
-            ),
-            HttpErrorKind::Timeout => format!(
-                "a request to {endpoint} timed out: check the network, or raise the request \
-                 timeout (one part must go up within it)"
-            ),
-            _ => format!(
-                "the connection to {endpoint} broke: check the server's logs and the network \
-                 (a proxy or load balancer that limits request sizes or durations?)"
-            ),
-        };
+        let mut hint = transport_hint(kind, &text, endpoint);
         if credentials == CredentialSource::InstanceMetadata {
             hint.push_str(
                 "; with no AWS_ACCESS_KEY_ID set, credentials are fetched from the instance \
@@ -282,6 +269,34 @@ pub(crate) fn classify(
         StoreFailure::Rejected,
         format!("{hint}; its answer says why"),
     )
+}
+
+/// The hint for a transport failure of `kind`; `text` is the error chain, which names a
+/// TLS failure (a certificate the system does not trust) that `kind` calls a connect error.
+fn transport_hint(kind: HttpErrorKind, text: &str, endpoint: &str) -> String {
+    let lower = text.to_ascii_lowercase();
+    let tls = ["certificate", "tls", "handshake"]
+        .iter()
+        .any(|w| lower.contains(w));
+    match kind {
+        HttpErrorKind::Connect if tls => format!(
+            "the TLS handshake with {endpoint} failed ({}): check its certificate; mw trusts \
+             the system's CA certificates (/etc/ssl/certs, which the agent image carries)",
+            text.rsplit(": ").next().unwrap_or(text)
+        ),
+        HttpErrorKind::Connect => format!(
+            "cannot connect to {endpoint}: check --endpoint (or AWS_ENDPOINT_URL), that the \
+             server is up, and the network (DNS, network policies)"
+        ),
+        HttpErrorKind::Timeout => format!(
+            "a request to {endpoint} timed out: check the network, or raise the request \
+             timeout (one part must go up within it)"
+        ),
+        _ => format!(
+            "the connection to {endpoint} broke: check the server's logs and the network \
+             (a proxy or load balancer that limits request sizes or durations?)"
+        ),
+    }
 }
 
 /// The transport failure (connect, timeout, broken connection) somewhere in `err`'s sources.

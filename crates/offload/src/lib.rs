@@ -26,6 +26,7 @@
 //! ```
 
 mod config;
+mod crypto;
 mod date;
 mod error;
 mod key;
@@ -34,6 +35,7 @@ mod upload;
 mod url;
 
 pub use config::{Credentials, MIN_PART_SIZE, StoreConfig};
+pub use crypto::install_crypto;
 pub use date::utc_date;
 pub use error::{OffloadError, StoreDetail, StoreFailure};
 pub use key::{MAX_KEY_BYTES, ObjectKey};

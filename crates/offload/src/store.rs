@@ -55,6 +55,7 @@ impl Store {
     /// Opens the store `config.url` names. Nothing is sent yet (the first request shows
     /// whether the endpoint, bucket and credentials work); a local directory must exist.
     pub fn open(config: &StoreConfig) -> Result<Store, OffloadError> {
+        crate::install_crypto();
         let url = StoreUrl::parse(&config.url)?;
         let bad = |problem: String| OffloadError::Config {
             url: memwatchdog_exporter::redact_url(&config.url),

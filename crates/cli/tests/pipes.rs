@@ -6,85 +6,8 @@
 mod common;
 
 use std::ffi::OsStr;
-use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
-
-/// Past this, `mw` hangs: it is killed and the test fails.
-const DEADLINE: Duration = Duration::from_secs(60);
-
-/// A FIFO made with `mkfifo` whose writer thread writes `bytes` once a reader opens it.
-fn fifo_of(dir: &Path, name: &str, bytes: Vec<u8>) -> (PathBuf, std::thread::JoinHandle<()>) {
-    let path = dir.join(name);
-    let made = Command::new("mkfifo")
-        .arg(&path)
-        .status()
-        .expect("run mkfifo");
-    assert!(made.success(), "mkfifo {}", path.display());
-    let writer_path = path.clone();
-    let writer = std::thread::spawn(move || {
-        // A reader that goes away early (an error) ends the write with EPIPE: fine here.
-        if let Ok(mut fifo) = std::fs::OpenOptions::new().write(true).open(&writer_path) {
-            let _ = fifo.write_all(&bytes);
-        }
-    });
-    (path, writer)
-}
-
-/// Runs `mw` with `stdin` on its standard input; killed (and the test failed) past [`DEADLINE`].
-fn mw_with_deadline(args: &[&OsStr], stdin: Option<Vec<u8>>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mw"))
-        .args(args)
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run mw");
-    let feeder = stdin.map(|bytes| {
-        let mut pipe = child.stdin.take().unwrap();
-        std::thread::spawn(move || {
-            let _ = pipe.write_all(&bytes);
-        })
-    });
-    let mut stdout = child.stdout.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut out = Vec::new();
-        stdout.read_to_end(&mut out).unwrap();
-        out
-    });
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if start.elapsed() > DEADLINE {
-            child.kill().ok();
-            child.wait().ok();
-            panic!("mw {args:?} hung for {DEADLINE:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let mut stderr = Vec::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_end(&mut stderr)
-        .unwrap();
-    if let Some(feeder) = feeder {
-        feeder.join().unwrap();
-    }
-    Output {
-        status,
-        stdout: reader.join().unwrap(),
-        stderr,
-    }
-}
+use std::path::Path;
+use std::process::Output;
 
 fn json_of(out: &Output) -> serde_json::Value {
     assert_eq!(
@@ -103,7 +26,7 @@ fn analyze_json(files: &[&OsStr], stdin: Option<Vec<u8>>) -> serde_json::Value {
         OsStr::new("--no-progress"),
     ];
     args.extend_from_slice(files);
-    json_of(&mw_with_deadline(&args, stdin))
+    json_of(&common::mw_with_deadline(&args, stdin))
 }
 
 #[test]
@@ -117,15 +40,15 @@ fn snapshots_through_fifos_and_stdin_give_the_files_report() {
     let read = |p: &Path| std::fs::read(p).unwrap();
 
     // The newest through a FIFO: it hung (a second open waited for a writer that was gone).
-    let (fifo, writer) = fifo_of(dir.path(), "target.fifo", read(&target));
+    let (fifo, writer) = common::fifo_of(dir.path(), "target.fifo", read(&target));
     let got = analyze_json(&[base.as_os_str(), fifo.as_os_str()], None);
     writer.join().unwrap();
     assert_eq!(got["suspects"], want["suspects"]);
 
     // Both through FIFOs, as `mw analyze <(cat base) <(cat target)` gives them, and given
     // newest first: the pipe cannot be read twice, so it was read with its edges.
-    let (a, wa) = fifo_of(dir.path(), "a.fifo", read(&target));
-    let (b, wb) = fifo_of(dir.path(), "b.fifo", read(&base));
+    let (a, wa) = common::fifo_of(dir.path(), "a.fifo", read(&target));
+    let (b, wb) = common::fifo_of(dir.path(), "b.fifo", read(&base));
     let got = analyze_json(&[a.as_os_str(), b.as_os_str()], None);
     wa.join().unwrap();
     wb.join().unwrap();
@@ -165,8 +88,8 @@ fn profiles_through_fifos_give_the_files_report() {
     std::fs::write(&leak, profile(9000)).unwrap();
     let want = analyze_json(&[base.as_os_str(), leak.as_os_str()], None);
     assert_eq!(want["growth_bytes"], 8000);
-    let (a, wa) = fifo_of(dir.path(), "a.fifo", profile(1000));
-    let (b, wb) = fifo_of(dir.path(), "b.fifo", profile(9000));
+    let (a, wa) = common::fifo_of(dir.path(), "a.fifo", profile(1000));
+    let (b, wb) = common::fifo_of(dir.path(), "b.fifo", profile(9000));
     let got = analyze_json(&[a.as_os_str(), b.as_os_str()], None);
     wa.join().unwrap();
     wb.join().unwrap();
@@ -178,15 +101,15 @@ fn profiles_through_fifos_give_the_files_report() {
 #[test]
 fn a_trace_through_a_fifo_or_stdin_gives_the_files_verdict() {
     let real = common::repo_root().join("fixtures/traces/fast_leak_http.csv");
-    let want = mw_with_deadline(&[OsStr::new("detect"), real.as_os_str()], None);
+    let want = common::mw_with_deadline(&[OsStr::new("detect"), real.as_os_str()], None);
     assert_eq!(want.status.code(), Some(7));
     let dir = tempfile::tempdir().unwrap();
-    let (fifo, writer) = fifo_of(dir.path(), "trace.fifo", std::fs::read(&real).unwrap());
-    let got = mw_with_deadline(&[OsStr::new("detect"), fifo.as_os_str()], None);
+    let (fifo, writer) = common::fifo_of(dir.path(), "trace.fifo", std::fs::read(&real).unwrap());
+    let got = common::mw_with_deadline(&[OsStr::new("detect"), fifo.as_os_str()], None);
     writer.join().unwrap();
     assert_eq!(got.status.code(), Some(7));
     assert_eq!(got.stdout, want.stdout);
-    let got = mw_with_deadline(
+    let got = common::mw_with_deadline(
         &[OsStr::new("detect"), OsStr::new("-")],
         Some(std::fs::read(&real).unwrap()),
     );
@@ -196,7 +119,7 @@ fn a_trace_through_a_fifo_or_stdin_gives_the_files_verdict() {
 
 #[test]
 fn stdin_twice_is_a_usage_error() {
-    let out = mw_with_deadline(
+    let out = common::mw_with_deadline(
         &[OsStr::new("analyze"), OsStr::new("-"), OsStr::new("-")],
         Some(Vec::new()),
     );

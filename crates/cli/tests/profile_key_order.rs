@@ -8,9 +8,8 @@
 mod common;
 
 use std::ffi::OsStr;
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::Path;
+use std::process::Output;
 
 use serde_json::Value;
 
@@ -31,28 +30,12 @@ fn samples_first(profile: &Path) -> Vec<u8> {
 
 /// Runs `mw analyze --json --top 5` on `files`, with `stdin` on its standard input.
 fn analyze(files: &[&OsStr], stdin: Option<Vec<u8>>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mw"))
-        .args(["analyze", "--json", "--top", "5", "--no-progress"])
-        .args(files)
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run mw");
-    let feeder = stdin.map(|bytes| {
-        let mut pipe = child.stdin.take().unwrap();
-        // mw stopping early (an error) ends the write with EPIPE: its output says why.
-        std::thread::spawn(move || drop(pipe.write_all(&bytes)))
-    });
-    let out = child.wait_with_output().expect("wait for mw");
-    if let Some(feeder) = feeder {
-        feeder.join().unwrap();
-    }
-    out
+    let mut args: Vec<&OsStr> = ["analyze", "--json", "--top", "5", "--no-progress"]
+        .into_iter()
+        .map(OsStr::new)
+        .collect();
+    args.extend_from_slice(files);
+    common::mw_with_deadline(&args, stdin)
 }
 
 /// The parts of a profile report that do not name the input files.
@@ -70,23 +53,6 @@ fn findings(out: &Output) -> Value {
         "sites": report["sites"],
         "functions": report["functions"],
     })
-}
-
-/// A FIFO made with `mkfifo` whose writer thread writes `bytes` once a reader opens it.
-fn fifo_of(dir: &Path, name: &str, bytes: Vec<u8>) -> (PathBuf, std::thread::JoinHandle<()>) {
-    let path = dir.join(name);
-    let made = Command::new("mkfifo")
-        .arg(&path)
-        .status()
-        .expect("run mkfifo");
-    assert!(made.success(), "mkfifo {}", path.display());
-    let writer_path = path.clone();
-    let writer = std::thread::spawn(move || {
-        if let Ok(mut fifo) = std::fs::OpenOptions::new().write(true).open(&writer_path) {
-            drop(fifo.write_all(&bytes));
-        }
-    });
-    (path, writer)
 }
 
 #[test]
@@ -124,8 +90,8 @@ fn profiles_with_samples_before_head_give_the_originals_report() {
     );
     assert_eq!(findings(&piped), want, "samples first, newest from stdin");
     // Both through FIFOs.
-    let (a, wa) = fifo_of(dir.path(), "a.fifo", base_bytes);
-    let (b, wb) = fifo_of(dir.path(), "b.fifo", leak_bytes);
+    let (a, wa) = common::fifo_of(dir.path(), "a.fifo", base_bytes);
+    let (b, wb) = common::fifo_of(dir.path(), "b.fifo", leak_bytes);
     let fifos = analyze(&[a.as_os_str(), b.as_os_str()], None);
     wa.join().unwrap();
     wb.join().unwrap();

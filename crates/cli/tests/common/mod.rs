@@ -3,8 +3,11 @@
 
 #![allow(dead_code, clippy::must_use_candidate)]
 
+use std::ffi::OsStr;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
@@ -216,4 +219,79 @@ pub fn snapshots(dir: &Path, name: &str) -> [PathBuf; 3] {
 /// The three profile paths of a generated profile scenario.
 pub fn profiles(dir: &Path, name: &str) -> [PathBuf; 3] {
     ["base", "leak", "final"].map(|s| dir.join(name).join(format!("{s}.heapprofile")))
+}
+
+/// Past this, `mw` hangs: it is killed and the test fails.
+pub const DEADLINE: Duration = Duration::from_secs(60);
+
+/// A FIFO made with `mkfifo` whose writer thread writes `bytes` once a reader opens it.
+pub fn fifo_of(dir: &Path, name: &str, bytes: Vec<u8>) -> (PathBuf, std::thread::JoinHandle<()>) {
+    let path = dir.join(name);
+    let made = Command::new("mkfifo")
+        .arg(&path)
+        .status()
+        .expect("run mkfifo");
+    assert!(made.success(), "mkfifo {}", path.display());
+    let writer_path = path.clone();
+    let writer = std::thread::spawn(move || {
+        // A reader that goes away early (an error) ends the write with EPIPE: fine here.
+        if let Ok(mut fifo) = std::fs::OpenOptions::new().write(true).open(&writer_path) {
+            let _ = fifo.write_all(&bytes);
+        }
+    });
+    (path, writer)
+}
+
+/// Runs `mw` with `stdin` on its standard input; killed (and the test failed) past [`DEADLINE`].
+pub fn mw_with_deadline(args: &[&OsStr], stdin: Option<Vec<u8>>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mw"))
+        .args(args)
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run mw");
+    let feeder = stdin.map(|bytes| {
+        let mut pipe = child.stdin.take().unwrap();
+        std::thread::spawn(move || {
+            let _ = pipe.write_all(&bytes);
+        })
+    });
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut out = Vec::new();
+        stdout.read_to_end(&mut out).unwrap();
+        out
+    });
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > DEADLINE {
+            child.kill().ok();
+            child.wait().ok();
+            panic!("mw {args:?} hung for {DEADLINE:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stderr = Vec::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_end(&mut stderr)
+        .unwrap();
+    if let Some(feeder) = feeder {
+        feeder.join().unwrap();
+    }
+    Output {
+        status,
+        stdout: reader.join().unwrap(),
+        stderr,
+    }
 }
